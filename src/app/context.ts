@@ -1,0 +1,13 @@
+import type { Config } from "../config.ts";
+import type { Clock } from "../core/clock.ts";
+import type { IdFactory } from "../core/ids.ts";
+import type { Store } from "../store/store.ts";
+
+/** What every application service is given: the store, the clock, ids and the parsed config. */
+export interface AppContext {
+  store: Store;
+  clock: Clock;
+  ids: IdFactory;
+  config: Config;
+  startedAt: Date;
+}

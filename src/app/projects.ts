@@ -1,0 +1,167 @@
+import type { Kysely } from "kysely";
+import type { PlanDocInput } from "../contract/plan-doc.ts";
+import { type Project, type ProjectConfig, ProjectCreate, type ProjectPatch } from "../contract/project.ts";
+import { GimoError, notFound } from "../core/errors.ts";
+import type { Principal } from "../core/roles.ts";
+import { inspectRepository } from "../git/inspect.ts";
+import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
+import { toProject } from "../store/rows.ts";
+import type { Database, ProjectsTable } from "../store/schema.ts";
+import type { Write } from "../store/store.ts";
+import type { AppContext } from "./context.ts";
+
+/** Projects: the repositories GIMO works on. The first one registered is the default. */
+export const DEFAULT_PLAN_DOC: PlanDocInput = {
+  objective: "",
+  context: "",
+  constraints: [],
+  default_auto_run: false,
+  require_distinct_approver: false,
+};
+
+export class ProjectService {
+  readonly #ctx: AppContext;
+
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
+
+  async create(principal: Principal, input: ProjectCreate): Promise<Project> {
+    const baseBranch =
+      input.base_branch ?? (input.repo_path ? (await inspectRepository(input.repo_path)).headBranch : "main");
+    const { repo_path, repo_url, ...settings } = input;
+    const config: ProjectConfig = { ...settings, base_branch: baseBranch };
+    return this.#ctx.store.write(principal, async (w) => {
+      const row = await insertProject(
+        w,
+        this.#ctx.ids("project"),
+        input.name,
+        repo_path ?? null,
+        repo_url ?? null,
+        config,
+      );
+      return toProject(row);
+    });
+  }
+
+  /** `gimo serve --repo PATH`: registers PATH as the default project unless it already is one. */
+  async ensureFromRepo(principal: Principal, repoPath: string): Promise<Project> {
+    const existing = await this.#ctx.store.db
+      .selectFrom("projects")
+      .selectAll()
+      .where("repo_path", "=", repoPath)
+      .executeTakeFirst();
+    if (existing) return toProject(existing);
+    const name = repoPath.split("/").filter(Boolean).pop() ?? "project";
+    const taken = await this.#ctx.store.db
+      .selectFrom("projects")
+      .select("id")
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return this.create(
+      principal,
+      ProjectCreate.parse({ name: taken ? `${name}-${Date.now()}` : name, repo_path: repoPath }),
+    );
+  }
+
+  async list(limit: number, cursor?: string): Promise<Page<Project>> {
+    const after = decodeCursor<string>(cursor, "string");
+    let q = this.#ctx.store.db
+      .selectFrom("projects")
+      .selectAll()
+      .orderBy("id")
+      .limit(limit + 1);
+    if (after) q = q.where("id", ">", after);
+    return toPage(await q.execute(), limit, toProject, (r) => r.id);
+  }
+
+  async get(id: string): Promise<Project> {
+    return toProject(await loadProjectRow(this.#ctx.store.db, id));
+  }
+
+  async patch(principal: Principal, id: string, patch: ProjectPatch): Promise<Project> {
+    return this.#ctx.store.write(principal, async (w) => {
+      const row = await loadProjectRow(w.tx, id);
+      const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      const config = { ...(JSON.parse(row.config) as ProjectConfig), ...defined };
+      const name = patch.name ?? row.name;
+      await assertNameFree(w, name, id);
+      await w.tx
+        .updateTable("projects")
+        .set({ name, config: JSON.stringify(config), updated_at: w.now })
+        .where("id", "=", id)
+        .execute();
+      w.emit("project.updated", id, { fields: Object.keys(defined) });
+      return toProject({ ...row, name, config: JSON.stringify(config), updated_at: w.now });
+    });
+  }
+
+  /** The project a request means: the one it names, else the default one. */
+  async resolveId(db: Kysely<Database>, projectId: string | undefined): Promise<string> {
+    if (projectId) return (await loadProjectRow(db, projectId)).id;
+    const row = await db.selectFrom("projects").select("id").where("is_default", "=", 1).executeTakeFirst();
+    if (!row) {
+      throw new GimoError(
+        "unprocessable",
+        "no project given and no default project: create one with POST /ops/projects or start with `gimo serve --repo PATH`",
+      );
+    }
+    return row.id;
+  }
+}
+
+async function assertNameFree(w: Write, name: string, exceptId?: string): Promise<void> {
+  let q = w.tx.selectFrom("projects").select("id").where("name", "=", name);
+  if (exceptId) q = q.where("id", "!=", exceptId);
+  if (await q.executeTakeFirst()) throw new GimoError("conflict", `a project named ${name} already exists`);
+}
+
+async function insertProject(
+  w: Write,
+  id: string,
+  name: string,
+  repoPath: string | null,
+  repoUrl: string | null,
+  config: ProjectConfig,
+): Promise<ProjectsTable> {
+  await assertNameFree(w, name);
+  const hasDefault = await w.tx
+    .selectFrom("projects")
+    .select("id")
+    .where("is_default", "=", 1)
+    .executeTakeFirst();
+  const row: ProjectsTable = {
+    id,
+    name,
+    repo_path: repoPath,
+    repo_url: repoUrl,
+    config: JSON.stringify(config),
+    is_default: hasDefault ? 0 : 1,
+    created_at: w.now,
+    updated_at: w.now,
+  };
+  await w.tx.insertInto("projects").values(row).execute();
+  await w.tx
+    .insertInto("plans")
+    .values({
+      project_id: id,
+      doc: JSON.stringify(DEFAULT_PLAN_DOC),
+      version: 1,
+      updated_at: w.now,
+      updated_by: w.principal.actor,
+    })
+    .execute();
+  w.emit("project.created", id, {
+    name,
+    repo_path: repoPath,
+    repo_url: repoUrl,
+    is_default: row.is_default === 1,
+  });
+  return row;
+}
+
+export async function loadProjectRow(db: Kysely<Database>, id: string): Promise<ProjectsTable> {
+  const row = await db.selectFrom("projects").selectAll().where("id", "=", id).executeTakeFirst();
+  if (!row) throw notFound("project", id);
+  return row;
+}

@@ -1,0 +1,203 @@
+import type { Kysely } from "kysely";
+import type { Approved } from "../contract/approved.ts";
+import type { Run, RunCreate } from "../contract/run.ts";
+import { isoAfter } from "../core/clock.ts";
+import { GimoError, notFound } from "../core/errors.ts";
+import { idPattern, kindOfId } from "../core/ids.ts";
+import type { Principal } from "../core/roles.ts";
+import { assertRunTransition, type RunStatus } from "../core/run-machine.ts";
+import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
+import { toApproved, toRun } from "../store/rows.ts";
+import type { Database, RunsTable } from "../store/schema.ts";
+import type { Write } from "../store/store.ts";
+import type { AppContext } from "./context.ts";
+import { refreshTaskStatus } from "./tasks.ts";
+
+/**
+ * Runs as queue records: create (only from an approved snapshot), list, get, cancel, requeue.
+ * Claiming and executing them is the queue's and the runners' work. State rules: core/run-machine.
+ */
+export class RunService {
+  readonly #ctx: AppContext;
+
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
+
+  async create(principal: Principal, input: RunCreate): Promise<Run> {
+    const kind = kindOfId(input.approved_id);
+    if (kind === "draft") {
+      throw new GimoError("approval_required", "only approved plans can run", {
+        hint: `approve draft ${input.approved_id} first (POST /ops/drafts/${input.approved_id}/approve)`,
+      });
+    }
+    if (kind !== "approved") throw notFound("approved plan", input.approved_id);
+    return this.#ctx.store.write(principal, async (w) => {
+      const row = await w.tx
+        .selectFrom("approved")
+        .selectAll()
+        .where("id", "=", input.approved_id)
+        .executeTakeFirst();
+      if (!row) throw notFound("approved plan", input.approved_id);
+      const run = await enqueueRun(w, this.#ctx, {
+        approved: toApproved(row),
+        dependsOn: input.depends_on ?? [],
+        priority: input.priority ?? 0,
+      });
+      await refreshTaskStatus(w, row.task_id);
+      return run;
+    });
+  }
+
+  async list(filter: {
+    status?: RunStatus;
+    task?: string;
+    project?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<Page<Run>> {
+    const after = decodeCursor<string>(filter.cursor, "string");
+    let q = this.#ctx.store.db
+      .selectFrom("runs")
+      .selectAll()
+      .orderBy("id", "desc")
+      .limit(filter.limit + 1);
+    if (filter.status) q = q.where("status", "=", filter.status);
+    if (filter.task) q = q.where("task_id", "=", filter.task);
+    if (filter.project) q = q.where("project_id", "=", filter.project);
+    if (after) q = q.where("id", "<", after);
+    return toPage(await q.execute(), filter.limit, toRun, (r) => r.id);
+  }
+
+  async get(id: string): Promise<Run> {
+    return toRun(await loadRunRow(this.#ctx.store.db, id));
+  }
+
+  /** Queued: cancelled at once. Running: `cancel_requested`, the runner stops within a heartbeat. */
+  async cancel(principal: Principal, id: string, reason: string | undefined): Promise<Run> {
+    return this.#ctx.store.write(principal, async (w) => {
+      const run = await loadRunRow(w.tx, id);
+      const status = run.status as RunStatus;
+      if (status === "running") {
+        const updated = await casRun(w, id, "running", { cancel_requested: 1 });
+        w.emit("run.cancel_requested", id, { task_id: run.task_id, reason: reason ?? null });
+        return toRun(updated);
+      }
+      assertRunTransition(id, status, "cancelled");
+      const error = JSON.stringify({
+        code: "cancelled",
+        message: reason ?? `cancelled by ${principal.actor}`,
+      });
+      const updated = await casRun(w, id, status, { status: "cancelled", finished_at: w.now, error });
+      w.emit("run.cancelled", id, { task_id: run.task_id, reason: reason ?? null });
+      await refreshTaskStatus(w, run.task_id);
+      return toRun(updated);
+    });
+  }
+
+  /** A failed or cancelled run goes back to the queue; it gets a fresh allowance of attempts. */
+  async requeue(principal: Principal, id: string, backoffSeconds: number): Promise<Run> {
+    return this.#ctx.store.write(principal, async (w) => {
+      const run = await loadRunRow(w.tx, id);
+      assertRunTransition(id, run.status as RunStatus, "queued");
+      const updated = await casRun(w, id, run.status as RunStatus, {
+        status: "queued",
+        run_after: isoAfter(this.#ctx.clock, backoffSeconds),
+        max_attempts: run.attempt + this.#ctx.config.maxAttempts,
+        cancel_requested: 0,
+        lease_owner: null,
+        lease_expires_at: null,
+        error: null,
+        finished_at: null,
+      });
+      w.emit("run.requeued", id, { task_id: run.task_id, backoff_seconds: backoffSeconds });
+      await refreshTaskStatus(w, run.task_id);
+      return toRun(updated);
+    });
+  }
+}
+
+/** Compare-and-swap on a run's status; a lost race is an illegal transition, never a silent no-op. */
+async function casRun(w: Write, id: string, from: RunStatus, set: Partial<RunsTable>): Promise<RunsTable> {
+  const updated = await w.tx
+    .updateTable("runs")
+    .set({ ...set, updated_at: w.now })
+    .where("id", "=", id)
+    .where("status", "=", from)
+    .returningAll()
+    .executeTakeFirst();
+  if (!updated) throw new GimoError("illegal_transition", `run ${id} changed while being updated; reload it`);
+  return updated;
+}
+
+export async function loadRunRow(db: Kysely<Database>, id: string): Promise<RunsTable> {
+  const row = await db.selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirst();
+  if (!row) throw notFound("run", id);
+  return row;
+}
+
+/** Inserts a queued run of an approved plan, inside the caller's transaction. */
+export async function enqueueRun(
+  w: Write,
+  ctx: AppContext,
+  input: { approved: Approved; dependsOn: readonly string[]; priority: number },
+): Promise<Run> {
+  const dependsOn = [...new Set(input.dependsOn)];
+  if (dependsOn.length > 0) {
+    const found = await w.tx.selectFrom("runs").select("id").where("id", "in", dependsOn).execute();
+    const missing = dependsOn.filter((d) => !found.some((f) => f.id === d));
+    if (missing.length > 0)
+      throw new GimoError("unprocessable", `depends_on names unknown runs: ${missing.join(", ")}`);
+  }
+  const row: RunsTable = {
+    id: ctx.ids("run"),
+    approved_id: input.approved.id,
+    task_id: input.approved.task_id,
+    project_id: input.approved.project_id,
+    status: "queued",
+    priority: input.priority,
+    attempt: 0,
+    max_attempts: ctx.config.maxAttempts,
+    run_after: w.now,
+    depends_on: JSON.stringify(dependsOn),
+    cancel_requested: 0,
+    lease_owner: null,
+    lease_expires_at: null,
+    steps: JSON.stringify(
+      input.approved.plan.steps.map((s) => ({
+        id: s.id,
+        title: s.title,
+        kind: s.kind,
+        status: "pending",
+        attempts: 0,
+        started_at: null,
+        finished_at: null,
+        detail: null,
+      })),
+    ),
+    result: null,
+    error: null,
+    created_by: w.principal.actor,
+    created_at: w.now,
+    updated_at: w.now,
+    started_at: null,
+    finished_at: null,
+  };
+  await w.tx.insertInto("runs").values(row).execute();
+  if (dependsOn.length > 0) {
+    await w.tx
+      .insertInto("run_dependencies")
+      .values(dependsOn.map((d) => ({ run_id: row.id, depends_on: d })))
+      .execute();
+  }
+  w.emit("run.queued", row.id, {
+    task_id: row.task_id,
+    approved_id: row.approved_id,
+    content_hash: input.approved.content_hash,
+    depends_on: dependsOn,
+    priority: row.priority,
+  });
+  return toRun(row);
+}
+
+export const isRunId = (id: string) => idPattern("run").test(id);

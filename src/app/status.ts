@@ -1,0 +1,48 @@
+import { sql } from "kysely";
+import { type RunStatus, runStatuses } from "../core/run-machine.ts";
+import { readPanic } from "../store/settings.ts";
+import type { AppContext } from "./context.ts";
+
+export const VERSION = "0.1.0";
+
+/** `/status` and `/ready`: what is running, on what, and whether the database answers. */
+export class StatusService {
+  readonly #ctx: AppContext;
+
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      await sql`select 1`.execute(this.#ctx.store.db);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async queueCounts(): Promise<Record<RunStatus, number>> {
+    const rows = await this.#ctx.store.db
+      .selectFrom("runs")
+      .select(["status", (eb) => eb.fn.countAll<number>().as("n")])
+      .groupBy("status")
+      .execute();
+    const counts = Object.fromEntries(runStatuses.map((s) => [s, 0])) as Record<RunStatus, number>;
+    for (const row of rows) counts[row.status as RunStatus] = Number(row.n);
+    return counts;
+  }
+
+  async status() {
+    const [panic, queue] = await Promise.all([readPanic(this.#ctx.store.db), this.queueCounts()]);
+    return {
+      name: "gimo" as const,
+      version: VERSION,
+      uptime_seconds: Math.round((Date.now() - this.#ctx.startedAt.getTime()) / 1000),
+      storage: this.#ctx.store.kind,
+      panic,
+      runners_online: 0,
+      queue,
+    };
+  }
+}

@@ -1,0 +1,111 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Task } from "../contract/task.ts";
+import type { DraftStatus } from "../core/draft-machine.ts";
+import { notFound } from "../core/errors.ts";
+import type { RunStatus } from "../core/run-machine.ts";
+import { deriveTaskStatus, type TaskStatus } from "../core/task-status.ts";
+import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
+import { toApproved, toDraft, toRun, toTask } from "../store/rows.ts";
+import type { Database, TasksTable } from "../store/schema.ts";
+import type { Write } from "../store/store.ts";
+import type { AppContext } from "./context.ts";
+
+/** Tasks group one request's drafts, approvals and runs; their status is derived (core/task-status). */
+export class TaskService {
+  readonly #ctx: AppContext;
+
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
+
+  async list(filter: {
+    status?: TaskStatus;
+    project?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<Page<Task>> {
+    const after = decodeCursor<string>(filter.cursor, "string");
+    let q = this.#ctx.store.db
+      .selectFrom("tasks")
+      .selectAll()
+      .orderBy("id", "desc")
+      .limit(filter.limit + 1);
+    if (filter.status) q = q.where("status", "=", filter.status);
+    if (filter.project) q = q.where("project_id", "=", filter.project);
+    if (after) q = q.where("id", "<", after);
+    return toPage(await q.execute(), filter.limit, toTask, (r) => r.id);
+  }
+
+  async get(id: string) {
+    const db = this.#ctx.store.db;
+    const task = await loadTaskRow(db, id);
+    const [drafts, approved, runs] = await Promise.all([
+      db.selectFrom("drafts").selectAll().where("task_id", "=", id).orderBy("rev").execute(),
+      db.selectFrom("approved").selectAll().where("task_id", "=", id).orderBy("id").execute(),
+      db.selectFrom("runs").selectAll().where("task_id", "=", id).orderBy("id", "desc").execute(),
+    ]);
+    const runViews = runs.map(toRun);
+    const latestResult = runViews.find((r) => r.result)?.result ?? undefined;
+    return {
+      ...toTask(task),
+      drafts: drafts.map(toDraft),
+      approved: approved.map(toApproved),
+      runs: runViews,
+      branch: latestResult?.branch ?? null,
+      link: latestResult?.link ?? null,
+    };
+  }
+}
+
+export async function loadTaskRow(db: Kysely<Database>, id: string): Promise<TasksTable> {
+  const row = await db.selectFrom("tasks").selectAll().where("id", "=", id).executeTakeFirst();
+  if (!row) throw notFound("task", id);
+  return row;
+}
+
+export async function insertTask(
+  w: Write,
+  id: string,
+  projectId: string,
+  prompt: string,
+): Promise<TasksTable> {
+  const row: TasksTable = {
+    id,
+    project_id: projectId,
+    prompt,
+    status: "PLANNING",
+    created_by: w.principal.actor,
+    created_at: w.now,
+    updated_at: w.now,
+  };
+  await w.tx.insertInto("tasks").values(row).execute();
+  w.emit("task.created", id, { project_id: projectId });
+  return row;
+}
+
+/** Recomputes and stores a task's derived status; emits `task.status` when it changed. */
+export async function refreshTaskStatus(w: Write, taskId: string): Promise<TaskStatus> {
+  const tx: Transaction<Database> = w.tx;
+  const [task, latestDraft, approval, runs] = await Promise.all([
+    tx.selectFrom("tasks").select("status").where("id", "=", taskId).executeTakeFirstOrThrow(),
+    tx
+      .selectFrom("drafts")
+      .select("status")
+      .where("task_id", "=", taskId)
+      .orderBy("rev", "desc")
+      .limit(1)
+      .executeTakeFirst(),
+    tx.selectFrom("approved").select("id").where("task_id", "=", taskId).limit(1).executeTakeFirst(),
+    tx.selectFrom("runs").select("status").where("task_id", "=", taskId).orderBy("id", "desc").execute(),
+  ]);
+  const status = deriveTaskStatus({
+    latestDraft: latestDraft?.status as DraftStatus | undefined,
+    hasApproval: approval !== undefined,
+    runs: runs.map((r) => r.status as RunStatus),
+  });
+  if (status !== task.status) {
+    await tx.updateTable("tasks").set({ status, updated_at: w.now }).where("id", "=", taskId).execute();
+    w.emit("task.status", taskId, { from: task.status, to: status });
+  }
+  return status;
+}

@@ -1,0 +1,80 @@
+import { resolve } from "node:path";
+
+/**
+ * Configuration, parsed once at start from the environment into a typed object and passed down.
+ * Every variable is documented in the README.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  envTokens: { admin?: string; operator?: string; actions?: string; runner?: string };
+  leaseSeconds: number;
+  generateWaitSeconds: number;
+  runTtlDays: number;
+  sandbox: "on" | "off";
+  embeddedRunners: number;
+  masterKey: string | undefined;
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  publicUrl: string;
+  maxBodyBytes: number;
+  rateLimit: { perSecond: number; burst: number };
+  maxAttempts: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})`);
+  }
+  return value;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+const logLevels = ["debug", "info", "warn", "error", "silent"] as const;
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const host = nonEmpty(env.GIMO_HOST) ?? "127.0.0.1";
+  const port = int(env, "GIMO_PORT", 9325);
+  const level = (nonEmpty(env.LOG_LEVEL) ?? "info").toLowerCase();
+  if (!(logLevels as readonly string[]).includes(level)) {
+    throw new Error(`LOG_LEVEL must be one of ${logLevels.join(", ")}`);
+  }
+  const sandbox = (nonEmpty(env.GIMO_SANDBOX) ?? "on").toLowerCase();
+  if (sandbox !== "on" && sandbox !== "off") throw new Error("GIMO_SANDBOX must be on or off");
+  const config: Config = {
+    host,
+    port,
+    dataDir: resolve(nonEmpty(env.GIMO_DATA_DIR) ?? ".orch_data"),
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+    envTokens: {
+      admin: nonEmpty(env.ORCH_ADMIN_TOKEN),
+      operator: nonEmpty(env.ORCH_OPERATOR_TOKEN),
+      actions: nonEmpty(env.ORCH_ACTIONS_TOKEN),
+      runner: nonEmpty(env.ORCH_RUNNER_TOKEN),
+    },
+    leaseSeconds: int(env, "GIMO_LEASE_S", 30, 1),
+    generateWaitSeconds: int(env, "GIMO_GENERATE_WAIT_S", 25),
+    runTtlDays: int(env, "OPS_RUN_TTL", 30, 1),
+    sandbox,
+    embeddedRunners: int(env, "GIMO_EMBEDDED_RUNNERS", 1),
+    masterKey: nonEmpty(env.GIMO_MASTER_KEY),
+    logLevel: level as Config["logLevel"],
+    publicUrl: nonEmpty(env.GIMO_PUBLIC_URL) ?? `http://${host}:${port}`,
+    maxBodyBytes: int(env, "GIMO_MAX_BODY_BYTES", 1_048_576, 1_024),
+    rateLimit: {
+      perSecond: int(env, "GIMO_RATE_LIMIT_RPS", 50),
+      burst: int(env, "GIMO_RATE_LIMIT_BURST", 200, 1),
+    },
+    maxAttempts: int(env, "GIMO_MAX_ATTEMPTS", 3, 1),
+  };
+  return { ...config, ...overrides };
+}

@@ -1,0 +1,132 @@
+import { z } from "@hono/zod-openapi";
+import { IdOf, Line, PageOf, Text, Timestamp } from "./common.ts";
+import { Budgets } from "./plan.ts";
+
+/** A project: a git repository GIMO works on, with its settings (SPEC §5). */
+
+const BranchName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]+(?<![./])$/, "must be a valid git branch name");
+
+const SecretRef = z.string().max(2_000);
+
+export const Forge = z
+  .object({
+    kind: z.enum(["github", "gitlab", "gitea"]),
+    api_url: z.url().max(2_000).optional(),
+    token: SecretRef.optional().openapi({
+      description: "A literal token or a ${VAR} reference; never returned",
+    }),
+  })
+  .strict();
+
+const ProviderRef = z
+  .object({
+    type: z.enum(["openai_compat", "anthropic", "gemini", "agent_cli"]),
+    base_url: z.url().max(2_000).optional(),
+    model: Line(200),
+    api_key: SecretRef.optional(),
+    options: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const ProjectSettings = {
+  name: Line(100),
+  remote: Line(100).default("origin"),
+  base_branch: BranchName.optional(),
+  protected_branches: z.array(BranchName).max(50).default(["main", "master", "dev", "development"]),
+  branch_prefix: z
+    .string()
+    .max(50)
+    .regex(/^[A-Za-z0-9._/-]*$/)
+    .default("task/"),
+  test_command: Text(4_000).optional(),
+  setup_command: Text(4_000).optional(),
+  link_template: Text(2_000).optional(),
+  push: z.boolean().default(true),
+  pull_request: z.enum(["none", "draft"]).default("none"),
+  forge: Forge.optional(),
+  sandbox: z
+    .object({ network: z.boolean().default(false) })
+    .strict()
+    .default({ network: false }),
+  max_concurrent_runs: z.number().int().min(1).max(100).default(2),
+  budgets: Budgets.default({}),
+  planner: ProviderRef.optional(),
+  executor: ProviderRef.optional(),
+};
+
+const RepoPath = Text(4_000)
+  .min(1)
+  .refine((p) => p.startsWith("/"), "repo_path must be an absolute path");
+const RepoUrl = Text(4_000).min(1);
+
+export const ProjectCreate = z
+  .object({ ...ProjectSettings, repo_path: RepoPath.optional(), repo_url: RepoUrl.optional() })
+  .strict()
+  .refine((p) => (p.repo_path === undefined) !== (p.repo_url === undefined), {
+    message: "exactly one of repo_path or repo_url is required",
+  })
+  .openapi("ProjectCreate");
+export type ProjectCreate = z.infer<typeof ProjectCreate>;
+
+const PatchShape = Object.fromEntries(
+  Object.entries(ProjectSettings).map(([k, v]) => [k, (v as z.ZodType).optional()]),
+) as { [K in keyof typeof ProjectSettings]: z.ZodOptional<(typeof ProjectSettings)[K]> };
+
+export const ProjectPatch = z.object(PatchShape).strict().openapi("ProjectPatch");
+export type ProjectPatch = z.infer<typeof ProjectPatch>;
+
+/** The stored settings of a project (what POST accepted, defaults applied). */
+export type ProjectConfig = Omit<ProjectCreate, "base_branch"> & { base_branch: string };
+
+/** A provider as shown to clients: a `${VAR}` reference is shown, a literal key never is. */
+export const ProviderView = z
+  .object({
+    type: z.string(),
+    base_url: z.string().nullable(),
+    model: z.string(),
+    api_key: z.string().nullable(),
+    api_key_set: z.boolean(),
+    options: z.record(z.string(), z.unknown()),
+  })
+  .openapi("ProviderView");
+
+export const Project = z
+  .object({
+    id: IdOf("project"),
+    name: z.string(),
+    repo_path: z.string().nullable(),
+    repo_url: z.string().nullable(),
+    remote: z.string(),
+    base_branch: z.string(),
+    protected_branches: z.array(z.string()),
+    branch_prefix: z.string(),
+    test_command: z.string().nullable(),
+    setup_command: z.string().nullable(),
+    link_template: z.string().nullable(),
+    push: z.boolean(),
+    pull_request: z.enum(["none", "draft"]),
+    forge: z
+      .object({
+        kind: z.string(),
+        api_url: z.string().nullable(),
+        token: z.string().nullable().openapi({ description: "the ${VAR} reference, when one was given" }),
+        token_set: z.boolean(),
+      })
+      .nullable(),
+    sandbox: z.object({ network: z.boolean() }),
+    planner: ProviderView.nullable(),
+    executor: ProviderView.nullable(),
+    max_concurrent_runs: z.number().int(),
+    budgets: Budgets,
+    is_default: z.boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Project");
+export type Project = z.infer<typeof Project>;
+
+export const ProjectPage = PageOf(Project, "ProjectPage");

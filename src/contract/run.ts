@@ -1,0 +1,114 @@
+import { z } from "@hono/zod-openapi";
+import { runStatuses } from "../core/run-machine.ts";
+import { Cursor, IdOf, Limit, PageOf, Text, Timestamp } from "./common.ts";
+
+export const RunStatus = z.enum(runStatuses).openapi("RunStatus");
+
+export const RunStep = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    kind: z.string(),
+    status: z.enum(["pending", "running", "succeeded", "failed", "skipped"]),
+    attempts: z.number().int(),
+    started_at: Timestamp.nullable(),
+    finished_at: Timestamp.nullable(),
+    detail: z.string().nullable(),
+  })
+  .openapi("RunStep");
+
+export const FileChange = z.object({
+  path: z.string(),
+  status: z.string(),
+  insertions: z.number().int(),
+  deletions: z.number().int(),
+});
+
+export const RunResult = z
+  .object({
+    branch: z.string(),
+    base_branch: z.string(),
+    base_sha: z.string().nullable(),
+    head_sha: z.string().nullable(),
+    commits: z.array(z.string()),
+    pushed: z.boolean(),
+    link: z.string().nullable(),
+    file_changes: z.array(FileChange),
+    tests: z
+      .object({
+        command: z.string(),
+        exit_code: z.number().int().nullable(),
+        passed: z.number().int().nullable(),
+        failed: z.number().int().nullable(),
+        output_tail: z.string(),
+      })
+      .nullable(),
+    usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() }),
+  })
+  .partial()
+  .openapi("RunResult");
+
+export const RunError = z
+  .object({ code: z.string(), message: z.string(), details: z.unknown().optional() })
+  .openapi("RunError");
+
+export const Run = z
+  .object({
+    id: IdOf("run"),
+    approved_id: IdOf("approved"),
+    task_id: IdOf("task"),
+    project_id: IdOf("project"),
+    status: RunStatus,
+    priority: z.number().int(),
+    attempt: z.number().int().openapi({ description: "claims so far; the fencing token of runner calls" }),
+    max_attempts: z.number().int(),
+    run_after: Timestamp,
+    depends_on: z.array(IdOf("run")),
+    cancel_requested: z.boolean(),
+    runner_id: z.string().nullable(),
+    lease_expires_at: Timestamp.nullable(),
+    steps: z.array(RunStep),
+    result: RunResult.nullable(),
+    error: RunError.nullable(),
+    created_by: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    started_at: Timestamp.nullable(),
+    finished_at: Timestamp.nullable(),
+  })
+  .openapi("Run");
+export type Run = z.infer<typeof Run>;
+
+export const RunPage = PageOf(Run, "RunPage");
+
+/** `approved_id` is checked by the service, not the schema, so a draft id gets its own 403. */
+export const RunCreate = z
+  .object({
+    approved_id: z.string().min(1).max(100),
+    depends_on: z.array(IdOf("run")).max(50).optional(),
+    priority: z.number().int().min(-1000).max(1000).optional(),
+  })
+  .strict()
+  .openapi("RunCreate");
+export type RunCreate = z.infer<typeof RunCreate>;
+
+export const RunQuery = z.object({
+  status: RunStatus.optional(),
+  task: IdOf("task").optional(),
+  project: IdOf("project").optional(),
+  limit: Limit,
+  cursor: Cursor,
+});
+
+export const RequeueBody = z
+  .object({
+    backoff_seconds: z.number().int().min(0).max(86_400).optional(),
+    reason: Text(2_000).optional(),
+  })
+  .strict()
+  .openapi("RequeueBody");
+
+export const CancelBody = z
+  .object({ reason: Text(2_000).optional() })
+  .strict()
+  .openapi("CancelBody");

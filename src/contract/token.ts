@@ -1,0 +1,33 @@
+import { z } from "@hono/zod-openapi";
+import { roles } from "../core/roles.ts";
+import { IdOf, Line, PageOf, Timestamp } from "./common.ts";
+
+export const RoleName = z.enum(roles).openapi("Role");
+
+export const TokenCreate = z
+  .object({
+    name: Line(100).regex(/^[A-Za-z0-9._@:-]+$/, "letters, digits and . _ @ : - only"),
+    role: RoleName,
+    expires_at: z.iso.datetime().optional(),
+  })
+  .strict()
+  .openapi("TokenCreate");
+
+export const TokenInfo = z
+  .object({
+    id: IdOf("token"),
+    name: z.string(),
+    role: RoleName,
+    created_by: z.string(),
+    created_at: Timestamp,
+    expires_at: Timestamp.nullable(),
+    revoked_at: Timestamp.nullable(),
+    last_used_at: Timestamp.nullable(),
+  })
+  .openapi("TokenInfo");
+
+export const TokenCreated = TokenInfo.extend({
+  token: z.string().openapi({ description: "shown once, now; only its hash is stored" }),
+}).openapi("TokenCreated");
+
+export const TokenPage = PageOf(TokenInfo, "TokenPage");

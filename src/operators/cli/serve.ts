@@ -1,0 +1,39 @@
+import { resolve } from "node:path";
+import { loadConfig } from "../../config.ts";
+import { createGimo, listen } from "../../gimo.ts";
+
+/** `gimo serve`: the API on GIMO_HOST:GIMO_PORT, stopped cleanly by SIGINT/SIGTERM. */
+export async function runServe(args: { repo?: string; port?: string; host?: string }): Promise<number> {
+  const overrides: Record<string, unknown> = {};
+  if (args.port !== undefined) {
+    const port = Number(args.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`--port must be 0-65535 (got ${args.port})`);
+    overrides.port = port;
+  }
+  if (args.host !== undefined) overrides.host = args.host;
+  const config = loadConfig(process.env, overrides);
+  const gimo = await createGimo(config, { repoPath: args.repo ? resolve(args.repo) : undefined });
+  const server = await listen(gimo);
+  const { logger } = gimo;
+  if (gimo.bootstrapToken) {
+    process.stdout.write(
+      `\nFirst start: an admin token was created. It is shown once, here, and saved to ${config.dataDir}/admin.token (0600):\n\n  ${gimo.bootstrapToken}\n\n`,
+    );
+  }
+  process.stdout.write(
+    `GIMO listening on ${server.url} (storage: ${gimo.services.ctx.store.kind} ${gimo.services.ctx.store.location})\n`,
+  );
+  logger.info("listening", { url: server.url, storage: gimo.services.ctx.store.kind });
+
+  return new Promise((done) => {
+    const stop = async (signal: string) => {
+      logger.info("stopping", { signal });
+      await server.close();
+      await gimo.close();
+      done(0);
+    };
+    process.once("SIGINT", () => void stop("SIGINT"));
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+  });
+}

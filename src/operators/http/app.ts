@@ -1,0 +1,52 @@
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { GimoError } from "../../core/errors.ts";
+import type { HttpDeps, HttpEnv } from "./env.ts";
+import { errorHandler, renderError, validationHook } from "./errors.ts";
+import { bodyGuard, correlation } from "./middleware/edge.ts";
+import { rateLimit } from "./middleware/rate-limit.ts";
+import { actionsDocument, fullDocument, stripActionsMarks } from "./openapi.ts";
+import { registerAuditRoutes } from "./routes/audit.ts";
+import { registerDraftRoutes } from "./routes/drafts.ts";
+import { registerProjectRoutes } from "./routes/projects.ts";
+import { registerRunRoutes } from "./routes/runs.ts";
+import { registerSystemRoutes } from "./routes/system.ts";
+import { registerTaskRoutes } from "./routes/tasks.ts";
+import { registerTokenRoutes } from "./routes/tokens.ts";
+
+export type HttpApp = OpenAPIHono<HttpEnv>;
+
+/** The HTTP operator: edge guards, every route of the contract, the OpenAPI documents. */
+export function createHttpApp(deps: HttpDeps): HttpApp {
+  const { config } = deps.services.ctx;
+  const app = new OpenAPIHono<HttpEnv>({ defaultHook: validationHook });
+
+  app.use("*", correlation());
+  app.use(
+    "*",
+    rateLimit(config.rateLimit, (c) => {
+      try {
+        return getConnInfo(c).remote.address ?? "unknown";
+      } catch {
+        return "unknown";
+      }
+    }),
+  );
+  app.use("*", bodyGuard(config.maxBodyBytes));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  registerSystemRoutes(app, deps);
+  registerProjectRoutes(app, deps);
+  registerTaskRoutes(app, deps);
+  registerDraftRoutes(app, deps);
+  registerRunRoutes(app, deps);
+  registerTokenRoutes(app, deps);
+  registerAuditRoutes(app, deps);
+
+  app.get("/openapi.json", (c) => c.json(stripActionsMarks(fullDocument(app, config.publicUrl))));
+  app.get("/openapi.actions.json", (c) => c.json(actionsDocument(app, config.publicUrl)));
+
+  app.notFound((c) => renderError(c, new GimoError("not_found", `no route ${c.req.method} ${c.req.path}`)));
+  app.onError(errorHandler(deps.logger));
+  return app;
+}

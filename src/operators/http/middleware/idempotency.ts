@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import { GimoError } from "../../../core/errors.ts";
+import type { HttpDeps, HttpEnv } from "../env.ts";
+
+/**
+ * `Idempotency-Key` for mutating POSTs (the rules live in app/idempotency). Runs after auth, so
+ * keys are per actor. A 2xx response is stored and replayed; anything else releases the key.
+ */
+export function idempotency(deps: HttpDeps): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    const key = c.req.header("idempotency-key");
+    if (key === undefined) return next();
+    if (key.length === 0 || key.length > 200 || /[^\x21-\x7e]/.test(key)) {
+      throw new GimoError("validation_failed", "Idempotency-Key must be 1-200 visible ASCII characters");
+    }
+    const actor = c.get("principal").actor;
+    const body = await c.req.text();
+    const fingerprint = createHash("sha256").update(`${c.req.method} ${c.req.path}\n${body}`).digest("hex");
+    const idem = deps.services.idempotency;
+    const reservation = await idem.reserve(actor, key, fingerprint);
+    if (reservation.kind === "replay") {
+      return new Response(reservation.body, {
+        status: reservation.status,
+        headers: { "content-type": "application/json", "idempotent-replayed": "true" },
+      });
+    }
+    try {
+      await next();
+    } catch (error) {
+      await idem.release(actor, key);
+      throw error;
+    }
+    if (c.res.status >= 200 && c.res.status < 300) {
+      await idem.complete(actor, key, c.res.status, await c.res.clone().text());
+    } else {
+      await idem.release(actor, key);
+    }
+  };
+}

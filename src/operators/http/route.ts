@@ -1,0 +1,59 @@
+import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
+import { ErrorBody } from "../../contract/common.ts";
+import type { Access } from "../../core/roles.ts";
+import type { HttpDeps } from "./env.ts";
+import { requireAccess } from "./middleware/auth.ts";
+import { idempotency } from "./middleware/idempotency.ts";
+
+/**
+ * Declares a route from the contract. Each route names its access level (core/roles) — enforced
+ * by its own middleware and published in the OpenAPI document as `x-gimo-access` — and whether it
+ * belongs to the ChatGPT Actions subset. Mutating POSTs honour `Idempotency-Key`.
+ */
+export interface RouteSpec extends Omit<RouteConfig, "middleware" | "security"> {
+  access: Access;
+  operationId: string;
+  summary: string;
+  /** Included in /openapi.actions.json. */
+  actions?: boolean;
+}
+
+const IdempotencyHeader = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: "Same key and body within 24 h → same response, no second effect" }),
+});
+
+export function jsonBody<T extends z.ZodType>(schema: T, required = true) {
+  return { body: { content: { "application/json": { schema } }, required } };
+}
+
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { content: { "application/json": { schema } }, description };
+}
+
+export function defineRoute<const S extends RouteSpec>(spec: S, deps: HttpDeps) {
+  const { access, actions, ...rest } = spec;
+  const mutating = spec.method !== "get";
+  const middleware = [requireAccess(access, deps)];
+  if (spec.method === "post") middleware.push(idempotency(deps));
+  const request = spec.method === "post" ? { ...spec.request, headers: IdempotencyHeader } : spec.request;
+  const config = {
+    ...rest,
+    request,
+    middleware,
+    security: access === "public" ? [] : [{ bearer: [] }],
+    responses: {
+      ...spec.responses,
+      default: jsonResponse(ErrorBody, "An error: {error:{code,message,details?}}"),
+    },
+    "x-gimo-access": access,
+    "x-gimo-actions": actions === true,
+    "x-openai-isConsequential": mutating,
+  };
+  // Typed as the spec itself so handlers see its request and response schemas.
+  return createRoute(config as unknown as Omit<S, "access" | "actions">);
+}

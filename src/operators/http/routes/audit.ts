@@ -1,0 +1,84 @@
+import { z } from "@hono/zod-openapi";
+import { Cursor, Limit } from "../../../contract/common.ts";
+import { AuditVerify, EventPage } from "../../../contract/event.ts";
+import type { HttpApp } from "../app.ts";
+import type { HttpDeps } from "../env.ts";
+import { defineRoute, jsonResponse } from "../route.ts";
+import { streamEvents } from "../sse.ts";
+
+const AuditQuery = z.object({
+  subject: z.string().max(100).optional(),
+  type: z.string().max(100).optional(),
+  limit: Limit,
+  cursor: Cursor,
+});
+
+const StreamQuery = z.object({
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .openapi({ description: "resume after this seq (or send Last-Event-ID)" }),
+});
+
+export function registerAuditRoutes(app: HttpApp, deps: HttpDeps): void {
+  const { audit } = deps.services;
+  const tags = ["events"];
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/audit",
+        access: "secret_read",
+        operationId: "listAudit",
+        summary: "The event log, oldest first: who did what, when, in a hash chain",
+        tags,
+        request: { query: AuditQuery },
+        responses: { 200: jsonResponse(EventPage, "a page of events") },
+      },
+      deps,
+    ),
+    async (c) => c.json(await audit.list(c.req.valid("query")), 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/audit/verify",
+        access: "secret_read",
+        operationId: "verifyAudit",
+        summary: "Walk the hash chain; names the first seq that was edited, deleted or reordered",
+        tags,
+        responses: { 200: jsonResponse(AuditVerify, "the verdict") },
+      },
+      deps,
+    ),
+    async (c) => c.json(await audit.verify(), 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/events",
+        access: "read",
+        operationId: "streamEvents",
+        summary:
+          "Server-Sent Events of every change; id is the event seq; Last-Event-ID resumes without loss",
+        tags,
+        request: {
+          query: StreamQuery,
+          headers: z.object({ "last-event-id": z.string().max(20).optional() }),
+        },
+        responses: {
+          200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } },
+        },
+      },
+      deps,
+    ),
+    (c) => streamEvents(c, deps, {}),
+  );
+}

@@ -1,0 +1,153 @@
+import { z } from "@hono/zod-openapi";
+import { IdOf, PageQuery } from "../../../contract/common.ts";
+import { PlanDoc, PlanDocInput } from "../../../contract/plan-doc.ts";
+import { Project, ProjectCreate, ProjectPage, ProjectPatch } from "../../../contract/project.ts";
+import { GimoError } from "../../../core/errors.ts";
+import type { HttpApp } from "../app.ts";
+import type { HttpDeps } from "../env.ts";
+import { pageFor } from "../page.ts";
+import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
+
+const ProjectParams = z.object({ id: IdOf("project") });
+const ProjectQuery = z.object({ project: IdOf("project").optional() });
+
+export function registerProjectRoutes(app: HttpApp, deps: HttpDeps): void {
+  const { projects, plans } = deps.services;
+  const tags = ["projects"];
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/projects",
+        access: "read",
+        operationId: "listProjects",
+        summary: "List projects (git repositories GIMO works on)",
+        tags,
+        actions: true,
+        request: { query: PageQuery },
+        responses: { 200: jsonResponse(ProjectPage, "a page of projects") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(pageFor(c, await projects.list(q.limit, q.cursor)), 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/projects",
+        access: "admin",
+        operationId: "createProject",
+        summary: "Register a git repository as a project",
+        tags,
+        request: jsonBody(ProjectCreate),
+        responses: { 201: jsonResponse(Project, "the project") },
+      },
+      deps,
+    ),
+    async (c) => c.json(await projects.create(c.get("principal"), c.req.valid("json")), 201),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/projects/{id}",
+        access: "read",
+        operationId: "getProject",
+        summary: "Get a project",
+        tags,
+        actions: true,
+        request: { params: ProjectParams },
+        responses: { 200: jsonResponse(Project, "the project") },
+      },
+      deps,
+    ),
+    async (c) => c.json(await projects.get(c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "patch",
+        path: "/ops/projects/{id}",
+        access: "admin",
+        operationId: "updateProject",
+        summary: "Change a project's settings",
+        tags,
+        request: { params: ProjectParams, ...jsonBody(ProjectPatch) },
+        responses: { 200: jsonResponse(Project, "the project") },
+      },
+      deps,
+    ),
+    async (c) =>
+      c.json(await projects.patch(c.get("principal"), c.req.valid("param").id, c.req.valid("json")), 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/plan",
+        access: "read",
+        operationId: "getPlan",
+        summary: "The project's living plan: objective, context, constraints and approval rules",
+        tags,
+        actions: true,
+        request: { query: ProjectQuery },
+        responses: { 200: jsonResponse(PlanDoc, "the plan; its version is also the ETag") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const doc = await plans.get(c.req.valid("query").project);
+      c.header("etag", `"${doc.version}"`);
+      return c.json(doc, 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "put",
+        path: "/ops/plan",
+        access: "admin",
+        operationId: "putPlan",
+        summary: "Replace the project's plan; send If-Match with the version you read (409 when stale)",
+        tags,
+        request: {
+          query: ProjectQuery,
+          headers: z.object({ "if-match": z.string().max(40).optional() }),
+          ...jsonBody(PlanDocInput),
+        },
+        responses: { 200: jsonResponse(PlanDoc, "the new plan") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const ifMatch = parseIfMatch(c.req.header("if-match"));
+      const doc = await plans.put(
+        c.get("principal"),
+        c.req.valid("query").project,
+        ifMatch,
+        c.req.valid("json"),
+      );
+      c.header("etag", `"${doc.version}"`);
+      return c.json(doc, 200);
+    },
+  );
+}
+
+/** Accepts `3`, `"3"` or `W/"3"`. */
+function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === "*") return undefined;
+  const match = header.trim().match(/^(?:W\/)?"?(\d{1,12})"?$/);
+  if (!match)
+    throw new GimoError("validation_failed", "If-Match must be the plan version you read, e.g. If-Match: 3");
+  return Number(match[1]);
+}

@@ -1,0 +1,113 @@
+import { z } from "@hono/zod-openapi";
+import { IdOf } from "../../../contract/common.ts";
+import { CancelBody, RequeueBody, Run, RunCreate, RunPage, RunQuery } from "../../../contract/run.ts";
+import type { HttpApp } from "../app.ts";
+import type { HttpDeps } from "../env.ts";
+import { pageFor } from "../page.ts";
+import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
+
+const RunParams = z.object({ id: IdOf("run") });
+
+export function registerRunRoutes(app: HttpApp, deps: HttpDeps): void {
+  const { runs } = deps.services;
+  const tags = ["runs"];
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runs",
+        access: "operator",
+        operationId: "createRun",
+        summary: "Queue a run of an approved plan (a_…). A draft id is refused: only approved plans can run",
+        tags,
+        actions: true,
+        request: jsonBody(RunCreate),
+        responses: { 201: jsonResponse(Run, "the queued run; poll getRun for progress") },
+      },
+      deps,
+    ),
+    async (c) => c.json(await runs.create(c.get("principal"), c.req.valid("json")), 201),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/runs",
+        access: "read",
+        operationId: "listRuns",
+        summary: "List runs, newest first; filter by status, task or project",
+        tags,
+        actions: true,
+        request: { query: RunQuery },
+        responses: { 200: jsonResponse(RunPage, "a page of runs") },
+      },
+      deps,
+    ),
+    async (c) => c.json(pageFor(c, await runs.list(c.req.valid("query"))), 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/runs/{id}",
+        access: "read",
+        operationId: "getRun",
+        summary: "A run with its steps, file changes, tests and result",
+        tags,
+        actions: true,
+        request: { params: RunParams },
+        responses: { 200: jsonResponse(Run, "the run") },
+      },
+      deps,
+    ),
+    async (c) => c.json(await runs.get(c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runs/{id}/cancel",
+        access: "operator",
+        operationId: "cancelRun",
+        summary: "Cancel a run: a queued one ends at once; a running one stops within one lease heartbeat",
+        tags,
+        actions: true,
+        request: { params: RunParams, ...jsonBody(CancelBody, false) },
+        responses: { 200: jsonResponse(Run, "the run") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const body = c.req.valid("json") ?? {};
+      return c.json(await runs.cancel(c.get("principal"), c.req.valid("param").id, body.reason), 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runs/{id}/requeue",
+        access: "operator",
+        operationId: "requeueRun",
+        summary: "Put a failed or cancelled run back in the queue, optionally after backoff_seconds",
+        tags,
+        actions: true,
+        request: { params: RunParams, ...jsonBody(RequeueBody, false) },
+        responses: { 200: jsonResponse(Run, "the queued run") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const body = c.req.valid("json") ?? {};
+      return c.json(
+        await runs.requeue(c.get("principal"), c.req.valid("param").id, body.backoff_seconds ?? 0),
+        200,
+      );
+    },
+  );
+}

@@ -1,0 +1,51 @@
+import type { Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import { GimoError } from "../../core/errors.ts";
+import type { HttpDeps, HttpEnv } from "./env.ts";
+
+/**
+ * Streams the event log as Server-Sent Events. `id:` is the event seq; a client that reconnects
+ * with `Last-Event-ID` (or `?after=`) gets everything after it, from the database, so nothing is
+ * lost however long it was away. New events wake the stream through the store's bus; a comment
+ * line every 15 s keeps proxies from closing an idle stream.
+ */
+const BATCH = 500;
+const KEEPALIVE_MS = 15_000;
+
+export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: { subjects?: readonly string[] }) {
+  const { audit, ctx } = deps.services;
+  const start = startSeq(c.req.header("last-event-id"), c.req.query("after"));
+  // Other replicas' commits do not reach this process's bus: poll PostgreSQL every second.
+  const waitMs = ctx.store.kind === "postgres" ? 1_000 : KEEPALIVE_MS;
+  return streamSSE(c, async (stream) => {
+    const aborted = new AbortController();
+    stream.onAbort(() => aborted.abort());
+    let scanned = start ?? (await audit.headSeq());
+    let quietSince = Date.now();
+    while (!aborted.signal.aborted) {
+      const head = await audit.headSeq();
+      const events = await audit.between(scanned, head, BATCH, opts.subjects);
+      for (const event of events) {
+        await stream.writeSSE({ id: String(event.seq), event: event.type, data: JSON.stringify(event) });
+      }
+      if (events.length === BATCH) {
+        scanned = events[events.length - 1]?.seq ?? head;
+        continue;
+      }
+      scanned = Math.max(scanned, head);
+      if (events.length > 0) quietSince = Date.now();
+      if (Date.now() - quietSince >= KEEPALIVE_MS) {
+        await stream.write(": keepalive\n\n");
+        quietSince = Date.now();
+      }
+      await ctx.store.bus.wait(scanned, waitMs, aborted.signal);
+    }
+  });
+}
+
+function startSeq(lastEventId: string | undefined, after: string | undefined): number | undefined {
+  const raw = lastEventId ?? after;
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d{1,15}$/.test(raw)) throw new GimoError("validation_failed", "Last-Event-ID must be an event seq");
+  return Number(raw);
+}

@@ -1,0 +1,39 @@
+import { EventEmitter } from "node:events";
+
+/**
+ * Wakes readers of the event log (SSE streams, long polls) when new events commit.
+ * In-process only: the store calls `notify` after each commit. Readers always re-read the log
+ * from the database, so a missed wake-up costs latency, never data.
+ */
+export class EventBus {
+  readonly #emitter = new EventEmitter();
+  #lastSeq = 0;
+
+  constructor() {
+    this.#emitter.setMaxListeners(0);
+  }
+
+  notify(seq: number): void {
+    if (seq > this.#lastSeq) this.#lastSeq = seq;
+    this.#emitter.emit("seq", seq);
+  }
+
+  /** Resolves when an event after `afterSeq` is announced, after `timeoutMs`, or on abort. */
+  wait(afterSeq: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.#lastSeq > afterSeq) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#emitter.off("seq", onSeq);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const onSeq = (seq: number) => {
+        if (seq > afterSeq) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#emitter.on("seq", onSeq);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+}

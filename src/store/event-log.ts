@@ -1,0 +1,120 @@
+import type { Kysely, Transaction } from "kysely";
+import { canonicalJson, sha256Hex } from "../core/canonical-json.ts";
+import type { StorageKind } from "./database.ts";
+import { GENESIS_HASH } from "./migrations/0001_core.ts";
+import type { Database, EventsTable } from "./schema.ts";
+
+/**
+ * The append-only, hash-chained event log.
+ *
+ * Each event's `hash` is `sha256:` of the canonical JSON of its own fields and `prev_hash`, the
+ * hash of the event before it. `event_head` holds the last seq and hash; appending locks that row
+ * for the rest of the transaction, so seqs are assigned in commit order with no gaps — which is
+ * what lets an SSE client resume from `Last-Event-ID` without missing an event that committed late.
+ */
+export interface NewEvent {
+  type: string;
+  subject: string;
+  data: Record<string, unknown>;
+}
+
+export interface EventIdentity {
+  actor: string;
+  role: string;
+}
+
+export function hashEvent(row: Omit<EventsTable, "hash">): string {
+  const { seq, ts, actor, role, type, subject, data, prev_hash } = row;
+  return `sha256:${sha256Hex(canonicalJson({ seq, ts, actor, role, type, subject, data, prev_hash }))}`;
+}
+
+/** Appends `events` inside `tx`; returns the seq of the last one (or the head when none). */
+export async function appendEvents(
+  tx: Transaction<Database>,
+  kind: StorageKind,
+  who: EventIdentity,
+  ts: string,
+  events: readonly NewEvent[],
+): Promise<number> {
+  let head = tx.selectFrom("event_head").select(["seq", "hash"]).where("id", "=", 1);
+  if (kind === "postgres") head = head.forUpdate();
+  const current = await head.executeTakeFirstOrThrow();
+  if (events.length === 0) return current.seq;
+  let { seq, hash } = current;
+  const rows: EventsTable[] = [];
+  for (const event of events) {
+    seq += 1;
+    const row = {
+      seq,
+      ts,
+      actor: who.actor,
+      role: who.role,
+      ...event,
+      data: canonicalJson(event.data),
+      prev_hash: hash,
+    };
+    hash = hashEvent(row);
+    rows.push({ ...row, hash });
+  }
+  await tx.insertInto("events").values(rows).execute();
+  await tx.updateTable("event_head").set({ seq, hash }).where("id", "=", 1).execute();
+  return seq;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  broken_at?: number;
+  reason?: string;
+}
+
+/** Walks the whole chain; names the first seq whose row was edited, deleted or moved. */
+export async function verifyChain(db: Kysely<Database>, pageSize = 2_000): Promise<VerifyResult> {
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  let checked = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom("events")
+      .selectAll()
+      .where("seq", ">=", expectedSeq)
+      .orderBy("seq")
+      .limit(pageSize)
+      .execute();
+    for (const row of rows) {
+      if (row.seq !== expectedSeq) {
+        return { ok: false, checked, broken_at: expectedSeq, reason: `event ${expectedSeq} is missing` };
+      }
+      if (row.prev_hash !== prevHash) {
+        return {
+          ok: false,
+          checked,
+          broken_at: row.seq,
+          reason: `event ${row.seq} does not follow its predecessor`,
+        };
+      }
+      const { hash, ...rest } = row;
+      if (hashEvent(rest) !== hash) {
+        return { ok: false, checked, broken_at: row.seq, reason: `event ${row.seq} was altered` };
+      }
+      prevHash = hash;
+      expectedSeq += 1;
+      checked += 1;
+    }
+    if (rows.length < pageSize) break;
+  }
+  const head = await db
+    .selectFrom("event_head")
+    .select(["seq", "hash"])
+    .where("id", "=", 1)
+    .executeTakeFirst();
+  if (!head || head.seq !== expectedSeq - 1 || head.hash !== prevHash) {
+    return {
+      ok: false,
+      checked,
+      broken_at: expectedSeq,
+      reason: `events after ${expectedSeq - 1} are missing`,
+    };
+  }
+  return { ok: true, checked };
+}

@@ -1,0 +1,149 @@
+/**
+ * Row types of every table, as Kysely sees them. Timestamps are ISO-8601 UTC text (they sort and
+ * compare the same on SQLite and PostgreSQL), JSON documents are text, booleans are 0/1 integers.
+ */
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  repo_path: string | null;
+  repo_url: string | null;
+  config: string;
+  is_default: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PlansTable {
+  project_id: string;
+  doc: string;
+  version: number;
+  updated_at: string;
+  updated_by: string | null;
+}
+
+export interface TasksTable {
+  id: string;
+  project_id: string;
+  prompt: string;
+  status: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DraftsTable {
+  id: string;
+  task_id: string;
+  project_id: string;
+  rev: number;
+  status: string;
+  prompt: string;
+  plan: string | null;
+  error: string | null;
+  prompt_hash: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApprovedTable {
+  id: string;
+  draft_id: string;
+  task_id: string;
+  project_id: string;
+  prompt: string;
+  plan: string;
+  content_hash: string;
+  approved_by: string;
+  approved_at: string;
+  auto_run: number;
+}
+
+export interface RunsTable {
+  id: string;
+  approved_id: string;
+  task_id: string;
+  project_id: string;
+  status: string;
+  priority: number;
+  attempt: number;
+  max_attempts: number;
+  run_after: string;
+  depends_on: string;
+  cancel_requested: number;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  steps: string;
+  result: string | null;
+  error: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface RunDependenciesTable {
+  run_id: string;
+  depends_on: string;
+}
+
+export interface EventsTable {
+  seq: number;
+  ts: string;
+  actor: string;
+  role: string;
+  type: string;
+  subject: string;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface EventHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface TokensTable {
+  id: string;
+  name: string;
+  role: string;
+  hash: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface IdempotencyTable {
+  actor: string;
+  key: string;
+  fingerprint: string;
+  status: number;
+  body: string;
+  created_at: string;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: string;
+}
+
+export interface Database {
+  projects: ProjectsTable;
+  plans: PlansTable;
+  tasks: TasksTable;
+  drafts: DraftsTable;
+  approved: ApprovedTable;
+  runs: RunsTable;
+  run_dependencies: RunDependenciesTable;
+  events: EventsTable;
+  event_head: EventHeadTable;
+  tokens: TokensTable;
+  idempotency: IdempotencyTable;
+  settings: SettingsTable;
+}

@@ -1,0 +1,96 @@
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type SqliteDatabase,
+  SqliteDialect,
+  SqliteDriver,
+  type SqliteStatement,
+} from "kysely";
+
+/**
+ * Kysely over Node's built-in `node:sqlite` — no native addon to compile.
+ *
+ * Two differences from Kysely's stock SQLite driver:
+ *  - transactions start with `BEGIN IMMEDIATE`, so a transaction takes the write lock up front
+ *    and two processes sharing a file (two servers at start, a migration race) wait on
+ *    `busy_timeout` instead of failing with SQLITE_BUSY when a read lock would need upgrading;
+ *  - prepared statements are cached by SQL text.
+ */
+class NodeSqliteAdapter implements SqliteDatabase {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, NodeSqliteStatement>();
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  prepare(sql: string): SqliteStatement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = new NodeSqliteStatement(this.#db.prepare(sql));
+      if (this.#statements.size > 500) this.#statements.clear();
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.#db.close();
+  }
+}
+
+class NodeSqliteStatement implements SqliteStatement {
+  readonly reader: boolean;
+  readonly #statement: StatementSync;
+
+  constructor(statement: StatementSync) {
+    this.#statement = statement;
+    this.reader = statement.columns().length > 0;
+  }
+
+  all(parameters: ReadonlyArray<unknown>): unknown[] {
+    return this.#statement.all(...(parameters as never[]));
+  }
+
+  run(parameters: ReadonlyArray<unknown>) {
+    const { changes, lastInsertRowid } = this.#statement.run(...(parameters as never[]));
+    return { changes, lastInsertRowid };
+  }
+
+  iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
+    return this.#statement.iterate(...(parameters as never[])) as IterableIterator<unknown>;
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+  }
+}
+
+class NodeSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver() {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+export function openSqlite(path: string): SqliteDialect {
+  return new NodeSqliteDialect({
+    database: async () => {
+      const db = new DatabaseSync(path, { timeout: 10_000 });
+      db.exec("pragma journal_mode = wal");
+      db.exec("pragma synchronous = full");
+      db.exec("pragma foreign_keys = on");
+      return new NodeSqliteAdapter(db);
+    },
+  });
+}

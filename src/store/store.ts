@@ -1,0 +1,97 @@
+import type { Kysely, Transaction } from "kysely";
+import { type Clock, isoNow } from "../core/clock.ts";
+import { GimoError } from "../core/errors.ts";
+import type { Principal } from "../core/roles.ts";
+import type { DatabaseHandle, StorageKind } from "./database.ts";
+import { EventBus } from "./event-bus.ts";
+import { appendEvents, type NewEvent } from "./event-log.ts";
+import type { Database } from "./schema.ts";
+import { readPanic } from "./settings.ts";
+
+/**
+ * The unit of work. Every mutation in GIMO runs inside `store.write`, which
+ *  - opens a transaction (IMMEDIATE on SQLite),
+ *  - refuses to start while panic mode is on (unless the caller is turning it off),
+ *  - lets the work `emit` events, appended to the hash-chained log in the same transaction,
+ *  - retries the whole unit on a serialization failure or deadlock,
+ *  - wakes event readers after commit.
+ * So no state change can happen without its event, and no event without its change.
+ */
+export interface Write {
+  tx: Transaction<Database>;
+  principal: Principal;
+  now: string;
+  emit(type: string, subject: string, data?: Record<string, unknown>): void;
+}
+
+export interface WriteOptions {
+  /** Only `POST /ops/panic {on:false}` and the system's own recovery may write during panic. */
+  allowInPanic?: boolean;
+}
+
+const RETRYABLE_PG_CODES = new Set(["40001", "40P01"]);
+const MAX_TRIES = 5;
+
+export class Store {
+  readonly kind: StorageKind;
+  readonly db: Kysely<Database>;
+  readonly location: string;
+  readonly bus = new EventBus();
+  readonly clock: Clock;
+  readonly #handle: DatabaseHandle;
+
+  constructor(handle: DatabaseHandle, clock: Clock) {
+    this.#handle = handle;
+    this.kind = handle.kind;
+    this.db = handle.db;
+    this.location = handle.location;
+    this.clock = clock;
+  }
+
+  async write<T>(
+    principal: Principal,
+    work: (w: Write) => Promise<T>,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { result, lastSeq } = await this.#writeOnce(principal, work, options);
+        this.bus.notify(lastSeq);
+        return result;
+      } catch (error) {
+        if (attempt >= MAX_TRIES || !isRetryable(error)) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  async #writeOnce<T>(principal: Principal, work: (w: Write) => Promise<T>, options: WriteOptions) {
+    return this.db.transaction().execute(async (tx) => {
+      if (!options.allowInPanic) {
+        const panic = await readPanic(tx);
+        if (panic.on) {
+          throw new GimoError("panic_mode", `panic mode is on${panic.reason ? `: ${panic.reason}` : ""}`);
+        }
+      }
+      const events: NewEvent[] = [];
+      const now = isoNow(this.clock);
+      const result = await work({
+        tx,
+        principal,
+        now,
+        emit: (type, subject, data = {}) => events.push({ type, subject, data }),
+      });
+      const lastSeq = await appendEvents(tx, this.kind, principal, now, events);
+      return { result, lastSeq };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#handle.close();
+  }
+}
+
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && RETRYABLE_PG_CODES.has(code);
+}

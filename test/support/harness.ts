@@ -1,0 +1,121 @@
+import { randomBytes } from "node:crypto";
+import { type Config, loadConfig } from "../../src/config.ts";
+import type { Role } from "../../src/core/roles.ts";
+import { createGimo, type Gimo, listen } from "../../src/gimo.ts";
+import { createLogger } from "../../src/log.ts";
+import type { StorageKind } from "../../src/store/database.ts";
+import { createTestDatabase, type TestDatabase } from "./databases.ts";
+import { createTestRepo, type TestRepo } from "./repo.ts";
+
+/**
+ * A real GIMO for a test: its own database, a real git repository registered as the default
+ * project, listening on a free loopback port, one environment token per role. Requests go over
+ * real HTTP. Everything it logs is kept in `logs` so tests can look for leaks.
+ */
+export interface TestGimo {
+  kind: StorageKind;
+  url: string;
+  tokens: Record<Role, string>;
+  gimo: Gimo;
+  db: TestDatabase;
+  repo: TestRepo;
+  logs: string[];
+  projectId: string;
+  request(method: string, path: string, opts?: RequestOptions): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  role?: Role | null;
+  token?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+export async function startGimo(kind: StorageKind, overrides: Partial<Config> = {}): Promise<TestGimo> {
+  const db = await createTestDatabase(kind);
+  const repo = await createTestRepo();
+  const tokens = {
+    admin: `adm_${randomBytes(12).toString("hex")}`,
+    operator: `opr_${randomBytes(12).toString("hex")}`,
+    actions: `act_${randomBytes(12).toString("hex")}`,
+    runner: `run_${randomBytes(12).toString("hex")}`,
+  } satisfies Record<Role, string>;
+  const config = loadConfig(
+    {
+      GIMO_DATA_DIR: db.dataDir,
+      DATABASE_URL: db.databaseUrl,
+      ORCH_ADMIN_TOKEN: tokens.admin,
+      ORCH_OPERATOR_TOKEN: tokens.operator,
+      ORCH_ACTIONS_TOKEN: tokens.actions,
+      ORCH_RUNNER_TOKEN: tokens.runner,
+      GIMO_RATE_LIMIT_RPS: "0",
+      GIMO_EMBEDDED_RUNNERS: "0",
+    },
+    { port: 0, host: "127.0.0.1", ...overrides },
+  );
+  const logs: string[] = [];
+  const logger = createLogger("debug", (line) => logs.push(line));
+  const gimo = await createGimo(config, { logger, repoPath: repo.path });
+  const server = await listen(gimo);
+  const projectId = (await gimo.services.projects.list(1)).items[0]?.id ?? "";
+
+  const request = async (method: string, path: string, opts: RequestOptions = {}): Promise<TestResponse> => {
+    const headers: Record<string, string> = { ...opts.headers };
+    const role = opts.role === undefined ? "admin" : opts.role;
+    const token = opts.token ?? (role ? tokens[role] : undefined);
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined = opts.rawBody;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers["content-type"] ??= "application/json";
+    }
+    const res = await fetch(`${server.url}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {}
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  };
+
+  return {
+    kind,
+    url: server.url,
+    tokens,
+    gimo,
+    db,
+    repo,
+    logs,
+    projectId,
+    request,
+    close: async () => {
+      await server.close();
+      await gimo.close();
+      await db.drop();
+      await repo.remove();
+    },
+  };
+}
+
+/** A valid plan, for drafts written by hand. */
+export function samplePlan(title = "Add input validation") {
+  return {
+    title,
+    summary: "Reject negative quantities.",
+    steps: [
+      { id: "s1", kind: "agent", title: "Add validation", instructions: "Validate quantity >= 0" },
+      { id: "s2", kind: "test", title: "Unit tests" },
+    ],
+    acceptance: ["Tests green"],
+    risk: "low",
+  };
+}
