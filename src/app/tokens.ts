@@ -123,11 +123,19 @@ export class TokenService {
       .where("revoked_at", "is", null)
       .executeTakeFirst();
     if (live) return undefined;
+    const nameTaken = await this.#ctx.store.db
+      .selectFrom("tokens")
+      .select("id")
+      .where("name", "=", "admin")
+      .executeTakeFirst();
+    const name = nameTaken ? `admin-${randomBytes(3).toString("hex")}` : "admin";
     let created: { token: string };
     try {
-      created = await this.mint(systemPrincipal, { name: `bootstrap-admin-${Date.now()}`, role: "admin" });
+      created = await this.mint(systemPrincipal, { name, role: "admin" });
     } catch (error) {
-      if (error instanceof GimoError && error.code === "panic_mode") return undefined;
+      // Another process starting at the same moment minted it, or panic mode is on: nothing to print.
+      if (error instanceof GimoError && (error.code === "panic_mode" || error.code === "conflict"))
+        return undefined;
       throw error;
     }
     mkdirSync(this.#ctx.config.dataDir, { recursive: true });

@@ -2,6 +2,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
   CompiledQuery,
   type DatabaseConnection,
+  SqliteAdapter,
   type SqliteDatabase,
   SqliteDialect,
   SqliteDriver,
@@ -11,10 +12,11 @@ import {
 /**
  * Kysely over Node's built-in `node:sqlite` — no native addon to compile.
  *
- * Two differences from Kysely's stock SQLite driver:
+ * Three differences from Kysely's stock SQLite dialect:
  *  - transactions start with `BEGIN IMMEDIATE`, so a transaction takes the write lock up front
  *    and two processes sharing a file (two servers at start, a migration race) wait on
  *    `busy_timeout` instead of failing with SQLITE_BUSY when a read lock would need upgrading;
+ *  - migrations run inside that transaction (SQLite's DDL is transactional);
  *  - prepared statements are cached by SQL text.
  */
 class NodeSqliteAdapter implements SqliteDatabase {
@@ -70,6 +72,13 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/** SQLite does run DDL inside transactions; saying so makes Kysely migrate in one (IMMEDIATE) transaction. */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 class NodeSqliteDialect extends SqliteDialect {
   readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
 
@@ -80,6 +89,10 @@ class NodeSqliteDialect extends SqliteDialect {
 
   override createDriver() {
     return new ImmediateSqliteDriver(this.#config);
+  }
+
+  override createAdapter() {
+    return new TransactionalDdlSqliteAdapter();
   }
 }
 

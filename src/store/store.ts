@@ -59,6 +59,9 @@ export class Store {
         this.bus.notify(lastSeq);
         return result;
       } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new GimoError("conflict", "a concurrent change got there first; reload and retry");
+        }
         if (attempt >= MAX_TRIES || !isRetryable(error)) throw error;
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
@@ -94,4 +97,11 @@ export class Store {
 function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" && RETRYABLE_PG_CODES.has(code);
+}
+
+/** PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY. */
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; errcode?: unknown; message?: unknown };
+  if (e?.code === "23505") return true;
+  return e?.errcode === 2067 || e?.errcode === 1555;
 }

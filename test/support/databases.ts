@@ -23,7 +23,12 @@ export interface TestDatabase {
 export async function createTestDatabase(kind: StorageKind): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), "gimo-test-"));
   if (kind === "sqlite") {
-    return { kind, databaseUrl: undefined, dataDir, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+    return {
+      kind,
+      databaseUrl: undefined,
+      dataDir,
+      drop: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
   }
   const adminUrl = inject("pgAdminUrl");
   const name = `gimo_t_${randomBytes(6).toString("hex")}`;

@@ -19,7 +19,9 @@ export default async function setup(project: TestProject) {
     if (process.env.CI === "true" || process.env.GIMO_TEST_REQUIRE_PG === "1") {
       throw new Error(`PostgreSQL is required in CI but ${PG_ADMIN_URL} is not reachable: ${why}`);
     }
-    process.stderr.write(`\n!! PostgreSQL not reachable (${why}): the PostgreSQL half of the suite is SKIPPED\n\n`);
+    process.stderr.write(
+      `\n!! PostgreSQL not reachable (${why}): the PostgreSQL half of the suite is SKIPPED\n\n`,
+    );
   } finally {
     await client.end().catch(() => {});
   }

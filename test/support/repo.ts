@@ -26,7 +26,8 @@ export async function createTestRepo(): Promise<TestRepo> {
   const root = mkdtempSync(join(tmpdir(), "gimo-repo-"));
   const path = join(root, "work");
   const remotePath = join(root, "remote.git");
-  const git = async (...args: string[]) => (await run("git", args, { cwd: path, env: GIT_ENV })).stdout.trim();
+  const git = async (...args: string[]) =>
+    (await run("git", args, { cwd: path, env: GIT_ENV })).stdout.trim();
   await run("git", ["init", "-q", "--bare", "-b", "main", remotePath]);
   await run("git", ["init", "-q", "-b", "main", path]);
   writeFileSync(join(path, "README.md"), "# sample\n");

@@ -28,6 +28,7 @@ export function bodyGuard(maxBytes: number): MiddlewareHandler<HttpEnv> {
     if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
     const hasBody =
       (declared !== undefined && Number(declared) > 0) || c.req.header("transfer-encoding") !== undefined;
+    let text = "";
     if (hasBody) {
       const type = c.req.header("content-type") ?? "";
       if (!/^application\/(?:[\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
@@ -36,23 +37,27 @@ export function bodyGuard(maxBytes: number): MiddlewareHandler<HttpEnv> {
           `send JSON with Content-Type: application/json (got ${type.slice(0, 100) || "none"})`,
         );
       }
-      // Read the body now, bounded, so a chunked body without a length cannot grow past the limit.
-      const raw = c.req.raw.body;
-      if (raw) {
-        let size = 0;
-        const chunks: Uint8Array[] = [];
-        for await (const chunk of raw as AsyncIterable<Uint8Array>) {
-          size += chunk.byteLength;
-          if (size > maxBytes) throw tooLarge(maxBytes);
-          chunks.push(chunk);
-        }
-        const text = new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks));
-        // Hono keeps body promises in this cache; its type says values.
-        c.req.bodyCache.text = Promise.resolve(text) as unknown as string;
-      }
+      text = await readBounded(c.req.raw.body, maxBytes);
     }
+    // An empty body means "no fields": `{}`, so optional bodies may be left out and a missing
+    // required field gets a validation message rather than "malformed JSON".
+    // (Hono keeps body promises in this cache; its type says values.)
+    c.req.bodyCache.text = Promise.resolve(text.trim() === "" ? "{}" : text) as unknown as string;
     return next();
   };
+}
+
+/** Reads the whole body, refusing it as soon as it grows past the limit (chunked bodies too). */
+async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
+  if (!body) return "";
+  let size = 0;
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  return new TextDecoder("utf-8").decode(Buffer.concat(chunks));
 }
 
 function tooLarge(maxBytes: number): GimoError {
