@@ -21,6 +21,8 @@ export interface Config {
   maxBodyBytes: number;
   rateLimit: { perSecond: number; burst: number };
   maxAttempts: number;
+  /** Base of the jittered exponential backoff after an infrastructure failure. */
+  retryBaseSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -75,6 +77,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       burst: int(env, "GIMO_RATE_LIMIT_BURST", 200, 1),
     },
     maxAttempts: int(env, "GIMO_MAX_ATTEMPTS", 3, 1),
+    retryBaseSeconds: int(env, "GIMO_RETRY_BASE_S", 5),
   };
   return { ...config, ...overrides };
 }

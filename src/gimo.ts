@@ -1,13 +1,19 @@
 import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
 import { type ServerType, serve } from "@hono/node-server";
 import type { AppContext } from "./app/context.ts";
+import { startMaintenance } from "./app/maintenance.ts";
 import { createServices, type Services } from "./app/services.ts";
 import type { Config } from "./config.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { createIdFactory } from "./core/ids.ts";
+import { Redactor } from "./core/redactor.ts";
 import { systemPrincipal } from "./core/roles.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createHttpApp, type HttpApp } from "./operators/http/app.ts";
+import type { RunHandler } from "./runner/handler.ts";
+import { LocalRunnerApi } from "./runner/local-api.ts";
+import { Runner } from "./runner/runner.ts";
 import { migrate, openDatabase } from "./store/database.ts";
 import { Store } from "./store/store.ts";
 
@@ -21,6 +27,8 @@ export interface Gimo {
   logger: Logger;
   /** The admin token minted at this first start, if one was (print it once). */
   bootstrapToken: string | undefined;
+  /** Embedded runners (none unless a run handler was given). */
+  runners: Runner[];
   close(): Promise<void>;
 }
 
@@ -29,6 +37,8 @@ export interface GimoOptions {
   logger?: Logger;
   /** Registers this repository as the default project when it is not registered yet. */
   repoPath?: string;
+  /** What embedded runners do with a run; without one, no embedded runner starts. */
+  runHandler?: RunHandler;
 }
 
 export async function createGimo(config: Config, options: GimoOptions = {}): Promise<Gimo> {
@@ -43,13 +53,45 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
     throw error;
   }
   const store = new Store(handle, clock);
-  const ctx: AppContext = { store, clock, ids: createIdFactory(), config, startedAt: clock.now() };
+  const redactor = new Redactor();
+  for (const token of Object.values(config.envTokens)) redactor.add(token);
+  const ctx: AppContext = { store, clock, ids: createIdFactory(), config, startedAt: clock.now(), redactor };
   const services = createServices(ctx);
   const bootstrapToken = await services.tokens.ensureAdminToken();
   if (bootstrapToken) logger.addSecret(bootstrapToken);
   if (options.repoPath) await services.projects.ensureFromRepo(systemPrincipal, options.repoPath);
   const app = createHttpApp({ services, logger });
-  return { config, services, app, logger, bootstrapToken, close: () => store.close() };
+  const maintenance = await startMaintenance(services, logger, sweepInterval(config.leaseSeconds));
+  const runners: Runner[] = [];
+  if (options.runHandler && config.embeddedRunners > 0) {
+    const runner = new Runner({
+      api: new LocalRunnerApi(services),
+      handler: options.runHandler,
+      name: `embedded@${hostname()}`,
+      concurrency: config.embeddedRunners,
+      logger,
+    });
+    await runner.start();
+    runners.push(runner);
+  }
+  return {
+    config,
+    services,
+    app,
+    logger,
+    bootstrapToken,
+    runners,
+    close: async () => {
+      await Promise.all(runners.map((r) => r.stop(5_000)));
+      await maintenance.stop();
+      await store.close();
+    },
+  };
+}
+
+/** Sweep expired leases a few times per lease period, at least every 5 s. */
+function sweepInterval(leaseSeconds: number): number {
+  return Math.max(200, Math.min(5_000, (leaseSeconds * 1000) / 4));
 }
 
 export interface RunningServer {

@@ -6,7 +6,7 @@ import type { AppContext } from "./context.ts";
 
 /**
  * Panic mode: a big red switch. While on, the store refuses every write (423) except turning it
- * off, and runners claim nothing. Turning it on while on is allowed (updates the reason).
+ * off, and runners claim nothing. Turning it on while on is refused like any write (423).
  */
 export class PanicService {
   readonly #ctx: AppContext;

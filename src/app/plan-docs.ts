@@ -44,13 +44,17 @@ export class PlanDocService {
         .executeTakeFirstOrThrow();
       const expected = ifMatch ?? current.version;
       const doc = JSON.stringify(input);
-      const updated = await w.tx
-        .updateTable("plans")
-        .set({ doc, version: expected + 1, updated_at: w.now, updated_by: principal.actor })
-        .where("project_id", "=", id)
-        .where("version", "=", expected)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) {
+      // Any other version is stale already (and may not even fit the column): no write to try.
+      const updated =
+        expected === current.version
+          ? await w.tx
+              .updateTable("plans")
+              .set({ doc, version: expected + 1, updated_at: w.now, updated_by: principal.actor })
+              .where("project_id", "=", id)
+              .where("version", "=", expected)
+              .executeTakeFirst()
+          : undefined;
+      if (Number(updated?.numUpdatedRows ?? 0) !== 1) {
         throw new GimoError(
           "stale_version",
           `the plan is at version ${current.version}, not ${expected}; reload it and retry`,

@@ -88,11 +88,22 @@ export class ProjectService {
       await assertNameFree(w, name, id);
       await w.tx
         .updateTable("projects")
-        .set({ name, config: JSON.stringify(config), updated_at: w.now })
+        .set({
+          name,
+          config: JSON.stringify(config),
+          max_concurrent_runs: config.max_concurrent_runs,
+          updated_at: w.now,
+        })
         .where("id", "=", id)
         .execute();
       w.emit("project.updated", id, { fields: Object.keys(defined) });
-      return toProject({ ...row, name, config: JSON.stringify(config), updated_at: w.now });
+      return toProject({
+        ...row,
+        name,
+        config: JSON.stringify(config),
+        max_concurrent_runs: config.max_concurrent_runs,
+        updated_at: w.now,
+      });
     });
   }
 
@@ -136,6 +147,7 @@ async function insertProject(
     repo_path: repoPath,
     repo_url: repoUrl,
     config: JSON.stringify(config),
+    max_concurrent_runs: config.max_concurrent_runs,
     is_default: hasDefault ? 0 : 1,
     created_at: w.now,
     updated_at: w.now,

@@ -3,7 +3,7 @@ import type { Approved } from "../contract/approved.ts";
 import type { Run, RunCreate } from "../contract/run.ts";
 import { isoAfter } from "../core/clock.ts";
 import { GimoError, notFound } from "../core/errors.ts";
-import { idPattern, kindOfId } from "../core/ids.ts";
+import { kindOfId } from "../core/ids.ts";
 import type { Principal } from "../core/roles.ts";
 import { assertRunTransition, type RunStatus } from "../core/run-machine.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
@@ -45,7 +45,7 @@ export class RunService {
         priority: input.priority ?? 0,
       });
       await refreshTaskStatus(w, row.task_id);
-      return run;
+      return (await withBlockers(w.tx, [run]))[0] as Run;
     });
   }
 
@@ -66,11 +66,13 @@ export class RunService {
     if (filter.task) q = q.where("task_id", "=", filter.task);
     if (filter.project) q = q.where("project_id", "=", filter.project);
     if (after) q = q.where("id", "<", after);
-    return toPage(await q.execute(), filter.limit, toRun, (r) => r.id);
+    const page = toPage(await q.execute(), filter.limit, toRun, (r) => r.id);
+    return { ...page, items: await withBlockers(this.#ctx.store.db, page.items) };
   }
 
   async get(id: string): Promise<Run> {
-    return toRun(await loadRunRow(this.#ctx.store.db, id));
+    const [run] = await withBlockers(this.#ctx.store.db, [toRun(await loadRunRow(this.#ctx.store.db, id))]);
+    return run as Run;
   }
 
   /** Queued: cancelled at once. Running: `cancel_requested`, the runner stops within a heartbeat. */
@@ -200,4 +202,20 @@ export async function enqueueRun(
   return toRun(row);
 }
 
-export const isRunId = (id: string) => idPattern("run").test(id);
+/** Fills `blocked_by` of queued runs: their dependencies that have not succeeded. */
+export async function withBlockers(db: Kysely<Database>, runs: Run[]): Promise<Run[]> {
+  const deps = [...new Set(runs.filter((r) => r.status === "queued").flatMap((r) => r.depends_on))];
+  if (deps.length === 0) return runs;
+  const rows = await db.selectFrom("runs").select(["id", "status"]).where("id", "in", deps).execute();
+  const status = new Map(rows.map((r) => [r.id, r.status as RunStatus]));
+  return runs.map((run) =>
+    run.status !== "queued"
+      ? run
+      : {
+          ...run,
+          blocked_by: run.depends_on
+            .filter((d) => status.get(d) !== "succeeded")
+            .map((d) => ({ run_id: d, status: status.get(d) ?? ("queued" as RunStatus) })),
+        },
+  );
+}

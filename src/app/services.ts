@@ -2,9 +2,13 @@ import { AuditService } from "./audit.ts";
 import type { AppContext } from "./context.ts";
 import { DraftService } from "./drafts.ts";
 import { IdempotencyService } from "./idempotency.ts";
+import { MetricsService } from "./metrics.ts";
 import { PanicService } from "./panic.ts";
 import { PlanDocService } from "./plan-docs.ts";
 import { ProjectService } from "./projects.ts";
+import { QueueService } from "./queue.ts";
+import { RunReportService } from "./run-reports.ts";
+import { RunnerService } from "./runners.ts";
 import { RunService } from "./runs.ts";
 import { StatusService } from "./status.ts";
 import { TaskService } from "./tasks.ts";
@@ -23,10 +27,16 @@ export interface Services {
   panic: PanicService;
   status: StatusService;
   idempotency: IdempotencyService;
+  queue: QueueService;
+  reports: RunReportService;
+  runners: RunnerService;
+  metrics: MetricsService;
 }
 
 export function createServices(ctx: AppContext): Services {
   const projects = new ProjectService(ctx);
+  const runners = new RunnerService(ctx);
+  const status = new StatusService(ctx, runners);
   return {
     ctx,
     projects,
@@ -37,7 +47,11 @@ export function createServices(ctx: AppContext): Services {
     tokens: new TokenService(ctx),
     audit: new AuditService(ctx),
     panic: new PanicService(ctx),
-    status: new StatusService(ctx),
+    status,
     idempotency: new IdempotencyService(ctx),
+    queue: new QueueService(ctx),
+    reports: new RunReportService(ctx),
+    runners,
+    metrics: new MetricsService(ctx, status, runners),
   };
 }

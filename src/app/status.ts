@@ -2,15 +2,18 @@ import { sql } from "kysely";
 import { type RunStatus, runStatuses } from "../core/run-machine.ts";
 import { readPanic } from "../store/settings.ts";
 import type { AppContext } from "./context.ts";
+import type { RunnerService } from "./runners.ts";
 
 export const VERSION = "0.1.0";
 
 /** `/status` and `/ready`: what is running, on what, and whether the database answers. */
 export class StatusService {
   readonly #ctx: AppContext;
+  readonly #runners: RunnerService;
 
-  constructor(ctx: AppContext) {
+  constructor(ctx: AppContext, runners: RunnerService) {
     this.#ctx = ctx;
+    this.#runners = runners;
   }
 
   async ready(): Promise<boolean> {
@@ -34,14 +37,18 @@ export class StatusService {
   }
 
   async status() {
-    const [panic, queue] = await Promise.all([readPanic(this.#ctx.store.db), this.queueCounts()]);
+    const [panic, queue, runners] = await Promise.all([
+      readPanic(this.#ctx.store.db),
+      this.queueCounts(),
+      this.#runners.counts(),
+    ]);
     return {
       name: "gimo" as const,
       version: VERSION,
       uptime_seconds: Math.round((Date.now() - this.#ctx.startedAt.getTime()) / 1000),
       storage: this.#ctx.store.kind,
       panic,
-      runners_online: 0,
+      runners_online: runners.online,
       queue,
     };
   }

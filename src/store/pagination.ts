@@ -21,7 +21,13 @@ export function decodeCursor<K extends string | number>(
   if (cursor === undefined || cursor === "") return undefined;
   try {
     const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (typeof key === type) return key as K;
+    // Only keys this server could have written: a database refuses NUL in text and non-integers as seq.
+    if (
+      type === "number"
+        ? Number.isSafeInteger(key) && key >= 0
+        : typeof key === "string" && !key.includes("\u0000")
+    )
+      return key as K;
   } catch {}
   throw new GimoError("validation_failed", "cursor is not one this server gave out");
 }

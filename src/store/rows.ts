@@ -51,6 +51,7 @@ export function toRun(row: RunsTable): Run {
     max_attempts: row.max_attempts,
     run_after: row.run_after,
     depends_on: parse<string[]>(row.depends_on),
+    blocked_by: [],
     cancel_requested: row.cancel_requested === 1,
     runner_id: row.lease_owner,
     lease_expires_at: row.lease_expires_at,

@@ -9,6 +9,8 @@ export interface ProjectsTable {
   repo_url: string | null;
   config: string;
   is_default: number;
+  /** Copied from config so the claim query can admit runs without parsing JSON. */
+  max_concurrent_runs: number;
   created_at: string;
   updated_at: string;
 }
@@ -133,6 +135,27 @@ export interface SettingsTable {
   updated_at: string;
 }
 
+export interface RunnersTable {
+  id: string;
+  name: string;
+  labels: string;
+  capacity: number;
+  registered_at: string;
+  last_heartbeat_at: string;
+  stopped_at: string | null;
+}
+
+export interface RunLogsTable {
+  run_id: string;
+  seq: number;
+  attempt: number;
+  ts: string;
+  level: string;
+  msg: string;
+  step_id: string | null;
+  correlation_id: string | null;
+}
+
 export interface Database {
   projects: ProjectsTable;
   plans: PlansTable;
@@ -146,4 +169,6 @@ export interface Database {
   tokens: TokensTable;
   idempotency: IdempotencyTable;
   settings: SettingsTable;
+  runners: RunnersTable;
+  run_logs: RunLogsTable;
 }

@@ -3,7 +3,7 @@ import { type Clock, isoNow } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
 import type { DatabaseHandle, StorageKind } from "./database.ts";
-import { EventBus } from "./event-bus.ts";
+import { EventBus, QUEUE_EVENTS } from "./event-bus.ts";
 import { appendEvents, type NewEvent } from "./event-log.ts";
 import type { Database } from "./schema.ts";
 import { readPanic } from "./settings.ts";
@@ -55,8 +55,8 @@ export class Store {
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { result, lastSeq } = await this.#writeOnce(principal, work, options);
-        this.bus.notify(lastSeq);
+        const { result, lastSeq, queueChanged } = await this.#writeOnce(principal, work, options);
+        this.bus.notify(lastSeq, queueChanged);
         return result;
       } catch (error) {
         if (isUniqueViolation(error)) {
@@ -85,8 +85,18 @@ export class Store {
         emit: (type, subject, data = {}) => events.push({ type, subject, data }),
       });
       const lastSeq = await appendEvents(tx, this.kind, principal, now, events);
-      return { result, lastSeq };
+      return { result, lastSeq, queueChanged: events.some((e) => QUEUE_EVENTS.has(e.type)) };
     });
+  }
+
+  /** The seq of the last committed event. */
+  async lastSeq(): Promise<number> {
+    const row = await this.db
+      .selectFrom("event_head")
+      .select("seq")
+      .where("id", "=", 1)
+      .executeTakeFirstOrThrow();
+    return row.seq;
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { runRunner } from "./runner.ts";
 import { runServe } from "./serve.ts";
 
 /**
@@ -10,6 +11,8 @@ const usage = `gimo — plan, approve, run AI coding tasks on your repositories
 
 usage:
   gimo serve [--repo PATH] [--port N] [--host H]   start the API (and, later, the web UI and runner)
+  gimo runner --server URL --token T [--concurrency N] [--labels a,b] --handler MODULE
+                                                   a runner on any machine (HTTP runner protocol)
   gimo help                                        this text
 
 Environment: see the README (GIMO_PORT, GIMO_DATA_DIR, DATABASE_URL, ORCH_*_TOKEN, …).
@@ -25,6 +28,22 @@ async function main(argv: string[]): Promise<number> {
         strict: true,
       });
       return runServe(values);
+    }
+    case "runner": {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          server: { type: "string" },
+          token: { type: "string" },
+          concurrency: { type: "string" },
+          labels: { type: "string" },
+          name: { type: "string" },
+          handler: { type: "string" },
+          grace: { type: "string" },
+        },
+        strict: true,
+      });
+      return runRunner(values);
     }
     case undefined:
     case "help":

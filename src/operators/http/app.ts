@@ -9,6 +9,8 @@ import { actionsDocument, fullDocument, stripActionsMarks } from "./openapi.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerDraftRoutes } from "./routes/drafts.ts";
 import { registerProjectRoutes } from "./routes/projects.ts";
+import { registerRunnerProtocolRoutes } from "./routes/runner-protocol.ts";
+import { registerRunnerRoutes } from "./routes/runners.ts";
 import { registerRunRoutes } from "./routes/runs.ts";
 import { registerSystemRoutes } from "./routes/system.ts";
 import { registerTaskRoutes } from "./routes/tasks.ts";
@@ -39,7 +41,9 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   registerProjectRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerDraftRoutes(app, deps);
+  registerRunnerProtocolRoutes(app, deps);
   registerRunRoutes(app, deps);
+  registerRunnerRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, deps);
 

@@ -6,13 +6,21 @@ import type { HttpDeps, HttpEnv } from "./env.ts";
 /**
  * Streams the event log as Server-Sent Events. `id:` is the event seq; a client that reconnects
  * with `Last-Event-ID` (or `?after=`) gets everything after it, from the database, so nothing is
- * lost however long it was away. New events wake the stream through the store's bus; a comment
+ * lost however long it was away. A run's own stream carries its log lines inside the `run.logs`
+ * event that recorded them, so resuming by event seq never repeats or skips a line. New events wake the stream through the store's bus; a comment
  * line every 15 s keeps proxies from closing an idle stream.
  */
 const BATCH = 500;
 const KEEPALIVE_MS = 15_000;
 
-export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: { subjects?: readonly string[] }) {
+export interface StreamOptions {
+  /** Only events about these ids. */
+  subjects?: readonly string[];
+  /** Replaces a `run.logs` event's seq range by the lines themselves (a run's own stream). */
+  expandLogs?: (from: number, to: number) => Promise<unknown[]>;
+}
+
+export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOptions) {
   const { audit, ctx } = deps.services;
   const start = startSeq(c.req.header("last-event-id"), c.req.query("after"));
   // Other replicas' commits do not reach this process's bus: poll PostgreSQL every second.
@@ -26,7 +34,12 @@ export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: { subjec
       const head = await audit.headSeq();
       const events = await audit.between(scanned, head, BATCH, opts.subjects);
       for (const event of events) {
-        await stream.writeSSE({ id: String(event.seq), event: event.type, data: JSON.stringify(event) });
+        let data: unknown = event;
+        if (opts.expandLogs && event.type === "run.logs") {
+          const { from_seq, to_seq } = event.data as { from_seq: number; to_seq: number };
+          data = { ...event, lines: await opts.expandLogs(from_seq, to_seq) };
+        }
+        await stream.writeSSE({ id: String(event.seq), event: event.type, data: JSON.stringify(data) });
       }
       if (events.length === BATCH) {
         scanned = events[events.length - 1]?.seq ?? head;

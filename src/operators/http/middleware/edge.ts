@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { GimoError } from "../../../core/errors.ts";
 import type { HttpEnv } from "../env.ts";
 
@@ -25,7 +25,7 @@ export function bodyGuard(maxBytes: number): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     if (!BODY_METHODS.has(c.req.method)) return next();
     const declared = c.req.header("content-length");
-    if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+    if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(c, maxBytes);
     const hasBody =
       (declared !== undefined && Number(declared) > 0) || c.req.header("transfer-encoding") !== undefined;
     let text = "";
@@ -37,7 +37,7 @@ export function bodyGuard(maxBytes: number): MiddlewareHandler<HttpEnv> {
           `send JSON with Content-Type: application/json (got ${type.slice(0, 100) || "none"})`,
         );
       }
-      text = await readBounded(c.req.raw.body, maxBytes);
+      text = await readBounded(c, maxBytes);
     }
     // An empty body means "no fields": `{}`, so optional bodies may be left out and a missing
     // required field gets a validation message rather than "malformed JSON".
@@ -48,18 +48,24 @@ export function bodyGuard(maxBytes: number): MiddlewareHandler<HttpEnv> {
 }
 
 /** Reads the whole body, refusing it as soon as it grows past the limit (chunked bodies too). */
-async function readBounded(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
+async function readBounded(c: Context<HttpEnv>, maxBytes: number): Promise<string> {
+  const body = c.req.raw.body;
   if (!body) return "";
   let size = 0;
   const chunks: Uint8Array[] = [];
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge(maxBytes);
+    if (size > maxBytes) throw tooLarge(c, maxBytes);
     chunks.push(chunk);
   }
   return new TextDecoder("utf-8").decode(Buffer.concat(chunks));
 }
 
-function tooLarge(maxBytes: number): GimoError {
+/**
+ * The rest of a refused body is never read, so the connection cannot carry another request: say
+ * `Connection: close`, or a keep-alive client reuses a socket the server is about to drop.
+ */
+function tooLarge(c: Context<HttpEnv>, maxBytes: number): GimoError {
+  c.header("connection", "close");
   return new GimoError("payload_too_large", `request body is larger than ${maxBytes} bytes`);
 }

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { Cursor, Limit } from "../../../contract/common.ts";
+import { Cursor, Limit, Text } from "../../../contract/common.ts";
 import { AuditVerify, EventPage } from "../../../contract/event.ts";
 import type { HttpApp } from "../app.ts";
 import type { HttpDeps } from "../env.ts";
@@ -7,8 +7,8 @@ import { defineRoute, jsonResponse } from "../route.ts";
 import { streamEvents } from "../sse.ts";
 
 const AuditQuery = z.object({
-  subject: z.string().max(100).optional(),
-  type: z.string().max(100).optional(),
+  subject: Text(100).optional(),
+  type: Text(100).optional(),
   limit: Limit,
   cursor: Cursor,
 });

@@ -1,0 +1,71 @@
+import { systemPrincipal } from "../core/roles.ts";
+import type { Logger } from "../log.ts";
+import type { Services } from "./services.ts";
+
+/**
+ * The server's background chores, on one timer:
+ *  - the lease sweeper (every `sweepMs`, and once at start — recovering runs whose leases expired
+ *    while the server was down);
+ *  - hourly: forget idempotency records older than a day, delete finished runs' log lines older
+ *    than `OPS_RUN_TTL` days.
+ * Each replica runs them; every change they make is a compare-and-swap, so replicas never collide.
+ */
+export interface Maintenance {
+  stop(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+
+export async function startMaintenance(
+  services: Services,
+  logger: Logger,
+  sweepMs: number,
+): Promise<Maintenance> {
+  const { ctx } = services;
+  const sweep = async () => {
+    try {
+      const moved = await services.queue.sweep(systemPrincipal);
+      if (moved > 0) logger.info("swept expired leases", { runs: moved });
+    } catch (error) {
+      if ((error as { code?: string }).code !== "panic_mode")
+        logger.warn("sweep failed", { error: String(error) });
+    }
+  };
+  const tidy = async () => {
+    try {
+      await services.idempotency.prune();
+      const cutoff = new Date(ctx.clock.now().getTime() - ctx.config.runTtlDays * 86_400_000).toISOString();
+      await ctx.store.db
+        .deleteFrom("run_logs")
+        .where("run_id", "in", (eb) =>
+          eb
+            .selectFrom("runs")
+            .select("id")
+            .where("status", "in", ["succeeded", "failed", "cancelled"])
+            .where("finished_at", "<", cutoff),
+        )
+        .execute();
+    } catch (error) {
+      logger.warn("tidy-up failed", { error: String(error) });
+    }
+  };
+  await sweep();
+  await tidy();
+  let running: Promise<void> = Promise.resolve();
+  let lastTidy = Date.now();
+  const timer = setInterval(() => {
+    running = running.then(async () => {
+      await sweep();
+      if (Date.now() - lastTidy > HOUR_MS) {
+        lastTidy = Date.now();
+        await tidy();
+      }
+    });
+  }, sweepMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

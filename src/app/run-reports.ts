@@ -1,0 +1,232 @@
+import type { Kysely } from "kysely";
+import { backoffSeconds } from "../core/backoff.ts";
+import { isoAfter } from "../core/clock.ts";
+import { GimoError } from "../core/errors.ts";
+import type { Principal } from "../core/roles.ts";
+import { decodeCursor, encodeCursor } from "../store/pagination.ts";
+import type { Database, RunsTable } from "../store/schema.ts";
+import type { Write } from "../store/store.ts";
+import type { AppContext } from "./context.ts";
+import { loadRunRow } from "./runs.ts";
+import { refreshTaskStatus } from "./tasks.ts";
+
+/**
+ * What a runner reports about a run it holds: lease extensions, log lines, step updates, the end.
+ *
+ * Every report is fenced by `(run_id, attempt, runner_id)`: it is applied as one UPDATE whose
+ * WHERE clause requires the run to still be `running` in that attempt under that runner, and the
+ * affected-row count is checked. A runner that lost its lease (it stalled past expiry and the run
+ * was requeued, re-claimed, cancelled…) therefore changes nothing and gets 409 `lease_lost` — a
+ * late write can never overwrite a newer attempt.
+ */
+export interface Fence {
+  runId: string;
+  attempt: number;
+  runnerId: string;
+}
+
+export interface LogLineInput {
+  ts?: string;
+  level: "debug" | "info" | "warn" | "error";
+  msg: string;
+  step_id?: string;
+}
+
+export interface StepUpdate {
+  id: string;
+  status: "pending" | "running" | "succeeded" | "failed" | "skipped";
+  detail?: string;
+  attempts?: number;
+}
+
+export interface Completion {
+  status: "succeeded" | "failed" | "cancelled";
+  result?: Record<string, unknown>;
+  error?: {
+    code: string;
+    message: string;
+    details?: unknown;
+    retryable?: boolean;
+    retry_after_seconds?: number;
+  };
+}
+
+export class RunReportService {
+  readonly #ctx: AppContext;
+
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Extends the lease; tells the runner whether cancellation was requested. */
+  async extendLease(principal: Principal, fence: Fence) {
+    return this.#ctx.store.write(principal, async (w) => {
+      const run = await fenced(w, fence, {
+        lease_expires_at: isoAfter(this.#ctx.clock, this.#ctx.config.leaseSeconds),
+      });
+      return { cancel_requested: run.cancel_requested === 1, lease_expires_at: run.lease_expires_at };
+    });
+  }
+
+  async appendLogs(
+    principal: Principal,
+    fence: Fence,
+    lines: readonly LogLineInput[],
+    correlationId: string | null,
+  ) {
+    const { redactor } = this.#ctx;
+    return this.#ctx.store.write(principal, async (w) => {
+      const run = await fenced(w, fence, {});
+      const last = await w.tx
+        .selectFrom("run_logs")
+        .select((eb) => eb.fn.max("seq").as("seq"))
+        .where("run_id", "=", fence.runId)
+        .executeTakeFirst();
+      const first = Number(last?.seq ?? 0) + 1;
+      if (lines.length > 0) {
+        await w.tx
+          .insertInto("run_logs")
+          .values(
+            lines.map((line, i) => ({
+              run_id: fence.runId,
+              seq: first + i,
+              attempt: fence.attempt,
+              ts: line.ts ?? w.now,
+              level: line.level,
+              msg: redactor.redact(line.msg),
+              step_id: line.step_id ?? null,
+              correlation_id: correlationId,
+            })),
+          )
+          .execute();
+        w.emit("run.logs", fence.runId, {
+          task_id: run.task_id,
+          attempt: fence.attempt,
+          from_seq: first,
+          to_seq: first + lines.length - 1,
+        });
+      }
+      return { last_seq: first + lines.length - 1 };
+    });
+  }
+
+  async updateSteps(principal: Principal, fence: Fence, updates: readonly StepUpdate[]) {
+    return this.#ctx.store.write(principal, async (w) => {
+      const run = await fenced(w, fence, {});
+      const steps = JSON.parse(run.steps) as Record<string, unknown>[];
+      for (const update of updates) {
+        const step = steps.find((s) => s.id === update.id);
+        if (!step) throw new GimoError("validation_failed", `run ${fence.runId} has no step ${update.id}`);
+        if (update.status === "running" && step.status !== "running") step.started_at = w.now;
+        if (["succeeded", "failed", "skipped"].includes(update.status)) step.finished_at = w.now;
+        step.status = update.status;
+        if (update.detail !== undefined) step.detail = this.#ctx.redactor.redact(update.detail);
+        if (update.attempts !== undefined) step.attempts = update.attempts;
+      }
+      await fenced(w, fence, { steps: JSON.stringify(steps) });
+      for (const update of updates) {
+        w.emit("run.step", fence.runId, { task_id: run.task_id, step_id: update.id, status: update.status });
+      }
+      return steps;
+    });
+  }
+
+  /**
+   * Ends the attempt. A failure marked `retryable` (the infrastructure failed, not the work) goes
+   * back to the queue while attempts remain — after `retry_after_seconds` when the provider said
+   * when (a rate limit's reset), else after a jittered backoff.
+   */
+  async complete(principal: Principal, fence: Fence, completion: Completion) {
+    const { redactor, clock, config } = this.#ctx;
+    return this.#ctx.store.write(principal, async (w) => {
+      const current = await loadRunRow(w.tx, fence.runId);
+      const error = completion.error
+        ? { ...completion.error, message: redactor.redact(completion.error.message) }
+        : undefined;
+      const retry =
+        completion.status === "failed" && error?.retryable === true && current.attempt < current.max_attempts;
+      if (retry) {
+        const wait = error?.retry_after_seconds ?? backoffSeconds(current.attempt, config.retryBaseSeconds);
+        await fenced(w, fence, {
+          status: "queued",
+          run_after: isoAfter(clock, wait),
+          lease_expires_at: null,
+          error: JSON.stringify(error),
+        });
+        w.emit("run.retry", fence.runId, {
+          task_id: current.task_id,
+          attempt: fence.attempt,
+          error_code: error?.code ?? null,
+          wait_seconds: wait,
+        });
+        return { status: "queued" as const };
+      }
+      const result = completion.result ? redactor.redact(JSON.stringify(completion.result)) : null;
+      await fenced(w, fence, {
+        status: completion.status,
+        result,
+        error: error ? JSON.stringify(error) : null,
+        lease_expires_at: null,
+        finished_at: w.now,
+      });
+      w.emit(`run.${completion.status}`, fence.runId, {
+        task_id: current.task_id,
+        attempt: fence.attempt,
+        ...(error ? { error_code: error.code } : {}),
+      });
+      await refreshTaskStatus(w, current.task_id);
+      return { status: completion.status };
+    });
+  }
+
+  /** Log lines `from`..`to` inclusive (one `run.logs` event's batch). */
+  async lines(runId: string, from: number, to: number) {
+    return this.#ctx.store.db
+      .selectFrom("run_logs")
+      .select(["seq", "ts", "level", "msg", "step_id", "attempt"])
+      .where("run_id", "=", runId)
+      .where("seq", ">=", from)
+      .where("seq", "<=", to)
+      .orderBy("seq")
+      .execute();
+  }
+
+  /** Log lines after `after` (a seq), oldest first. */
+  async logs(runId: string, after: number | undefined, limit: number, cursor?: string) {
+    const db: Kysely<Database> = this.#ctx.store.db;
+    await loadRunRow(db, runId);
+    const from = decodeCursor<number>(cursor, "number") ?? after ?? 0;
+    const rows = await db
+      .selectFrom("run_logs")
+      .select(["seq", "ts", "level", "msg", "step_id", "correlation_id", "attempt"])
+      .where("run_id", "=", runId)
+      .where("seq", ">", from)
+      .orderBy("seq")
+      .limit(limit + 1)
+      .execute();
+    const more = rows.length > limit;
+    const items = more ? rows.slice(0, limit) : rows;
+    const last = items.at(-1);
+    return { items, next_cursor: more && last ? encodeCursor(last.seq) : null };
+  }
+}
+
+/** The fenced UPDATE: applies `set` only while the runner still holds this attempt's lease. */
+async function fenced(w: Write, fence: Fence, set: Partial<RunsTable>): Promise<RunsTable> {
+  const row = await w.tx
+    .updateTable("runs")
+    .set({ ...set, updated_at: w.now })
+    .where("id", "=", fence.runId)
+    .where("status", "=", "running")
+    .where("attempt", "=", fence.attempt)
+    .where("lease_owner", "=", fence.runnerId)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) {
+    throw new GimoError(
+      "lease_lost",
+      `run ${fence.runId} attempt ${fence.attempt} is no longer held by runner ${fence.runnerId}; stop working on it`,
+    );
+  }
+  return row;
+}

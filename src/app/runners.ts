@@ -1,0 +1,102 @@
+import { GimoError, notFound } from "../core/errors.ts";
+import type { Principal } from "../core/roles.ts";
+import type { RunnersTable } from "../store/schema.ts";
+import type { AppContext } from "./context.ts";
+
+/**
+ * Runner registry. A runner is online while its last heartbeat is younger than `ONLINE_S`; the
+ * state is derived at read time, never stored. Heartbeats are liveness, not work: they are
+ * accepted in panic mode and append no event.
+ */
+export const ONLINE_S = 60;
+
+export interface RunnerView {
+  id: string;
+  name: string;
+  labels: string[];
+  capacity: number;
+  status: "online" | "offline";
+  registered_at: string;
+  last_heartbeat_at: string;
+  current_runs: string[];
+}
+
+export class RunnerService {
+  readonly #ctx: AppContext;
+
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
+
+  async register(principal: Principal, input: { name: string; labels?: string[]; capacity?: number }) {
+    return this.#ctx.store.write(principal, async (w) => {
+      const row: RunnersTable = {
+        id: this.#ctx.ids("runner"),
+        name: input.name,
+        labels: JSON.stringify(input.labels ?? []),
+        capacity: input.capacity ?? 1,
+        registered_at: w.now,
+        last_heartbeat_at: w.now,
+        stopped_at: null,
+      };
+      await w.tx.insertInto("runners").values(row).execute();
+      w.emit("runner.registered", row.id, {
+        name: row.name,
+        labels: input.labels ?? [],
+        capacity: row.capacity,
+      });
+      return { runner_id: row.id, lease_seconds: this.#ctx.config.leaseSeconds };
+    });
+  }
+
+  async heartbeat(principal: Principal, id: string, stopping = false) {
+    return this.#ctx.store.write(
+      principal,
+      async (w) => {
+        const updated = await w.tx
+          .updateTable("runners")
+          .set({ last_heartbeat_at: w.now, stopped_at: stopping ? w.now : null })
+          .where("id", "=", id)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) throw notFound("runner", id);
+        if (stopping) w.emit("runner.stopped", id, {});
+        return { ok: true };
+      },
+      { allowInPanic: true },
+    );
+  }
+
+  async assertKnown(id: string): Promise<void> {
+    const row = await this.#ctx.store.db
+      .selectFrom("runners")
+      .select("id")
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (!row) throw new GimoError("not_found", `runner ${id} is not registered; register first`);
+  }
+
+  async list(): Promise<RunnerView[]> {
+    const db = this.#ctx.store.db;
+    const [rows, running] = await Promise.all([
+      db.selectFrom("runners").selectAll().orderBy("id").execute(),
+      db.selectFrom("runs").select(["id", "lease_owner"]).where("status", "=", "running").execute(),
+    ]);
+    const cutoff = this.#ctx.clock.now().getTime() - ONLINE_S * 1000;
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      labels: JSON.parse(r.labels) as string[],
+      capacity: r.capacity,
+      status: r.stopped_at === null && Date.parse(r.last_heartbeat_at) > cutoff ? "online" : "offline",
+      registered_at: r.registered_at,
+      last_heartbeat_at: r.last_heartbeat_at,
+      current_runs: running.filter((run) => run.lease_owner === r.id).map((run) => run.id),
+    }));
+  }
+
+  async counts(): Promise<{ online: number; offline: number }> {
+    const all = await this.list();
+    const online = all.filter((r) => r.status === "online").length;
+    return { online, offline: all.length - online };
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * Hides secret values in text before it is stored or shown: run log lines, error messages from
+ * runners, anything that may echo an environment. Secrets shorter than 6 characters are not
+ * registered (they would redact ordinary words).
+ */
+export class Redactor {
+  readonly #secrets = new Set<string>();
+
+  add(value: string | undefined): void {
+    if (value && value.length >= 6) this.#secrets.add(value);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) if (out.includes(secret)) out = out.split(secret).join("[redacted]");
+    return out;
+  }
+}

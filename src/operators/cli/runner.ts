@@ -1,0 +1,71 @@
+import { hostname } from "node:os";
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { HttpRunnerApi } from "../../client/runner-http.ts";
+import { createLogger } from "../../log.ts";
+import type { RunHandler } from "../../runner/handler.ts";
+import { Runner } from "../../runner/runner.ts";
+
+/**
+ * `gimo runner --server URL --token T [--concurrency N] [--labels a,b] [--handler MODULE]`:
+ * a runner on any machine, speaking only the HTTP runner protocol with a `runner` token.
+ * SIGTERM/SIGINT stop it gracefully: no new claims, current work finishes or is handed back.
+ *
+ * `--handler` names a module whose `handler` export does the work of a run (a RunHandler).
+ */
+export async function runRunner(args: {
+  server?: string;
+  token?: string;
+  concurrency?: string;
+  labels?: string;
+  name?: string;
+  handler?: string;
+  grace?: string;
+}): Promise<number> {
+  const server = args.server ?? process.env.GIMO_URL ?? "http://127.0.0.1:9325";
+  const token = args.token ?? process.env.GIMO_TOKEN ?? process.env.ORCH_RUNNER_TOKEN;
+  if (!token) throw new Error("a runner token is needed: --token T, or GIMO_TOKEN / ORCH_RUNNER_TOKEN");
+  const concurrency = Number(args.concurrency ?? "1");
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    throw new Error("--concurrency must be 1-64");
+  if (!args.handler) {
+    throw new Error(
+      "no run handler: pass --handler MODULE (a module exporting `handler`); the built-in executor is not available yet",
+    );
+  }
+  const handler = await loadHandler(args.handler);
+  const logger = createLogger((process.env.LOG_LEVEL as "info") ?? "info");
+  logger.addSecret(token);
+  const runner = new Runner({
+    api: new HttpRunnerApi(server, token),
+    handler,
+    name: args.name ?? `${hostname()}:${process.pid}`,
+    labels: args.labels
+      ? args.labels
+          .split(",")
+          .map((l) => l.trim())
+          .filter(Boolean)
+      : [],
+    concurrency,
+    logger,
+  });
+  await runner.start();
+  process.stdout.write(`runner ${runner.id} working for ${server} (concurrency ${concurrency})\n`);
+  const grace = Number(args.grace ?? "25") * 1000;
+  return new Promise((done) => {
+    const stop = async (signal: string) => {
+      logger.info("runner stopping", { signal });
+      await runner.stop(grace);
+      done(0);
+    };
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+    process.once("SIGINT", () => void stop("SIGINT"));
+  });
+}
+
+async function loadHandler(path: string): Promise<RunHandler> {
+  const url = pathToFileURL(isAbsolute(path) ? path : resolve(path)).href;
+  const mod = (await import(url)) as { handler?: RunHandler };
+  if (typeof mod.handler !== "function") throw new Error(`${path} does not export a \`handler\` function`);
+  return mod.handler;
+}

@@ -1,0 +1,193 @@
+import { z } from "@hono/zod-openapi";
+import { claimWaiting } from "../../../app/queue.ts";
+import { IdOf } from "../../../contract/common.ts";
+import { RunStep } from "../../../contract/run.ts";
+import {
+  ClaimBody,
+  ClaimedRun,
+  CompleteBody,
+  CompleteResult,
+  HeartbeatBody,
+  LeaseBody,
+  LeaseResult,
+  LogsBody,
+  RunnerRegister,
+  RunnerRegistered,
+  StepsBody,
+} from "../../../contract/runner.ts";
+import type { HttpApp } from "../app.ts";
+import type { HttpDeps } from "../env.ts";
+import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
+
+/** The runner protocol (SPEC §6). Every call after the claim is fenced by (run, attempt, runner). */
+export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void {
+  const { runners, queue, reports, ctx } = deps.services;
+  const tags = ["runner protocol"];
+  const RunParams = z.object({ id: IdOf("run") });
+  const fence = (runId: string, body: { runner_id: string; attempt: number }) => ({
+    runId,
+    attempt: body.attempt,
+    runnerId: body.runner_id,
+  });
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runners/register",
+        access: "runner",
+        operationId: "registerRunner",
+        summary: "Register a runner; returns its id",
+        tags,
+        request: jsonBody(RunnerRegister),
+        responses: { 201: jsonResponse(RunnerRegistered, "registered") },
+      },
+      deps,
+    ),
+    async (c) => c.json(await runners.register(c.get("principal"), c.req.valid("json")), 201),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runners/{id}/heartbeat",
+        access: "runner",
+        operationId: "runnerHeartbeat",
+        summary: "Keep a runner online (offline after 60 s of silence); stopping:true says goodbye",
+        tags,
+        request: { params: z.object({ id: IdOf("runner") }), ...jsonBody(HeartbeatBody, false) },
+        responses: { 200: jsonResponse(z.object({ ok: z.boolean() }), "ok") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const body = c.req.valid("json") ?? {};
+      return c.json(
+        await runners.heartbeat(c.get("principal"), c.req.valid("param").id, body.stopping === true),
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runs/claim",
+        access: "runner",
+        operationId: "claimRun",
+        summary: "Claim the next claimable run (200) or nothing (204); long-polls up to wait_seconds",
+        tags,
+        request: jsonBody(ClaimBody),
+        responses: {
+          200: jsonResponse(ClaimedRun, "a run, its approved plan and project"),
+          204: { description: "nothing to do" },
+        },
+      },
+      deps,
+    ),
+    async (c) => {
+      const body = c.req.valid("json");
+      await runners.heartbeat(c.get("principal"), body.runner_id);
+      const claimed = await claimWaiting(
+        ctx,
+        queue,
+        c.get("principal"),
+        body.runner_id,
+        body.wait_seconds ?? 0,
+        c.req.raw.signal,
+      );
+      if (!claimed) return c.body(null, 204);
+      return c.json(claimed, 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runs/{id}/lease",
+        access: "runner",
+        operationId: "extendLease",
+        summary: "Extend the lease on a claimed run; answers cancel_requested; 409 when the lease was lost",
+        tags,
+        request: { params: RunParams, ...jsonBody(LeaseBody) },
+        responses: { 200: jsonResponse(LeaseResult, "extended") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const f = fence(c.req.valid("param").id, c.req.valid("json"));
+      return c.json(await reports.extendLease(c.get("principal"), f), 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runs/{id}/logs",
+        access: "runner",
+        operationId: "appendRunLogs",
+        summary: "Append a batch of log lines (secrets are redacted before storage)",
+        tags,
+        request: { params: RunParams, ...jsonBody(LogsBody) },
+        responses: { 200: jsonResponse(z.object({ last_seq: z.number().int() }), "stored") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const body = c.req.valid("json");
+      const f = fence(c.req.valid("param").id, body);
+      return c.json(await reports.appendLogs(c.get("principal"), f, body.lines, c.get("correlationId")), 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runs/{id}/steps",
+        access: "runner",
+        operationId: "updateRunSteps",
+        summary: "Update the status of plan steps",
+        tags,
+        request: { params: RunParams, ...jsonBody(StepsBody) },
+        responses: { 200: jsonResponse(z.object({ steps: z.array(RunStep) }), "the run's steps") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const body = c.req.valid("json");
+      const steps = await reports.updateSteps(
+        c.get("principal"),
+        fence(c.req.valid("param").id, body),
+        body.steps,
+      );
+      return c.json({ steps: steps as z.infer<typeof RunStep>[] }, 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runs/{id}/complete",
+        access: "runner",
+        operationId: "completeRun",
+        summary:
+          "End the attempt: succeeded, failed (retryable failures are requeued) or cancelled; 409 when the lease was lost",
+        tags,
+        request: { params: RunParams, ...jsonBody(CompleteBody) },
+        responses: { 200: jsonResponse(CompleteResult, "the run's new status") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const { runner_id, attempt, ...completion } = c.req.valid("json");
+      const f = fence(c.req.valid("param").id, { runner_id, attempt });
+      return c.json(await reports.complete(c.get("principal"), f, completion), 200);
+    },
+  );
+}

@@ -1,0 +1,123 @@
+import { z } from "@hono/zod-openapi";
+import { IdOf } from "../../../contract/common.ts";
+import { Metrics, RunLogPage, RunnerList, RunnerStatus } from "../../../contract/runner.ts";
+import type { HttpApp } from "../app.ts";
+import type { HttpDeps } from "../env.ts";
+import { defineRoute, jsonResponse } from "../route.ts";
+import { streamEvents } from "../sse.ts";
+
+/** Reading the fleet and the runs' live output: runners, run logs, run event streams, metrics. */
+export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
+  const { runners, reports, metrics } = deps.services;
+  const RunParams = z.object({ id: IdOf("run") });
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/runners",
+        access: "read",
+        operationId: "listRunners",
+        summary: "Runners, online while their heartbeat is under 60 s old, with their current runs",
+        tags: ["runners"],
+        actions: true,
+        responses: { 200: jsonResponse(RunnerList, "runners") },
+      },
+      deps,
+    ),
+    async (c) => c.json({ items: await runners.list() }, 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/runner/status",
+        access: "read",
+        operationId: "getRunnerStatus",
+        summary: "How many runners are online and offline",
+        tags: ["runners"],
+        responses: { 200: jsonResponse(RunnerStatus, "fleet status") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const list = await runners.list();
+      const online = list.filter((r) => r.status === "online").length;
+      return c.json({ online, offline: list.length - online, runners: list }, 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/runs/{id}/logs",
+        access: "read",
+        operationId: "getRunLogs",
+        summary: "A run's log lines after a seq, oldest first",
+        tags: ["runs"],
+        actions: true,
+        request: {
+          params: RunParams,
+          query: z.object({
+            after: z.coerce.number().int().min(0).optional(),
+            limit: z.coerce.number().int().min(1).max(1_000).default(200),
+            cursor: z.string().max(200).optional(),
+          }),
+        },
+        responses: { 200: jsonResponse(RunLogPage, "log lines") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(await reports.logs(c.req.valid("param").id, q.after, q.limit, q.cursor), 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/runs/{id}/events",
+        access: "read",
+        operationId: "streamRunEvents",
+        summary: "Server-Sent Events of one run: state changes, steps and log batches; Last-Event-ID resumes",
+        tags: ["runs"],
+        request: {
+          params: RunParams,
+          query: z.object({ after: z.coerce.number().int().min(0).optional() }),
+          headers: z.object({ "last-event-id": z.string().max(20).optional() }),
+        },
+        responses: {
+          200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } },
+        },
+      },
+      deps,
+    ),
+    async (c) => {
+      const id = c.req.valid("param").id;
+      await deps.services.runs.get(id);
+      return streamEvents(c, deps, { subjects: [id], expandLogs: (from, to) => reports.lines(id, from, to) });
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/metrics",
+        access: "read",
+        operationId: "getMetrics",
+        summary:
+          "Runs by status, runners online/offline, failure rate of the last 20, oldest queued age, drafts awaiting approval",
+        tags: ["runners"],
+        actions: true,
+        responses: { 200: jsonResponse(Metrics, "metrics") },
+      },
+      deps,
+    ),
+    async (c) => c.json(await metrics.snapshot(), 200),
+  );
+}

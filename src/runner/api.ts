@@ -1,0 +1,38 @@
+import type { ClaimedRun } from "../app/queue.ts";
+import type { Completion, Fence, LogLineInput, StepUpdate } from "../app/run-reports.ts";
+
+/**
+ * What a runner needs from the server — the runner protocol of SPEC §6 as an interface. A remote
+ * runner speaks it over HTTP (client/runner-http.ts); an embedded one calls the services directly
+ * (runner/local-api.ts). Both go through the same fenced service calls.
+ */
+export interface RunnerApi {
+  register(input: {
+    name: string;
+    labels?: string[];
+    capacity?: number;
+  }): Promise<{ runner_id: string; lease_seconds: number }>;
+  heartbeat(runnerId: string, stopping?: boolean): Promise<void>;
+  /** A claimed run, or undefined when there was nothing to do within `waitSeconds`. */
+  claim(runnerId: string, waitSeconds: number, signal?: AbortSignal): Promise<ClaimedRun | undefined>;
+  extendLease(fence: Fence): Promise<{ cancel_requested: boolean }>;
+  appendLogs(fence: Fence, lines: LogLineInput[]): Promise<void>;
+  updateSteps(fence: Fence, steps: StepUpdate[]): Promise<void>;
+  complete(fence: Fence, completion: Completion): Promise<void>;
+}
+
+/** The server says this runner no longer holds the run (409): stop and write nothing more. */
+export class LeaseLost extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LeaseLost";
+  }
+}
+
+/** Panic mode is on (423): stop working; the lease will lapse and the run will be recovered later. */
+export class PanicModeOn extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PanicModeOn";
+  }
+}

@@ -1,0 +1,17 @@
+import type { ClaimedRun } from "../app/queue.ts";
+import type { Completion, LogLineInput, StepUpdate } from "../app/run-reports.ts";
+
+/**
+ * The work a runner does with a claimed run is a pluggable handler: the executor (worktree,
+ * sandbox, agent loop) in production, small sleeping/failing/crashing handlers in tests.
+ * It must stop promptly when `signal` aborts (cancellation, a lost lease, shutdown).
+ */
+export interface RunContext {
+  signal: AbortSignal;
+  log(level: LogLineInput["level"], msg: string, stepId?: string): void;
+  step(update: StepUpdate): void;
+}
+
+export type HandlerOutcome = Omit<Completion, "status"> & { status: "succeeded" | "failed" };
+
+export type RunHandler = (job: ClaimedRun, ctx: RunContext) => Promise<HandlerOutcome>;

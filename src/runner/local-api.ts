@@ -1,0 +1,57 @@
+import { claimWaiting } from "../app/queue.ts";
+import type { Services } from "../app/services.ts";
+import { GimoError } from "../core/errors.ts";
+import type { Principal } from "../core/roles.ts";
+import { LeaseLost, PanicModeOn, type RunnerApi } from "./api.ts";
+
+/**
+ * The runner protocol for runners embedded in `gimo serve`: the same fenced service calls as the
+ * HTTP routes, without the loopback hop.
+ */
+export class LocalRunnerApi implements RunnerApi {
+  readonly #s: Services;
+  readonly #principal: Principal = { actor: "embedded-runner", role: "runner", tokenId: null };
+
+  constructor(services: Services) {
+    this.#s = services;
+  }
+
+  register(input: { name: string; labels?: string[]; capacity?: number }) {
+    return this.#s.runners.register(this.#principal, input);
+  }
+
+  async heartbeat(runnerId: string, stopping = false): Promise<void> {
+    await this.#s.runners.heartbeat(this.#principal, runnerId, stopping);
+  }
+
+  async claim(runnerId: string, waitSeconds: number, signal?: AbortSignal) {
+    await this.#s.runners.heartbeat(this.#principal, runnerId);
+    return claimWaiting(this.#s.ctx, this.#s.queue, this.#principal, runnerId, waitSeconds, signal);
+  }
+
+  extendLease(fence: Parameters<RunnerApi["extendLease"]>[0]) {
+    return translate(() => this.#s.reports.extendLease(this.#principal, fence));
+  }
+
+  async appendLogs(...[fence, lines]: Parameters<RunnerApi["appendLogs"]>): Promise<void> {
+    await translate(() => this.#s.reports.appendLogs(this.#principal, fence, lines, null));
+  }
+
+  async updateSteps(...[fence, steps]: Parameters<RunnerApi["updateSteps"]>): Promise<void> {
+    await translate(() => this.#s.reports.updateSteps(this.#principal, fence, steps));
+  }
+
+  async complete(...[fence, completion]: Parameters<RunnerApi["complete"]>): Promise<void> {
+    await translate(() => this.#s.reports.complete(this.#principal, fence, completion));
+  }
+}
+
+async function translate<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof GimoError && error.code === "lease_lost") throw new LeaseLost(error.message);
+    if (error instanceof GimoError && error.code === "panic_mode") throw new PanicModeOn(error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,224 @@
+import type { ClaimedRun } from "../app/queue.ts";
+import type { Completion, Fence, LogLineInput, StepUpdate } from "../app/run-reports.ts";
+import type { Logger } from "../log.ts";
+import { LeaseLost, PanicModeOn, type RunnerApi } from "./api.ts";
+import type { HandlerOutcome, RunHandler } from "./handler.ts";
+
+/**
+ * A runner: claims runs and executes them with a handler, `concurrency` at a time.
+ *
+ * Life of one claimed run here:
+ *   claim ─▶ handler running ─┬─ lease extended every lease/3; `cancel_requested` → abort("cancelled")
+ *                              ├─ log lines and step updates flushed in batches every 200 ms
+ *                              └─ lease lost (409) → abort("lease_lost"), write nothing more
+ *          ─▶ complete(outcome) — or `cancelled`, or, when the runner is stopping and had to
+ *             interrupt the work, a retryable failure so the run is requeued for another runner.
+ *
+ * Errors talking to the server (it restarted, the network blinked) never kill the runner: claims
+ * back off and retry, lease extensions retry on the next tick, and if the server stays away past
+ * the lease, the sweeper requeues the run and this runner's late calls get 409.
+ */
+export interface RunnerOptions {
+  api: RunnerApi;
+  handler: RunHandler;
+  name: string;
+  labels?: string[];
+  concurrency?: number;
+  claimWaitSeconds?: number;
+  heartbeatMs?: number;
+  flushMs?: number;
+  logger: Logger;
+}
+
+type AbortReason = "cancelled" | "lease_lost" | "runner_stopping" | "panic";
+
+export class Runner {
+  readonly #o: Required<Omit<RunnerOptions, "labels">> & { labels: string[] };
+  readonly #stopping = new AbortController();
+  readonly #active = new Map<string, AbortController>();
+  readonly #slots: Promise<void>[] = [];
+  #heartbeat: NodeJS.Timeout | undefined;
+  #id: string | undefined;
+  #leaseSeconds = 30;
+
+  constructor(options: RunnerOptions) {
+    this.#o = {
+      concurrency: 1,
+      claimWaitSeconds: 20,
+      heartbeatMs: 10_000,
+      flushMs: 200,
+      labels: [],
+      ...options,
+    };
+  }
+
+  get id(): string | undefined {
+    return this.#id;
+  }
+
+  /** Registers (retrying until the server answers) and starts the claim loops. */
+  async start(): Promise<void> {
+    const { api, name, labels, concurrency } = this.#o;
+    for (let failures = 0; ; failures++) {
+      try {
+        const reg = await api.register({ name, labels, capacity: concurrency });
+        this.#id = reg.runner_id;
+        this.#leaseSeconds = reg.lease_seconds;
+        break;
+      } catch (error) {
+        if (this.#stopping.signal.aborted) return;
+        this.#o.logger.warn("runner registration failed; retrying", { error: String(error) });
+        await sleep(backoffMs(failures), this.#stopping.signal);
+      }
+    }
+    this.#heartbeat = setInterval(() => {
+      if (this.#id) api.heartbeat(this.#id).catch(() => {});
+    }, this.#o.heartbeatMs);
+    for (let i = 0; i < concurrency; i++) this.#slots.push(this.#slot());
+    this.#o.logger.info("runner started", { runner_id: this.#id, name, concurrency });
+  }
+
+  async #slot(): Promise<void> {
+    const runnerId = this.#id as string;
+    for (let failures = 0; !this.#stopping.signal.aborted; ) {
+      try {
+        const job = await this.#o.api.claim(runnerId, this.#o.claimWaitSeconds, this.#stopping.signal);
+        failures = 0;
+        if (job) await this.#execute(job);
+      } catch (error) {
+        if (this.#stopping.signal.aborted) break;
+        failures++;
+        this.#o.logger.warn("claim failed; retrying", { error: String(error), failures });
+        await sleep(backoffMs(failures), this.#stopping.signal);
+      }
+    }
+  }
+
+  async #execute(job: ClaimedRun): Promise<void> {
+    const api = this.#o.api;
+    const fence: Fence = { runId: job.run.id, attempt: job.run.attempt, runnerId: this.#id as string };
+    const abort = new AbortController();
+    this.#active.set(fence.runId, abort);
+    let lost = false;
+    const stop = (reason: AbortReason) => {
+      if (reason === "lease_lost") lost = true;
+      if (!abort.signal.aborted) abort.abort(reason);
+    };
+    const lines: LogLineInput[] = [];
+    const steps: StepUpdate[] = [];
+    const flush = async () => {
+      if (lost) return;
+      const batch = lines.splice(0);
+      const stepBatch = steps.splice(0);
+      try {
+        if (batch.length > 0) await api.appendLogs(fence, batch);
+        if (stepBatch.length > 0) await api.updateSteps(fence, stepBatch);
+      } catch (error) {
+        if (error instanceof LeaseLost) stop("lease_lost");
+        else if (error instanceof PanicModeOn) stop("panic");
+        else {
+          lines.unshift(...batch);
+          steps.unshift(...stepBatch);
+        }
+      }
+    };
+    const leaseTimer = setInterval(
+      () => {
+        api.extendLease(fence).then(
+          (r) => r.cancel_requested && stop("cancelled"),
+          (error) => {
+            if (error instanceof LeaseLost) stop("lease_lost");
+            else if (error instanceof PanicModeOn) stop("panic");
+          },
+        );
+      },
+      (this.#leaseSeconds * 1000) / 3,
+    );
+    const flushTimer = setInterval(() => void flush(), this.#o.flushMs);
+    try {
+      const outcome = await this.#o
+        .handler(job, {
+          signal: abort.signal,
+          log: (level, msg, stepId) =>
+            lines.push({ ts: new Date().toISOString(), level, msg, step_id: stepId }),
+          step: (update) => steps.push(update),
+        })
+        .catch(
+          (error: unknown): HandlerOutcome => ({
+            status: "failed",
+            error: { code: "handler_error", message: error instanceof Error ? error.message : String(error) },
+          }),
+        );
+      clearInterval(leaseTimer);
+      clearInterval(flushTimer);
+      await flush();
+      if (lost || abort.signal.reason === "panic") return;
+      await this.#complete(fence, completionFor(outcome, abort.signal.reason as AbortReason | undefined));
+    } finally {
+      clearInterval(leaseTimer);
+      clearInterval(flushTimer);
+      this.#active.delete(fence.runId);
+    }
+  }
+
+  async #complete(fence: Fence, completion: Completion): Promise<void> {
+    for (let failures = 0; failures < 8; failures++) {
+      try {
+        await this.#o.api.complete(fence, completion);
+        return;
+      } catch (error) {
+        if (error instanceof LeaseLost || error instanceof PanicModeOn) return;
+        await sleep(backoffMs(failures));
+      }
+    }
+    this.#o.logger.error("could not report the end of a run; its lease will lapse", { run_id: fence.runId });
+  }
+
+  /**
+   * Graceful stop: no new claims; running work gets `graceMs` to finish, then is interrupted and
+   * handed back (a retryable failure, so another runner picks it up).
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.#stopping.abort();
+    clearInterval(this.#heartbeat);
+    const deadline = Date.now() + graceMs;
+    while (this.#active.size > 0 && Date.now() < deadline) await sleep(50);
+    for (const abort of this.#active.values()) abort.abort("runner_stopping");
+    await Promise.race([Promise.allSettled(this.#slots), sleep(graceMs + 5_000)]);
+    if (this.#id) await this.#o.api.heartbeat(this.#id, true).catch(() => {});
+  }
+}
+
+function completionFor(outcome: HandlerOutcome, reason: AbortReason | undefined): Completion {
+  if (reason === "cancelled")
+    return { status: "cancelled", error: { code: "cancelled", message: "cancelled on request" } };
+  if (reason === "runner_stopping") {
+    return {
+      status: "failed",
+      error: {
+        code: "runner_stopping",
+        message: "the runner was stopped mid-run; handing it back",
+        retryable: true,
+      },
+    };
+  }
+  return outcome;
+}
+
+function backoffMs(failures: number): number {
+  const ceiling = Math.min(10_000, 200 * 2 ** failures);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,236 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HttpRunnerApi } from "../src/client/runner-http.ts";
+import { createLogger } from "../src/log.ts";
+import { LeaseLost } from "../src/runner/api.ts";
+import type { RunHandler } from "../src/runner/handler.ts";
+import { Runner } from "../src/runner/runner.ts";
+import { storageKinds } from "./support/databases.ts";
+import { startGimo, type TestGimo } from "./support/harness.ts";
+import { eventually, queueRuns } from "./support/runs.ts";
+
+describe.each(storageKinds())("the run queue on %s", (kind) => {
+  let g: TestGimo;
+  let api: HttpRunnerApi;
+  beforeAll(async () => {
+    g = await startGimo(kind, { leaseSeconds: 1, retryBaseSeconds: 0 });
+    api = new HttpRunnerApi(g.url, g.tokens.runner);
+    await g.request("PATCH", `/ops/projects/${g.projectId}`, { body: { max_concurrent_runs: 50 } });
+  });
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  const runOf = async (id: string) => (await g.request("GET", `/ops/runs/${id}`, { role: "actions" })).body;
+  const drain = async (runnerId: string) => {
+    while (await api.claim(runnerId, 0)) {}
+  };
+
+  it("claims nothing when the queue is empty (204) and a queued run when there is one", async () => {
+    const { runner_id } = await api.register({ name: "t1" });
+    await drain(runner_id);
+    const empty = await g.request("POST", "/ops/runs/claim", { role: "runner", body: { runner_id } });
+    expect(empty.status).toBe(204);
+    const [id] = await queueRuns(g, 1);
+    const claimed = await api.claim(runner_id, 0);
+    expect(claimed?.run.id).toBe(id);
+    expect(claimed?.run.status).toBe("running");
+    expect(claimed?.run.attempt).toBe(1);
+    expect(claimed?.approved.content_hash).toMatch(/^sha256:/);
+    expect(claimed?.project.id).toBe(g.projectId);
+    await api.complete(
+      { runId: id as string, attempt: 1, runnerId: runner_id },
+      { status: "succeeded", result: { pushed: false } },
+    );
+    expect((await runOf(id as string)).status).toBe("succeeded");
+  });
+
+  it("long-polls: a claim waiting on an empty queue gets a run queued a moment later", async () => {
+    const { runner_id } = await api.register({ name: "t-long" });
+    await drain(runner_id);
+    const started = Date.now();
+    const pending = api.claim(runner_id, 10);
+    await new Promise((r) => setTimeout(r, 300));
+    const [id] = await queueRuns(g, 1);
+    const claimed = await pending;
+    expect(claimed?.run.id).toBe(id);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await api.complete({ runId: id as string, attempt: 1, runnerId: runner_id }, { status: "succeeded" });
+  });
+
+  it("fences: a runner that lost its lease gets 409 on every call and changes nothing", async () => {
+    const a = (await api.register({ name: "stalled" })).runner_id;
+    const b = (await api.register({ name: "fresh" })).runner_id;
+    await drain(a);
+    const [id] = await queueRuns(g, 1);
+    const first = await api.claim(a, 0);
+    expect(first?.run.id).toBe(id);
+    // `a` stalls past its 1 s lease; the sweeper requeues the run; `b` claims attempt 2.
+    const second = await eventually(async () => api.claim(b, 0), 10_000, 100);
+    expect(second.run.id).toBe(id);
+    expect(second.run.attempt).toBe(2);
+    const stale = { runId: id as string, attempt: 1, runnerId: a };
+    await expect(api.complete(stale, { status: "succeeded" })).rejects.toBeInstanceOf(LeaseLost);
+    await expect(api.extendLease(stale)).rejects.toBeInstanceOf(LeaseLost);
+    await expect(api.appendLogs(stale, [{ level: "info", msg: "late" }])).rejects.toBeInstanceOf(LeaseLost);
+    const now = await runOf(id as string);
+    expect(now.status).toBe("running");
+    expect(now.attempt).toBe(2);
+    expect(now.runner_id).toBe(b);
+    await api.complete({ runId: id as string, attempt: 2, runnerId: b }, { status: "succeeded" });
+    expect((await runOf(id as string)).status).toBe("succeeded");
+  });
+
+  it("fails a run whose leases keep expiring once max_attempts are spent", async () => {
+    const r = (await api.register({ name: "flaky" })).runner_id;
+    await drain(r);
+    const [id] = await queueRuns(g, 1);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const claimed = await eventually(async () => api.claim(r, 0), 10_000, 100);
+      expect(claimed.run.attempt).toBe(attempt);
+    }
+    const failed = await eventually(async () => {
+      const run = await runOf(id as string);
+      return run.status === "failed" ? run : undefined;
+    }, 10_000);
+    expect(failed.error.code).toBe("lease_expired");
+    expect(failed.attempt).toBe(3);
+  });
+
+  it("cancellation reaches a running handler within one heartbeat", async () => {
+    let aborted: string | undefined;
+    const [id] = await queueRuns(g, 1);
+    const handler: RunHandler = (job, ctx) =>
+      new Promise((resolve) => {
+        ctx.log("info", `started ${job.run.id}`);
+        ctx.signal.addEventListener("abort", () => {
+          aborted = String(ctx.signal.reason);
+          resolve({ status: "failed", error: { code: "aborted", message: "stopped" } });
+        });
+      });
+    const runner = new Runner({
+      api,
+      handler,
+      name: "cancel-me",
+      logger: createLogger("silent"),
+      claimWaitSeconds: 1,
+    });
+    await runner.start();
+    try {
+      await eventually(async () => (await runOf(id as string)).status === "running");
+      const asked = Date.now();
+      const res = await g.request("POST", `/ops/runs/${id}/cancel`, { role: "operator" });
+      expect(res.body.cancel_requested).toBe(true);
+      const done = await eventually(async () => {
+        const run = await runOf(id as string);
+        return run.status === "cancelled" ? run : undefined;
+      });
+      expect(aborted).toBe("cancelled");
+      expect(Date.now() - asked).toBeLessThan(1_000 + 500);
+      expect(done.error.code).toBe("cancelled");
+    } finally {
+      await runner.stop(1_000);
+    }
+  });
+
+  it("runs depends_on chains in order; a failed dependency blocks its dependants", async () => {
+    const r = (await api.register({ name: "deps" })).runner_id;
+    await drain(r);
+    const [a] = await queueRuns(g, 1, { priority: -5 });
+    const [b] = await queueRuns(g, 1, { dependsOn: [a as string], priority: 10 });
+    const [c] = await queueRuns(g, 1, { dependsOn: [b as string], priority: 10 });
+    const order: string[] = [];
+    for (;;) {
+      const claimed = await api.claim(r, 0);
+      if (!claimed) break;
+      order.push(claimed.run.id);
+      await api.complete(
+        { runId: claimed.run.id, attempt: claimed.run.attempt, runnerId: r },
+        { status: "succeeded" },
+      );
+    }
+    expect(order).toEqual([a, b, c]);
+
+    const [x] = await queueRuns(g, 1);
+    const [y] = await queueRuns(g, 1, { dependsOn: [x as string] });
+    const claimedX = await api.claim(r, 0);
+    expect(claimedX?.run.id).toBe(x);
+    await api.complete(
+      { runId: x as string, attempt: 1, runnerId: r },
+      { status: "failed", error: { code: "tests_failed", message: "red" } },
+    );
+    expect(await api.claim(r, 0)).toBeUndefined();
+    const blocked = await runOf(y as string);
+    expect(blocked.status).toBe("queued");
+    expect(blocked.blocked_by).toEqual([{ run_id: x, status: "failed" }]);
+    await g.request("POST", `/ops/runs/${y}/cancel`, { role: "operator" });
+  });
+
+  it("a retryable failure goes back to the queue; attempts are counted", async () => {
+    const r = (await api.register({ name: "retry" })).runner_id;
+    await drain(r);
+    const [id] = await queueRuns(g, 1);
+    const first = await api.claim(r, 0);
+    await api.complete(
+      { runId: id as string, attempt: first?.run.attempt as number, runnerId: r },
+      {
+        status: "failed",
+        error: { code: "provider_unavailable", message: "down", retryable: true, retry_after_seconds: 0 },
+      },
+    );
+    const again = await eventually(async () => api.claim(r, 0));
+    expect(again.run.id).toBe(id);
+    expect(again.run.attempt).toBe(2);
+    await api.complete({ runId: id as string, attempt: 2, runnerId: r }, { status: "succeeded" });
+  });
+
+  it("stores log lines with secrets redacted and serves them after a seq", async () => {
+    const r = (await api.register({ name: "logs" })).runner_id;
+    await drain(r);
+    const [id] = await queueRuns(g, 1);
+    const claimed = await api.claim(r, 0);
+    const fence = { runId: id as string, attempt: claimed?.run.attempt as number, runnerId: r };
+    await api.appendLogs(fence, [
+      { level: "info", msg: "one" },
+      { level: "warn", msg: `token is ${g.tokens.admin}` },
+    ]);
+    await api.appendLogs(fence, [{ level: "info", msg: "three" }]);
+    const all = await g.request("GET", `/ops/runs/${id}/logs`, { role: "actions" });
+    expect(all.body.items.map((l: { seq: number }) => l.seq)).toEqual([1, 2, 3]);
+    expect(all.text).not.toContain(g.tokens.admin);
+    expect(all.body.items[1].msg).toBe("token is [redacted]");
+    const after = await g.request("GET", `/ops/runs/${id}/logs?after=2`, { role: "actions" });
+    expect(after.body.items.map((l: { msg: string }) => l.msg)).toEqual(["three"]);
+    await api.complete(fence, { status: "succeeded" });
+  });
+
+  it("claims nothing in panic mode", async () => {
+    const r = (await api.register({ name: "panic" })).runner_id;
+    await drain(r);
+    await queueRuns(g, 1);
+    await g.request("POST", "/ops/panic", { body: { on: true, reason: "test" } });
+    try {
+      expect(await api.claim(r, 0)).toBeUndefined();
+    } finally {
+      await g.request("POST", "/ops/panic", { body: { on: false } });
+    }
+    expect(await api.claim(r, 0)).toBeDefined();
+  });
+
+  it("reports runners and metrics", async () => {
+    const runners = await g.request("GET", "/ops/runners", { role: "actions" });
+    expect(runners.body.items.length).toBeGreaterThan(0);
+    const byName = new Map(
+      runners.body.items.map((r: { name: string; status: string }) => [r.name, r.status]),
+    );
+    expect(byName.get("t1")).toBe("online");
+    expect(byName.get("cancel-me")).toBe("offline"); // stopped gracefully: said goodbye
+    const online = runners.body.items.filter((r: { status: string }) => r.status === "online").length;
+    const metrics = await g.request("GET", "/ops/metrics", { role: "actions" });
+    expect(metrics.status).toBe(200);
+    expect(metrics.body.runners).toEqual({ online, offline: runners.body.items.length - online });
+    expect(metrics.body.runs.succeeded).toBeGreaterThan(0);
+    expect(metrics.body.fail_rate_last_20).toBeGreaterThan(0);
+    const status = await g.request("GET", "/status", { role: "runner" });
+    expect(status.body.runners_online).toBe(online);
+  });
+});

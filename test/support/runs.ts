@@ -1,0 +1,42 @@
+import { systemPrincipal } from "../../src/core/roles.ts";
+import type { TestGimo } from "./harness.ts";
+import { samplePlan } from "./harness.ts";
+
+/** Queues `n` runs of hand-written, approved plans, straight through the services (fast). */
+export async function queueRuns(
+  g: TestGimo,
+  n: number,
+  opts: { dependsOn?: string[]; priority?: number } = {},
+) {
+  const { drafts, runs } = g.gimo.services;
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const draft = await drafts.create(systemPrincipal, {
+      prompt: `task ${i}`,
+      plan: samplePlan(`Task ${i}`) as never,
+    });
+    const { approved } = await drafts.approve(systemPrincipal, draft.id, { auto_run: false });
+    const run = await runs.create(systemPrincipal, {
+      approved_id: approved.id,
+      depends_on: opts.dependsOn,
+      priority: opts.priority,
+    });
+    ids.push(run.id);
+  }
+  return ids;
+}
+
+/** Polls until `check` holds or `timeoutMs` passes. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
