@@ -1,0 +1,228 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { GimoHttpClient } from "../src/client/http.ts";
+import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.ts";
+import { samplePlan } from "./support/harness.ts";
+import {
+  kill,
+  processTokens,
+  type RunnerProcess,
+  type ServerProcess,
+  startRunnerProcess,
+  startServerProcess,
+} from "./support/processes.ts";
+import { createTestRepo, type TestRepo } from "./support/repo.ts";
+import { eventually } from "./support/runs.ts";
+
+/**
+ * The queue under real processes: runners and servers started with the CLI, killed with SIGKILL,
+ * paused with SIGSTOP, restarted. Executions are counted from a log every handler appends to.
+ */
+interface RunView {
+  id: string;
+  status: string;
+  attempt: number;
+}
+
+describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+  });
+
+  async function setUp(env: Record<string, string> = {}) {
+    const db: TestDatabase = await createTestDatabase(kind);
+    const repo: TestRepo = await createTestRepo();
+    const tokens = processTokens();
+    const serverEnv = { GIMO_LEASE_S: "2", GIMO_RETRY_BASE_S: "0", ...env };
+    let server: ServerProcess = await startServerProcess(db, tokens, { repo: repo.path, env: serverEnv });
+    const runners: RunnerProcess[] = [];
+    cleanups.push(async () => {
+      await Promise.all(runners.map((r) => kill(r.child)));
+      await kill(server.child);
+      await db.drop();
+      await repo.remove();
+    });
+    const admin = () => new GimoHttpClient({ baseUrl: server.url, token: tokens.admin });
+    const execLog = join(db.dataDir, "executions.log");
+    writeFileSync(execLog, "");
+    const project = (await admin().request<{ items: { id: string }[] }>("GET", "/ops/projects")).body
+      ?.items[0]?.id;
+    await admin().request("PATCH", `/ops/projects/${project}`, { max_concurrent_runs: 100 });
+    return {
+      db,
+      tokens,
+      execLog,
+      runners,
+      admin,
+      get server() {
+        return server;
+      },
+      async restartServer() {
+        server = await startServerProcess(db, tokens, { port: server.port, env: serverEnv });
+      },
+      runner(handlerEnv: Record<string, string> = {}, concurrency = 1) {
+        const r = startRunnerProcess(server.url, tokens.runner, {
+          concurrency,
+          env: { GIMO_TEST_EXEC_LOG: execLog, ...handlerEnv },
+        });
+        runners.push(r);
+        return r;
+      },
+      async queue(n: number): Promise<string[]> {
+        const draft = await admin().request<{ id: string }>("POST", "/ops/drafts", {
+          prompt: "load",
+          plan: samplePlan(),
+        });
+        const approved = await admin().request<{ approved: { id: string } }>(
+          "POST",
+          `/ops/drafts/${draft.body?.id}/approve`,
+          {},
+        );
+        const ids: string[] = [];
+        for (let i = 0; i < n; i += 25) {
+          const batch = await Promise.all(
+            Array.from({ length: Math.min(25, n - i) }, () =>
+              admin().request<{ id: string }>("POST", "/ops/runs", {
+                approved_id: approved.body?.approved.id,
+              }),
+            ),
+          );
+          ids.push(...batch.map((b) => b.body?.id as string));
+        }
+        return ids;
+      },
+      async runs(): Promise<RunView[]> {
+        const all: RunView[] = [];
+        let cursor: string | null = null;
+        do {
+          const q: string = cursor ? `&cursor=${cursor}` : "";
+          const page = await admin().request<{ items: RunView[]; next_cursor: string | null }>(
+            "GET",
+            `/ops/runs?limit=200${q}`,
+          );
+          all.push(...(page.body?.items ?? []));
+          cursor = page.body?.next_cursor ?? null;
+        } while (cursor);
+        return all;
+      },
+      executions(): Map<string, string[]> {
+        const byRun = new Map<string, string[]>();
+        for (const line of readFileSync(execLog, "utf8").split("\n").filter(Boolean)) {
+          const [run, attempt, pid] = line.split(" ");
+          byRun.set(run as string, [...(byRun.get(run as string) ?? []), `${attempt}@${pid}`]);
+        }
+        return byRun;
+      },
+    };
+  }
+
+  const allDone = (runs: RunView[], n: number) =>
+    runs.length === n && runs.every((r) => ["succeeded", "failed", "cancelled"].includes(r.status));
+
+  it("1,000 runs, 8 runner processes claiming at once: each run executed exactly once", async () => {
+    const s = await setUp();
+    const ids = await s.queue(1_000);
+    for (let i = 0; i < 8; i++) s.runner();
+    const runs = await eventually(
+      async () => {
+        const all = await s.runs();
+        return allDone(all, 1_000) ? all : undefined;
+      },
+      240_000,
+      500,
+    );
+    expect(runs.every((r) => r.status === "succeeded" && r.attempt === 1)).toBe(true);
+    const executions = s.executions();
+    expect(executions.size).toBe(1_000);
+    for (const id of ids) expect(executions.get(id), id).toHaveLength(1);
+    const pids = new Set([...executions.values()].flat().map((e) => e.split("@")[1]));
+    expect(pids.size).toBeGreaterThan(1);
+  }, 300_000);
+
+  it("kill -9 of runner processes mid-run, 50 times: no run lost, attempts counted", async () => {
+    const s = await setUp({ GIMO_MAX_ATTEMPTS: "20" });
+    await s.queue(60);
+    const live: RunnerProcess[] = [];
+    for (let i = 0; i < 3; i++) live.push(s.runner({ GIMO_TEST_SLEEP_MS: "400" }));
+    for (let k = 0; k < 50; k++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const victim = live.splice(Math.floor(Math.random() * live.length), 1)[0] as RunnerProcess;
+      await kill(victim.child, "SIGKILL");
+      live.push(s.runner({ GIMO_TEST_SLEEP_MS: "400" }));
+    }
+    const runs = await eventually(
+      async () => {
+        const all = await s.runs();
+        return allDone(all, 60) ? all : undefined;
+      },
+      180_000,
+      500,
+    );
+    expect(runs.filter((r) => r.status !== "succeeded")).toEqual([]);
+    expect(runs.some((r) => r.attempt > 1)).toBe(true);
+    const executions = s.executions();
+    for (const run of runs) {
+      const attempts = (executions.get(run.id) ?? []).map((e) => Number(e.split("@")[0]));
+      // every execution was a distinct attempt: never two runners on the same attempt
+      expect(new Set(attempts).size, run.id).toBe(attempts.length);
+      expect(Math.max(...attempts), run.id).toBe(run.attempt);
+    }
+  }, 300_000);
+
+  it("kill -9 of the server mid-traffic, then a restart: no run lost, none stuck running", async () => {
+    const s = await setUp();
+    await s.queue(150);
+    s.runner({ GIMO_TEST_SLEEP_MS: "30" }, 2);
+    s.runner({ GIMO_TEST_SLEEP_MS: "30" }, 2);
+    await eventually(async () => (await s.runs()).some((r) => r.status === "succeeded"), 30_000, 100);
+    await kill(s.server.child, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 1_000));
+    await s.restartServer();
+    const runs = await eventually(
+      async () => {
+        const all = await s.runs();
+        return allDone(all, 150) ? all : undefined;
+      },
+      120_000,
+      500,
+    );
+    expect(runs.filter((r) => r.status !== "succeeded")).toEqual([]);
+    const verify = await s.admin().request<{ ok: boolean }>("GET", "/ops/audit/verify");
+    expect(verify.body?.ok).toBe(true);
+  }, 300_000);
+
+  it("a runner paused past its lease: its late report gets 409 and the newer attempt stands", async () => {
+    const s = await setUp({ GIMO_MAX_ATTEMPTS: "5" });
+    const [id] = await s.queue(1);
+    const slow = s.runner({ GIMO_TEST_SLEEP_MS: "3000" });
+    await eventually(async () => (await s.runs()).find((r) => r.status === "running"), 30_000, 50);
+    slow.child.kill("SIGSTOP");
+    s.runner({ GIMO_TEST_SLEEP_MS: "0" });
+    const done = await eventually(
+      async () => (await s.runs()).find((r) => r.id === id && r.status === "succeeded"),
+      30_000,
+      100,
+    );
+    expect(done.attempt).toBe(2);
+    slow.child.kill("SIGCONT");
+    await new Promise((r) => setTimeout(r, 4_000)); // the paused handler wakes, finishes, reports late
+    const after = (await s.runs()).find((r) => r.id === id);
+    expect(after).toMatchObject({ status: "succeeded", attempt: 2 });
+    const events = await s
+      .admin()
+      .request<{ items: { type: string; data: { attempt?: number } }[] }>(
+        "GET",
+        `/ops/audit?subject=${id}&limit=200`,
+      );
+    const ends = (events.body?.items ?? []).filter((e) => e.type === "run.succeeded");
+    expect(ends.map((e) => e.data.attempt)).toEqual([2]);
+    expect(
+      s
+        .executions()
+        .get(id as string)
+        ?.map((e) => e.split("@")[0]),
+    ).toEqual(["1", "2"]);
+  }, 120_000);
+});
