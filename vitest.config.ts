@@ -1,12 +1,28 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Two projects: the main suite (files in parallel), then the disruptive one — tests that restart
+ * shared services such as PostgreSQL — alone, after it (`npm test` runs them in that order).
+ */
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts"],
     pool: "forks",
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    reporters: ["default"],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "suite",
+          include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: ["test/**/*.disruptive.test.ts", "**/node_modules/**"],
+        },
+      },
+      {
+        extends: true,
+        test: { name: "disruptive", include: ["test/**/*.disruptive.test.ts"], fileParallelism: false },
+      },
+    ],
   },
 });

@@ -15,6 +15,7 @@ import type { RunHandler } from "./runner/handler.ts";
 import { LocalRunnerApi } from "./runner/local-api.ts";
 import { Runner } from "./runner/runner.ts";
 import { migrate, openDatabase } from "./store/database.ts";
+import { startPgListener } from "./store/pg-listener.ts";
 import { Store } from "./store/store.ts";
 
 /**
@@ -53,6 +54,11 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
     throw error;
   }
   const store = new Store(handle, clock);
+  const listener = handle.connectionString
+    ? startPgListener(handle.connectionString, store.bus, (e) =>
+        logger.debug("LISTEN connection error", { error: String(e) }),
+      )
+    : undefined;
   const redactor = new Redactor();
   for (const token of Object.values(config.envTokens)) redactor.add(token);
   const ctx: AppContext = { store, clock, ids: createIdFactory(), config, startedAt: clock.now(), redactor };
@@ -84,6 +90,7 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
     close: async () => {
       await Promise.all(runners.map((r) => r.stop(5_000)));
       await maintenance.stop();
+      await listener?.close();
       await store.close();
     },
   };

@@ -13,6 +13,8 @@ export interface DatabaseHandle {
   db: Kysely<Database>;
   /** Where it lives, without credentials: a file path or host/database. */
   location: string;
+  /** PostgreSQL only: the connection string, for the LISTEN connection. */
+  connectionString?: string;
   close(): Promise<void>;
 }
 
@@ -40,11 +42,19 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
             : pg.types.getTypeParser(oid, format as "text")) as never,
       },
     });
-    // An idle client that loses its server (restart, pg_terminate_backend) emits 'error';
-    // the pool drops it and makes a new one on the next query.
+    // A client that loses its server (restart, pg_terminate_backend) emits 'error'. Idle ones
+    // are dropped by the pool; a checked-out one would crash the process without a listener of
+    // its own — its query fails instead (503) and the pool discards it when it is released.
     pool.on("error", () => {});
+    pool.on("connect", (client) => client.on("error", () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { kind: "postgres", db, location: redactUrl(url), close: () => db.destroy() };
+    return {
+      kind: "postgres",
+      db,
+      location: redactUrl(url),
+      connectionString: url,
+      close: () => db.destroy(),
+    };
   }
   if (url && !/^sqlite:/.test(url)) {
     throw new Error(`DATABASE_URL must start with postgres:// or sqlite: (got ${redactUrl(url)})`);

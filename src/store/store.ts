@@ -1,10 +1,11 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import { type Clock, isoNow } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
 import type { DatabaseHandle, StorageKind } from "./database.ts";
 import { EventBus, QUEUE_EVENTS } from "./event-bus.ts";
 import { appendEvents, type NewEvent } from "./event-log.ts";
+import { NOTIFY_CHANNEL } from "./pg-listener.ts";
 import type { Database } from "./schema.ts";
 import { readPanic } from "./settings.ts";
 
@@ -14,7 +15,8 @@ import { readPanic } from "./settings.ts";
  *  - refuses to start while panic mode is on (unless the caller is turning it off),
  *  - lets the work `emit` events, appended to the hash-chained log in the same transaction,
  *  - retries the whole unit on a serialization failure or deadlock,
- *  - wakes event readers after commit.
+ *  - wakes event readers after commit (in this process directly; in others through
+ *    PostgreSQL NOTIFY, see pg-listener).
  * So no state change can happen without its event, and no event without its change.
  */
 export interface Write {
@@ -85,7 +87,13 @@ export class Store {
         emit: (type, subject, data = {}) => events.push({ type, subject, data }),
       });
       const lastSeq = await appendEvents(tx, this.kind, principal, now, events);
-      return { result, lastSeq, queueChanged: events.some((e) => QUEUE_EVENTS.has(e.type)) };
+      const queueChanged = events.some((e) => QUEUE_EVENTS.has(e.type));
+      if (this.kind === "postgres" && events.length > 0) {
+        await sql`select pg_notify(${NOTIFY_CHANNEL}, ${`${lastSeq}${queueChanged ? ":q" : ""}`})`.execute(
+          tx,
+        );
+      }
+      return { result, lastSeq, queueChanged };
     });
   }
 

@@ -23,8 +23,8 @@ export interface StreamOptions {
 export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOptions) {
   const { audit, ctx } = deps.services;
   const start = startSeq(c.req.header("last-event-id"), c.req.query("after"));
-  // Other replicas' commits do not reach this process's bus: poll PostgreSQL every second.
-  const waitMs = ctx.store.kind === "postgres" ? 1_000 : KEEPALIVE_MS;
+  // Other replicas' commits arrive through PostgreSQL NOTIFY; a slow poll covers a lost one.
+  const waitMs = ctx.store.kind === "postgres" ? 5_000 : KEEPALIVE_MS;
   return streamSSE(c, async (stream) => {
     const aborted = new AbortController();
     stream.onAbort(() => aborted.abort());
