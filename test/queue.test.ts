@@ -230,6 +230,14 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
     expect(metrics.body.runners).toEqual({ online, offline: runners.body.items.length - online });
     expect(metrics.body.runs.succeeded).toBeGreaterThan(0);
     expect(metrics.body.fail_rate_last_20).toBeGreaterThan(0);
+    const prom = await g.request("GET", "/metrics", { role: "actions" });
+    expect(prom.status).toBe(200);
+    expect(prom.text).toMatch(/^gimo_runs\{status="succeeded"\} [1-9]/m);
+    expect(prom.text).toMatch(/^gimo_claims_total [1-9]/m);
+    expect(prom.text).toMatch(/^gimo_run_duration_seconds_count\{status="succeeded"\} [1-9]/m);
+    expect(prom.text).toMatch(
+      /^gimo_http_request_duration_seconds_count\{method="POST",route="\/ops\/runs\/claim"/m,
+    );
     const status = await g.request("GET", "/status", { role: "runner" });
     expect(status.body.runners_online).toBe(online);
   });

@@ -200,6 +200,7 @@ const ROUTES: Record<string, RouteExpectation> = {
   "GET /ops/runners": { allow: READ, ok: 200, req: () => ({ path: "/ops/runners" }) },
   "GET /ops/runner/status": { allow: READ, ok: 200, req: () => ({ path: "/ops/runner/status" }) },
   "GET /ops/metrics": { allow: READ, ok: 200, req: () => ({ path: "/ops/metrics" }) },
+  "GET /metrics": { allow: READ, ok: 200, type: "text/plain", req: () => ({ path: "/metrics" }) },
 
   "POST /ops/runners/register": {
     allow: RUNNER,

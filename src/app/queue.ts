@@ -10,6 +10,7 @@ import type { Database, RunsTable } from "../store/schema.ts";
 import { readPanic } from "../store/settings.ts";
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
+import type { PrometheusMetrics } from "./prometheus.ts";
 import { refreshTaskStatus } from "./tasks.ts";
 
 /**
@@ -41,9 +42,11 @@ const CANDIDATES = 16;
 
 export class QueueService {
   readonly #ctx: AppContext;
+  readonly #prometheus: PrometheusMetrics;
 
-  constructor(ctx: AppContext) {
+  constructor(ctx: AppContext, prometheus: PrometheusMetrics) {
     this.#ctx = ctx;
+    this.#prometheus = prometheus;
   }
 
   async claim(principal: Principal, runnerId: string): Promise<ClaimedRun | undefined> {
@@ -71,6 +74,7 @@ export class QueueService {
             .executeTakeFirst();
           if (!run) continue;
           w.emit("run.started", run.id, { task_id: run.task_id, attempt: run.attempt, runner_id: runnerId });
+          this.#prometheus.claims.inc();
           return this.#withContext(w.tx, run);
         }
         return undefined;

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from "../store/pagination.ts";
 import type { Database, RunsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
+import type { PrometheusMetrics } from "./prometheus.ts";
 import { loadRunRow } from "./runs.ts";
 import { refreshTaskStatus } from "./tasks.ts";
 
@@ -53,9 +54,11 @@ export interface Completion {
 
 export class RunReportService {
   readonly #ctx: AppContext;
+  readonly #prometheus: PrometheusMetrics;
 
-  constructor(ctx: AppContext) {
+  constructor(ctx: AppContext, prometheus: PrometheusMetrics) {
     this.#ctx = ctx;
+    this.#prometheus = prometheus;
   }
 
   /** Extends the lease; tells the runner whether cancellation was requested. */
@@ -175,6 +178,10 @@ export class RunReportService {
         ...(error ? { error_code: error.code } : {}),
       });
       await refreshTaskStatus(w, current.task_id);
+      if (current.started_at) {
+        const seconds = (Date.parse(w.now) - Date.parse(current.started_at)) / 1000;
+        this.#prometheus.runDuration.observe({ status: completion.status }, seconds);
+      }
       return { status: completion.status };
     });
   }
@@ -195,7 +202,8 @@ export class RunReportService {
   async logs(runId: string, after: number | undefined, limit: number, cursor?: string) {
     const db: Kysely<Database> = this.#ctx.store.db;
     await loadRunRow(db, runId);
-    const from = decodeCursor<number>(cursor, "number") ?? after ?? 0;
+    // seq is a 32-bit column: nothing lies beyond its range, and PostgreSQL refuses to compare past it.
+    const from = Math.min(decodeCursor<number>(cursor, "number") ?? after ?? 0, 2_147_483_647);
     const rows = await db
       .selectFrom("run_logs")
       .select(["seq", "ts", "level", "msg", "step_id", "correlation_id", "attempt"])

@@ -6,6 +6,7 @@ import { MetricsService } from "./metrics.ts";
 import { PanicService } from "./panic.ts";
 import { PlanDocService } from "./plan-docs.ts";
 import { ProjectService } from "./projects.ts";
+import { PrometheusMetrics } from "./prometheus.ts";
 import { QueueService } from "./queue.ts";
 import { RunReportService } from "./run-reports.ts";
 import { RunnerService } from "./runners.ts";
@@ -31,13 +32,16 @@ export interface Services {
   reports: RunReportService;
   runners: RunnerService;
   metrics: MetricsService;
+  prometheus: PrometheusMetrics;
 }
 
 export function createServices(ctx: AppContext): Services {
   const projects = new ProjectService(ctx);
   const runners = new RunnerService(ctx);
   const status = new StatusService(ctx, runners);
+  const prometheus = new PrometheusMetrics(status);
   return {
+    prometheus,
     ctx,
     projects,
     plans: new PlanDocService(ctx, projects),
@@ -49,8 +53,8 @@ export function createServices(ctx: AppContext): Services {
     panic: new PanicService(ctx),
     status,
     idempotency: new IdempotencyService(ctx),
-    queue: new QueueService(ctx),
-    reports: new RunReportService(ctx),
+    queue: new QueueService(ctx, prometheus),
+    reports: new RunReportService(ctx, prometheus),
     runners,
     metrics: new MetricsService(ctx, status, runners),
   };

@@ -24,6 +24,15 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   const app = new OpenAPIHono<HttpEnv>({ defaultHook: validationHook });
 
   app.use("*", correlation());
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.req.routePath || "unmatched";
+    deps.services.prometheus.httpDuration.observe(
+      { method: c.req.method, route, status: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    );
+  });
   app.use(
     "*",
     rateLimit(config.rateLimit, (c) => {

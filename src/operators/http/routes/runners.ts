@@ -120,4 +120,26 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
     ),
     async (c) => c.json(await metrics.snapshot(), 200),
   );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/metrics",
+        access: "read",
+        operationId: "getPrometheusMetrics",
+        summary:
+          "Prometheus text format, prefix gimo_: queue depth by status, claims, run durations, HTTP latencies",
+        tags: ["runners"],
+        responses: {
+          200: { description: "Prometheus exposition", content: { "text/plain": { schema: z.string() } } },
+        },
+      },
+      deps,
+    ),
+    async (c) => {
+      const { prometheus } = deps.services;
+      return c.text(await prometheus.text(), 200, { "content-type": prometheus.registry.contentType });
+    },
+  );
 }
