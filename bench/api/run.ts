@@ -1,0 +1,395 @@
+/**
+ * API micro-benchmark: how far is a GIMO route from a bare Hono "hello"?
+ *
+ *   npm run bench:api -- [--duration 6] [--connections 10] [--warmup 1]
+ *
+ * Process model (the fairness rule): every server under test — the bare Hono baseline and GIMO on
+ * SQLite and on PostgreSQL — runs in its own CHILD process (this file forked with `--serve`), one
+ * at a time, served by the same `@hono/node-server` `serve()` on 127.0.0.1:0. The load generator
+ * (autocannon) runs in this parent process, so it never shares an event loop with the server it
+ * measures. Each child is stopped before the next one starts.
+ *
+ * Figures: req/s is autocannon's mean of per-second samples; p99 is computed here from every
+ * response time of the measured window (autocannon's own histogram rounds to whole milliseconds,
+ * too coarse for a ~1 ms baseline). The warm-up window is not counted.
+ */
+import { execFileSync, fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import autocannon, { type Result } from "autocannon";
+import pg from "pg";
+
+type ServeKind = "hello" | "gimo";
+type ChildMessage = { ready: string } | { failed: string };
+
+const PG_ADMIN_URL = process.env.GIMO_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+// ───────────────────────────── child: one server ─────────────────────────────
+
+async function serveChild(kind: ServeKind): Promise<void> {
+  let close: () => Promise<void>;
+  try {
+    if (kind === "hello") {
+      const [{ Hono }, { serve }] = await Promise.all([import("hono"), import("@hono/node-server")]);
+      const app = new Hono().get("/", (c) => c.text("hello"));
+      const url = await new Promise<string>((resolve, reject) => {
+        const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info: AddressInfo) =>
+          resolve(`http://127.0.0.1:${info.port}`),
+        );
+        server.once("error", reject);
+        close = () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          });
+      });
+      process.send?.({ ready: url } satisfies ChildMessage);
+    } else {
+      const [{ loadConfig }, { createGimo, listen }, { createLogger }] = await Promise.all([
+        import("../../src/config.ts"),
+        import("../../src/gimo.ts"),
+        import("../../src/log.ts"),
+      ]);
+      // Everything else (tokens, data dir, DATABASE_URL, rate limit off) comes from the env the parent set.
+      const config = loadConfig(process.env, { port: 0, host: "127.0.0.1" });
+      const gimo = await createGimo(config, {
+        logger: createLogger("silent"),
+        repoPath: process.env.BENCH_REPO_PATH,
+      });
+      const server = await listen(gimo);
+      close = async () => {
+        await server.close();
+        await gimo.close();
+      };
+      process.send?.({ ready: server.url } satisfies ChildMessage);
+    }
+  } catch (error) {
+    process.send?.({ failed: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    process.exit(1);
+  }
+  process.on("message", async (msg) => {
+    if (msg !== "stop") return;
+    await close().catch(() => {});
+    process.exit(0);
+  });
+  process.on("disconnect", () => process.exit(0));
+}
+
+interface Child {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startChild(kind: ServeKind, env: Record<string, string | undefined>): Promise<Child> {
+  const child = fork(import.meta.filename, ["--serve", kind], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const [msg] = (await Promise.race([
+    once(child, "message"),
+    once(child, "exit").then(([code]) => [{ failed: `server child exited early (code ${code})` }]),
+  ])) as [ChildMessage];
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, "exit");
+    child.send("stop");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  if ("failed" in msg) {
+    await stop();
+    throw new Error(`${kind} server failed to start:\n${msg.failed}`);
+  }
+  return { url: msg.ready, stop };
+}
+
+// ───────────────────────────── parent: the load ─────────────────────────────
+
+interface Figures {
+  label: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  problems: string[];
+}
+
+interface LoadSpec {
+  url: string;
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: string;
+  expectStatus: number;
+}
+
+async function measure(label: string, spec: LoadSpec, opts: BenchOptions): Promise<Figures> {
+  const times: number[] = [];
+  const statuses = new Map<number, number>();
+  const instance = autocannon({
+    url: spec.url,
+    method: spec.method ?? "GET",
+    headers: spec.headers,
+    body: spec.body,
+    connections: opts.connections,
+    duration: opts.duration,
+    warmup: opts.warmup > 0 ? { connections: opts.connections, duration: opts.warmup } : undefined,
+  });
+  // Fires for the measured window only: autocannon reports warm-up responses on a separate emitter.
+  instance.on("response", (_client, statusCode, _bytes, responseTime) => {
+    times.push(responseTime);
+    statuses.set(statusCode, (statuses.get(statusCode) ?? 0) + 1);
+  });
+  const result: Result = await instance;
+  times.sort((a, b) => a - b);
+  const problems: string[] = [];
+  if (result.errors > 0) problems.push(`${result.errors} connection errors (${result.timeouts} timeouts)`);
+  for (const [status, count] of statuses) {
+    if (status !== spec.expectStatus)
+      problems.push(`${count}× HTTP ${status} (expected ${spec.expectStatus})`);
+  }
+  if (times.length === 0) problems.push("no responses");
+  const figures = {
+    label,
+    rps: result.requests.average,
+    p50: percentile(times, 0.5),
+    p99: percentile(times, 0.99),
+    requests: times.length,
+    problems,
+  };
+  process.stderr.write(
+    `  ${label}: ${fmt(figures.rps, 0)} req/s, p99 ${fmt(figures.p99, 2)} ms${problems.length ? `  !! ${problems.join("; ")}` : ""}\n`,
+  );
+  return figures;
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+}
+
+interface BenchOptions {
+  duration: number;
+  connections: number;
+  warmup: number;
+}
+
+function parseOptions(): BenchOptions {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: "string", short: "d", default: "6" },
+      connections: { type: "string", short: "c", default: "10" },
+      warmup: { type: "string", short: "w", default: "1" },
+    },
+  });
+  const num = (name: string, raw: string, min: number) => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min} (got ${raw})`);
+    return n;
+  };
+  return {
+    duration: num("duration", values.duration, 1),
+    connections: Math.floor(num("connections", values.connections, 1)),
+    warmup: num("warmup", values.warmup, 0),
+  };
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** A throwaway git repository with one commit on `main`: GIMO's default project. */
+function createRepo(root: string): string {
+  const path = join(root, "repo");
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "Bench",
+    GIT_AUTHOR_EMAIL: "bench@example.com",
+    GIT_COMMITTER_NAME: "Bench",
+    GIT_COMMITTER_EMAIL: "bench@example.com",
+  };
+  execFileSync("git", ["init", "-q", "-b", "main", path], { env });
+  writeFileSync(join(path, "README.md"), "# bench\n");
+  execFileSync("git", ["-C", path, "add", "."], { env });
+  execFileSync("git", ["-C", path, "commit", "-q", "-m", "initial commit"], { env });
+  return path;
+}
+
+const plan = {
+  title: "Add input validation",
+  summary: "Reject negative quantities.",
+  steps: [
+    { id: "s1", kind: "agent", title: "Add validation", instructions: "Validate quantity >= 0" },
+    { id: "s2", kind: "test", title: "Unit tests" },
+  ],
+  acceptance: ["Tests green"],
+  risk: "low",
+};
+const draftBody = JSON.stringify({ prompt: "Reject negative quantities in the order form", plan });
+
+/** Creates one queued run through the public API (draft → approve with auto_run). */
+async function createRun(url: string, token: string): Promise<string> {
+  const call = async (path: string, body: unknown, expect: number) => {
+    const res = await fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status !== expect) throw new Error(`POST ${path} → ${res.status} (expected ${expect}): ${text}`);
+    return JSON.parse(text);
+  };
+  const draft = await call("/ops/drafts", JSON.parse(draftBody), 201);
+  const approved = await call(`/ops/drafts/${draft.id}/approve`, { auto_run: true }, 201);
+  const runId = approved.run?.id;
+  if (typeof runId !== "string") throw new Error(`approve returned no run: ${JSON.stringify(approved)}`);
+  return runId;
+}
+
+async function benchGimo(
+  storage: "sqlite" | "postgres",
+  root: string,
+  repoPath: string,
+  databaseUrl: string | undefined,
+  opts: BenchOptions,
+): Promise<Figures[]> {
+  const operator = `opr_${randomBytes(12).toString("hex")}`;
+  const child = await startChild("gimo", {
+    GIMO_DATA_DIR: join(root, `data-${storage}`),
+    DATABASE_URL: databaseUrl ?? "",
+    ORCH_ADMIN_TOKEN: `adm_${randomBytes(12).toString("hex")}`,
+    ORCH_OPERATOR_TOKEN: operator,
+    GIMO_RATE_LIMIT_RPS: "0",
+    GIMO_EMBEDDED_RUNNERS: "0",
+    LOG_LEVEL: "silent",
+    BENCH_REPO_PATH: repoPath,
+  });
+  try {
+    const runId = await createRun(child.url, operator);
+    const auth = { authorization: `Bearer ${operator}` };
+    const get = await measure(
+      `GET  /ops/runs/{id}  ${storage}`,
+      { url: `${child.url}/ops/runs/${runId}`, headers: auth, expectStatus: 200 },
+      opts,
+    );
+    const post = await measure(
+      `POST /ops/drafts     ${storage}`,
+      {
+        url: `${child.url}/ops/drafts`,
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: draftBody,
+        expectStatus: 201,
+      },
+      opts,
+    );
+    return [get, post];
+  } finally {
+    await child.stop();
+  }
+}
+
+function fmt(n: number, digits: number): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : "n/a";
+}
+
+function report(baseline: Figures, rows: Figures[], opts: BenchOptions): void {
+  const out: string[] = [];
+  out.push("");
+  out.push(
+    `GIMO API bench — ${opts.connections} connections, ${opts.duration} s measured after ${opts.warmup} s warm-up, node ${process.version}`,
+  );
+  out.push("");
+  const w = Math.max(...[baseline, ...rows].map((r) => r.label.length));
+  out.push(
+    `${"target".padEnd(w)}  ${"req/s".padStart(8)}  ${"p50 ms".padStart(7)}  ${"p99 ms".padStart(7)}  vs hello`,
+  );
+  for (const r of [baseline, ...rows]) {
+    const ratio =
+      r === baseline
+        ? "(baseline)"
+        : `${fmt(r.rps / baseline.rps, 2)}× hello req/s, p99 ${fmt(r.p99 / baseline.p99, 1)}× hello`;
+    const flag = r.problems.length ? `  !! ${r.problems.join("; ")}` : "";
+    out.push(
+      `${r.label.padEnd(w)}  ${fmt(r.rps, 0).padStart(8)}  ${fmt(r.p50, 2).padStart(7)}  ${fmt(r.p99, 2).padStart(7)}  ${ratio}${flag}`,
+    );
+  }
+  out.push("");
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions();
+  const root = mkdtempSync(join(tmpdir(), "gimo-bench-"));
+  const pgName = `gimo_bench_${randomBytes(6).toString("hex")}`;
+  let pgCreated = false;
+  const cleanup = async () => {
+    rmSync(root, { recursive: true, force: true });
+    if (pgCreated) {
+      pgCreated = false;
+      await adminQuery(`drop database if exists ${pgName} with (force)`).catch((e) =>
+        process.stderr.write(`could not drop ${pgName}: ${e}\n`),
+      );
+    }
+  };
+  process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
+
+  let failed = false;
+  try {
+    const repoPath = createRepo(root);
+    process.stderr.write(
+      `measuring (${opts.connections} connections, ${opts.warmup} s warm-up + ${opts.duration} s each)…\n`,
+    );
+
+    const hello = await startChild("hello", {});
+    let baseline: Figures;
+    try {
+      baseline = await measure("hello (bare Hono)", { url: `${hello.url}/`, expectStatus: 200 }, opts);
+    } finally {
+      await hello.stop();
+    }
+
+    const rows = await benchGimo("sqlite", root, repoPath, undefined, opts);
+
+    let pgUrl: string | undefined;
+    try {
+      await adminQuery(`create database ${pgName}`);
+      pgCreated = true;
+      const url = new URL(PG_ADMIN_URL);
+      url.pathname = `/${pgName}`;
+      pgUrl = url.toString();
+    } catch (error) {
+      process.stderr.write(`!! PostgreSQL at ${PG_ADMIN_URL} unavailable, skipping it: ${error}\n`);
+    }
+    if (pgUrl) rows.push(...(await benchGimo("postgres", root, repoPath, pgUrl, opts)));
+
+    report(baseline, rows, opts);
+    failed = [baseline, ...rows].some((r) => r.problems.length > 0);
+  } finally {
+    await cleanup();
+  }
+  if (failed) {
+    process.stderr.write(
+      "some measurements saw errors or unexpected statuses (marked !!): figures are suspect\n",
+    );
+    process.exitCode = 1;
+  }
+}
+
+// Dispatch last, so every module-level constant above is initialised before it is used.
+if (process.argv[2] === "--serve") {
+  await serveChild(process.argv[3] as ServeKind);
+} else {
+  await main();
+}
