@@ -193,6 +193,46 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
     expect(verify.body?.ok).toBe(true);
   }, 300_000);
 
+  it("SIGTERM stops a runner gracefully: short work finishes, long work is handed back", async () => {
+    const s = await setUp({ GIMO_MAX_ATTEMPTS: "5" });
+    const [quick] = await s.queue(1);
+    const first = s.runner({ GIMO_TEST_SLEEP_MS: "800" });
+    await eventually(
+      async () => (await s.runs()).find((r) => r.id === quick && r.status === "running"),
+      30_000,
+      50,
+    );
+    first.child.kill("SIGTERM"); // grace is 2 s: the 0.8 s run finishes
+    const finished = await eventually(
+      async () => (await s.runs()).find((r) => r.id === quick && r.status === "succeeded"),
+      10_000,
+    );
+    expect(finished.attempt).toBe(1);
+    await new Promise((r) => first.child.once("exit", r));
+
+    const [slow] = await s.queue(1);
+    const second = s.runner({ GIMO_TEST_SLEEP_MS: "60000" });
+    await eventually(
+      async () => (await s.runs()).find((r) => r.id === slow && r.status === "running"),
+      30_000,
+      50,
+    );
+    second.child.kill("SIGTERM"); // past the grace the run is interrupted and handed back
+    const handedBack = await eventually(
+      async () => (await s.runs()).find((r) => r.id === slow && r.status === "queued"),
+      15_000,
+    );
+    expect(handedBack.attempt).toBe(1);
+    s.runner({ GIMO_TEST_SLEEP_MS: "0" });
+    const done = await eventually(
+      async () => (await s.runs()).find((r) => r.id === slow && r.status === "succeeded"),
+      30_000,
+    );
+    expect(done.attempt).toBe(2);
+    const runners = await s.admin().request<{ items: { status: string }[] }>("GET", "/ops/runners");
+    expect(runners.body?.items.filter((r) => r.status === "offline").length).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
   it("a runner paused past its lease: its late report gets 409 and the newer attempt stands", async () => {
     const s = await setUp({ GIMO_MAX_ATTEMPTS: "5" });
     const [id] = await s.queue(1);

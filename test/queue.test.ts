@@ -203,6 +203,57 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
     await api.complete(fence, { status: "succeeded" });
   });
 
+  it("streams a run's log lines over SSE; a reconnect with Last-Event-ID gets every line once", async () => {
+    const r = (await api.register({ name: "sse" })).runner_id;
+    await drain(r);
+    const [id] = await queueRuns(g, 1);
+    const claimed = await api.claim(r, 0);
+    const fence = { runId: id as string, attempt: claimed?.run.attempt as number, runnerId: r };
+    const seen: string[] = [];
+    const read = async (lastEventId: string | undefined, until: (n: number) => boolean) => {
+      const abort = new AbortController();
+      const headers: Record<string, string> = { authorization: `Bearer ${g.tokens.actions}` };
+      if (lastEventId) headers["last-event-id"] = lastEventId;
+      const res = await fetch(`${g.url}/ops/runs/${id}/events?after=0`, { headers, signal: abort.signal });
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let buffer = "";
+      let last = lastEventId;
+      while (!until(seen.length)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += new TextDecoder().decode(value);
+        let end = buffer.indexOf("\n\n");
+        while (end >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const idLine = frame.match(/^id: (\d+)$/m);
+          const data = frame.match(/^data: (.*)$/m);
+          if (idLine?.[1]) last = idLine[1];
+          if (data?.[1]) {
+            const event = JSON.parse(data[1]);
+            for (const line of event.lines ?? []) seen.push(line.msg);
+          }
+          end = buffer.indexOf("\n\n");
+        }
+      }
+      abort.abort();
+      return last;
+    };
+    await api.appendLogs(fence, [
+      { level: "info", msg: "a" },
+      { level: "info", msg: "b" },
+    ]);
+    const last = await read(undefined, (n) => n >= 2);
+    await api.appendLogs(fence, [{ level: "info", msg: "c" }]);
+    await api.appendLogs(fence, [
+      { level: "info", msg: "d" },
+      { level: "info", msg: "e" },
+    ]);
+    await read(last, (n) => n >= 5);
+    expect(seen).toEqual(["a", "b", "c", "d", "e"]);
+    await api.complete(fence, { status: "succeeded" });
+  });
+
   it("claims nothing in panic mode", async () => {
     const r = (await api.register({ name: "panic" })).runner_id;
     await drain(r);
