@@ -28,7 +28,10 @@ describe.each(storageKinds())("the approval gate on %s", (kind) => {
     const again = await g.request("POST", `/ops/drafts/${draft.id}/approve`, { role: "operator" });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("illegal_transition");
-    const edit = await g.request("PUT", `/ops/drafts/${draft.id}`, { role: "operator", body: { prompt: "changed" } });
+    const edit = await g.request("PUT", `/ops/drafts/${draft.id}`, {
+      role: "operator",
+      body: { prompt: "changed" },
+    });
     expect(edit.status).toBe(409);
     const task = await g.request("GET", `/ops/tasks/${draft.task_id}`, { role: "actions" });
     expect(task.body.status).toBe("APPROVED");
@@ -74,7 +77,10 @@ describe.each(storageKinds())("the approval gate on %s", (kind) => {
 
   it("only approved plans can run: a draft id is 403, an unknown id 404", async () => {
     const draft = await newDraft();
-    const byDraft = await g.request("POST", "/ops/runs", { role: "operator", body: { approved_id: draft.id } });
+    const byDraft = await g.request("POST", "/ops/runs", {
+      role: "operator",
+      body: { approved_id: draft.id },
+    });
     expect(byDraft.status).toBe(403);
     expect(byDraft.body.error.message).toBe("only approved plans can run");
     const unknown = await g.request("POST", "/ops/runs", {
@@ -82,12 +88,18 @@ describe.each(storageKinds())("the approval gate on %s", (kind) => {
       body: { approved_id: "a_01JD0000000000000000000000" },
     });
     expect(unknown.status).toBe(404);
-    const garbage = await g.request("POST", "/ops/runs", { role: "operator", body: { approved_id: "../../etc" } });
+    const garbage = await g.request("POST", "/ops/runs", {
+      role: "operator",
+      body: { approved_id: "../../etc" },
+    });
     expect(garbage.status).toBe(404);
   });
 
   it("a draft without a plan cannot be approved", async () => {
-    const res = await g.request("POST", "/ops/drafts", { role: "operator", body: { prompt: "just an idea" } });
+    const res = await g.request("POST", "/ops/drafts", {
+      role: "operator",
+      body: { prompt: "just an idea" },
+    });
     expect(res.status).toBe(201);
     const approve = await g.request("POST", `/ops/drafts/${res.body.id}/approve`, { role: "operator" });
     expect(approve.status).toBe(422);
@@ -151,13 +163,19 @@ describe.each(storageKinds())("the approval gate on %s", (kind) => {
 
   it("cancel and requeue follow the run state machine", async () => {
     const draft = await newDraft();
-    const approved = await g.request("POST", `/ops/drafts/${draft.id}/approve`, { role: "operator", body: { auto_run: true } });
+    const approved = await g.request("POST", `/ops/drafts/${draft.id}/approve`, {
+      role: "operator",
+      body: { auto_run: true },
+    });
     const runId = approved.body.run.id;
     const cancel = await g.request("POST", `/ops/runs/${runId}/cancel`, { role: "operator" });
     expect(cancel.status).toBe(200);
     expect(cancel.body.status).toBe("cancelled");
     expect((await g.request("POST", `/ops/runs/${runId}/cancel`, { role: "operator" })).status).toBe(409);
-    const requeue = await g.request("POST", `/ops/runs/${runId}/requeue`, { role: "operator", body: { backoff_seconds: 60 } });
+    const requeue = await g.request("POST", `/ops/runs/${runId}/requeue`, {
+      role: "operator",
+      body: { backoff_seconds: 60 },
+    });
     expect(requeue.status).toBe(200);
     expect(requeue.body.status).toBe("queued");
     expect(Date.parse(requeue.body.run_after)).toBeGreaterThan(Date.now() + 50_000);

@@ -64,11 +64,9 @@ export const Run = z
     max_attempts: z.number().int(),
     run_after: Timestamp,
     depends_on: z.array(IdOf("run")),
-    blocked_by: z
-      .array(z.object({ run_id: z.string(), status: RunStatus }))
-      .openapi({
-        description: "while queued: the dependencies that have not succeeded yet (why it is not claimable)",
-      }),
+    blocked_by: z.array(z.object({ run_id: z.string(), status: RunStatus })).openapi({
+      description: "while queued: the dependencies that have not succeeded yet (why it is not claimable)",
+    }),
     cancel_requested: z.boolean(),
     runner_id: z.string().nullable(),
     lease_expires_at: Timestamp.nullable(),

@@ -45,6 +45,7 @@ const FenceFields = {
     .number()
     .int()
     .min(1)
+    .max(2_147_483_647) // the column is a 32-bit integer
     .openapi({ description: "the attempt this runner claimed (fencing token)" }),
 };
 

@@ -44,9 +44,13 @@ async function sendFetch(base: string, c: FuzzCase): Promise<FuzzResult> {
   const timer = setTimeout(() => stop.abort(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
   try {
     const body = typeof c.body === "function" ? c.body() : c.body;
-    const init: RequestInit & { duplex?: "half" } = { method: c.method, headers: c.headers, signal: stop.signal };
+    const init: RequestInit & { duplex?: "half" } = {
+      method: c.method,
+      headers: c.headers,
+      signal: stop.signal,
+    };
     if (body !== undefined) {
-      init.body = body as BodyInit;
+      init.body = body as RequestInit["body"];
       if (body instanceof ReadableStream) init.duplex = "half";
     }
     const res = await fetch(`${base}${c.path}`, init);
@@ -81,7 +85,9 @@ function sendRaw(base: string, c: FuzzCase): Promise<FuzzResult> {
         }
         const chunks: Buffer[] = [];
         res.on("data", (d: Buffer) => chunks.push(d));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, header, text: Buffer.concat(chunks).toString() }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, header, text: Buffer.concat(chunks).toString() }),
+        );
         res.on("error", (e) => resolve(failed(e)));
       },
     );
@@ -108,7 +114,10 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
 
 /** A JSON token written verbatim: numbers JSON.stringify cannot produce, raw escapes, deep nesting. */
 export class RawJson {
-  constructor(readonly text: string) {}
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
 }
 export const raw = (text: string) => new RawJson(text);
 
@@ -211,7 +220,22 @@ export function randomString(r: Rng, max = 40): string {
   return s;
 }
 
-const NUMBERS = [0, -0, 1, -1, 0.5, 1e21, -1e21, 2 ** 53 + 2, 1000, 1001, 86_400, 86_401];
+const NUMBERS = [
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  1e21,
+  -1e21,
+  2 ** 31,
+  2 ** 53 - 1,
+  2 ** 53 + 2,
+  1000,
+  1001,
+  86_400,
+  86_401,
+];
 const RAW_NUMBERS = ["1e309", "-1e309", "1e-400", "123456789012345678901234567890", "-0.0", "1E2"];
 
 /** A random JSON value; `keys` biases objects towards the names an endpoint understands. */

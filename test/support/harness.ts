@@ -36,6 +36,7 @@ export interface RequestOptions {
 export interface TestResponse {
   status: number;
   headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
   body: any;
   text: string;
 }

@@ -26,10 +26,8 @@ export function bodyGuard(maxBytes: number): MiddlewareHandler<HttpEnv> {
     if (!BODY_METHODS.has(c.req.method)) return next();
     const declared = c.req.header("content-length");
     if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(c, maxBytes);
-    const hasBody =
-      (declared !== undefined && Number(declared) > 0) || c.req.header("transfer-encoding") !== undefined;
-    let text = "";
-    if (hasBody) {
+    const text = await readBounded(c, maxBytes);
+    if (text.trim() !== "") {
       const type = c.req.header("content-type") ?? "";
       if (!/^application\/(?:[\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
         throw new GimoError(
@@ -37,12 +35,14 @@ export function bodyGuard(maxBytes: number): MiddlewareHandler<HttpEnv> {
           `send JSON with Content-Type: application/json (got ${type.slice(0, 100) || "none"})`,
         );
       }
-      text = await readBounded(c, maxBytes);
     }
-    // An empty body means "no fields": `{}`, so optional bodies may be left out and a missing
-    // required field gets a validation message rather than "malformed JSON".
+    // An empty body means "no fields": JSON parsing sees `{}`, so optional bodies may be left out
+    // and a missing required field gets a validation message rather than "malformed JSON"; the
+    // raw bytes stay empty, so content-type checks downstream still see "no body".
     // (Hono keeps body promises in this cache; its type says values.)
-    c.req.bodyCache.text = Promise.resolve(text.trim() === "" ? "{}" : text) as unknown as string;
+    const empty = text.trim() === "";
+    c.req.bodyCache.text = Promise.resolve(empty ? "{}" : text) as unknown as string;
+    if (empty) c.req.bodyCache.arrayBuffer = Promise.resolve(new ArrayBuffer(0)) as unknown as ArrayBuffer;
     return next();
   };
 }
