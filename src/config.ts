@@ -23,6 +23,8 @@ export interface Config {
   maxAttempts: number;
   /** Base of the jittered exponential backoff after an infrastructure failure. */
   retryBaseSeconds: number;
+  /** JSON `{planner?, executor?}` loaded into the provider settings at start. */
+  providersFile: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -78,6 +80,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     },
     maxAttempts: int(env, "GIMO_MAX_ATTEMPTS", 3, 1),
     retryBaseSeconds: int(env, "GIMO_RETRY_BASE_S", 5),
+    providersFile: nonEmpty(env.GIMO_PROVIDERS_FILE),
   };
   return { ...config, ...overrides };
 }

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { type ServerType, serve } from "@hono/node-server";
 import type { AppContext } from "./app/context.ts";
 import { startMaintenance } from "./app/maintenance.ts";
-import { createServices, type Services } from "./app/services.ts";
+import { createServices, type ServiceOptions, type Services } from "./app/services.ts";
 import type { Config } from "./config.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { createIdFactory } from "./core/ids.ts";
@@ -40,11 +40,12 @@ export interface GimoOptions {
   repoPath?: string;
   /** What embedded runners do with a run; without one, no embedded runner starts. */
   runHandler?: RunHandler;
+  /** Services' options: the environment secrets resolve from, provider test seams. */
+  services?: ServiceOptions;
 }
 
 export async function createGimo(config: Config, options: GimoOptions = {}): Promise<Gimo> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  for (const token of Object.values(config.envTokens)) if (token) logger.addSecret(token);
   const clock = options.clock ?? systemClock;
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
@@ -60,11 +61,15 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
       )
     : undefined;
   const redactor = new Redactor();
+  redactor.onAdd((secret) => logger.addSecret(secret));
   for (const token of Object.values(config.envTokens)) redactor.add(token);
   const ctx: AppContext = { store, clock, ids: createIdFactory(), config, startedAt: clock.now(), redactor };
-  const services = createServices(ctx);
+  const services = createServices(ctx, options.services);
+  if (config.providersFile) await services.providers.loadFile(systemPrincipal, config.providersFile);
+  await services.credentials.registerKnownSecrets();
+  await services.planning.failStale(systemPrincipal);
   const bootstrapToken = await services.tokens.ensureAdminToken();
-  if (bootstrapToken) logger.addSecret(bootstrapToken);
+  if (bootstrapToken) redactor.add(bootstrapToken);
   if (options.repoPath) await services.projects.ensureFromRepo(systemPrincipal, options.repoPath);
   const app = createHttpApp({ services, logger });
   const maintenance = await startMaintenance(services, logger, sweepInterval(config.leaseSeconds));
@@ -89,6 +94,7 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
     runners,
     close: async () => {
       await Promise.all(runners.map((r) => r.stop(5_000)));
+      await services.planning.stop();
       await maintenance.stop();
       await listener?.close();
       await store.close();

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Role } from "../src/core/roles.ts";
+import { type ScriptedModel, startScriptedModel } from "../src/llm/scripted-server.ts";
 import { storageKinds } from "./support/databases.ts";
 import { samplePlan, startGimo, type TestGimo } from "./support/harness.ts";
 
@@ -49,6 +50,8 @@ interface Fixtures {
   mint(role: Role, expiresAt?: string): Promise<{ id: string; token: string }>;
   /** A registered runner's id. */
   runner(): Promise<string>;
+  /** The planner configuration pointing at the scripted model. */
+  plannerConfig: unknown;
   /** A run claimed by a fresh runner: the fence every runner call carries. */
   claimed(): Promise<{ runId: string; runner_id: string; attempt: number }>;
 }
@@ -259,6 +262,47 @@ const ROUTES: Record<string, RouteExpectation> = {
     },
   },
 
+  "POST /ops/tasks": {
+    allow: OPERATOR,
+    ok: 201,
+    req: () => ({ path: "/ops/tasks", body: { prompt: "rbac task" } }),
+  },
+  "POST /ops/generate": {
+    allow: OPERATOR,
+    ok: 201,
+    req: () => ({ path: "/ops/generate", body: { prompt: "rbac generate" } }),
+  },
+  "POST /ops/drafts/{id}/revise": {
+    allow: OPERATOR,
+    ok: 201,
+    req: async (fx) => ({
+      path: `/ops/drafts/${(await fx.draft()).id}/revise`,
+      body: { feedback: "smaller" },
+    }),
+  },
+  "POST /ops/plan/propose": {
+    allow: OPERATOR,
+    ok: 201,
+    req: () => ({ path: "/ops/plan/propose", body: { count: 1 } }),
+  },
+  "GET /ops/provider": { allow: READ, ok: 200, req: () => ({ path: "/ops/provider" }) },
+  "PUT /ops/provider": {
+    allow: ADMIN,
+    ok: 200,
+    req: (fx) => ({ path: "/ops/provider", body: { planner: fx.plannerConfig } }),
+  },
+  "GET /ops/provider/health": { allow: READ, ok: 200, req: () => ({ path: "/ops/provider/health" }) },
+  "GET /ops/requests": { allow: ADMIN, ok: 200, req: () => ({ path: "/ops/requests" }) },
+  "PUT /ops/requests/{id}": {
+    allow: ADMIN,
+    ok: 200,
+    req: async ({ g }) => {
+      const list = await g.request("GET", "/ops/requests", { role: "admin" });
+      const id = list.body.items.find((r: { name: string }) => r.name === "RBAC_SECRET").id;
+      return { path: `/ops/requests/${id}`, body: { value: `secret-${unique()}` } };
+    },
+  },
+
   "GET /ops/tokens": { allow: ADMIN, ok: 200, req: () => ({ path: "/ops/tokens" }) },
   "POST /ops/tokens": {
     allow: ADMIN,
@@ -334,11 +378,12 @@ async function send(g: TestGimo, method: string, req: Req, authorization: string
 describe.each(storageKinds())("role-based access on %s", (kind) => {
   let g: TestGimo;
   let fx: Fixtures;
+  let model: ScriptedModel;
   let doc: { paths: Record<string, Record<string, unknown>> };
   const callers: Caller[] = [];
 
   beforeAll(async () => {
-    g = await startGimo(kind);
+    g = await startGimo(kind, {}, { env: { RBAC_SECRET: "rbac-secret-value" } });
     const ok = async (method: string, path: string, body?: unknown) => {
       const res = await g.request(method, path, { role: "admin", body });
       expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);
@@ -363,10 +408,25 @@ describe.each(storageKinds())("role-based access on %s", (kind) => {
           role,
           ...(expiresAt ? { expires_at: expiresAt } : {}),
         }),
+      plannerConfig: undefined,
       runner: async () => "",
       claimed: async () => ({ runId: "", runner_id: "", attempt: 0 }),
     };
 
+    // A scripted planner that always answers: a plan, or proposals when asked for them.
+    model = await startScriptedModel({
+      respond: (req) =>
+        JSON.stringify(req.body.messages).includes("proposals")
+          ? { json: { proposals: [{ prompt: "proposed", plan: samplePlan("Proposed") }] } }
+          : { json: samplePlan("Planned") },
+    });
+    fx.plannerConfig = {
+      type: "openai_compat",
+      base_url: model.url,
+      model: "scripted",
+      api_key: "${RBAC_SECRET}",
+    };
+    await ok("PUT", "/ops/provider", { planner: fx.plannerConfig });
     // Claimed fixture runs stay running: let the project run many at once.
     await ok("PATCH", `/ops/projects/${g.projectId}`, { max_concurrent_runs: 100 });
     const asRunner = async (path: string, body: unknown) => {
@@ -409,6 +469,7 @@ describe.each(storageKinds())("role-based access on %s", (kind) => {
   });
   afterAll(async () => {
     await g?.close();
+    await model?.close();
   });
 
   it("the table above names exactly the operations /openapi.json publishes", () => {

@@ -36,13 +36,16 @@ export class DraftService {
 
   async create(principal: Principal, input: DraftCreate): Promise<Draft> {
     return this.#ctx.store.write(principal, async (w) => {
-      const row = await this.#insertDraft(w, input, "draft");
+      const row = await this.insertRevision(w, input, "draft");
       return toDraft(row);
     });
   }
 
-  /** Inserts a new revision (a new task when `task_id` is absent), superseding older open ones. */
-  async #insertDraft(w: Write, input: DraftCreate, status: DraftStatus, promptHash: string | null = null) {
+  /**
+   * Inserts a new revision inside the caller's write (a new task when `task_id` is absent),
+   * superseding the task's older open drafts.
+   */
+  async insertRevision(w: Write, input: DraftCreate, status: DraftStatus, promptHash: string | null = null) {
     let taskId = input.task_id;
     let projectId: string;
     let rev = 1;
@@ -86,6 +89,7 @@ export class DraftService {
       plan: input.plan ? JSON.stringify(input.plan) : null,
       error: null,
       prompt_hash: promptHash,
+      usage: null,
       created_by: w.principal.actor,
       created_at: w.now,
       updated_at: w.now,

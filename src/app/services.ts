@@ -1,12 +1,18 @@
+import type { ProviderDeps } from "../llm/providers.ts";
+import type { Env } from "../secrets/references.ts";
+import { openVault } from "../secrets/vault.ts";
 import { AuditService } from "./audit.ts";
 import type { AppContext } from "./context.ts";
+import { CredentialService } from "./credentials.ts";
 import { DraftService } from "./drafts.ts";
 import { IdempotencyService } from "./idempotency.ts";
 import { MetricsService } from "./metrics.ts";
 import { PanicService } from "./panic.ts";
 import { PlanDocService } from "./plan-docs.ts";
+import { PlanningService } from "./planning.ts";
 import { ProjectService } from "./projects.ts";
 import { PrometheusMetrics } from "./prometheus.ts";
+import { ProviderService } from "./providers.ts";
 import { QueueService } from "./queue.ts";
 import { RunReportService } from "./run-reports.ts";
 import { RunnerService } from "./runners.ts";
@@ -33,10 +39,24 @@ export interface Services {
   runners: RunnerService;
   metrics: MetricsService;
   prometheus: PrometheusMetrics;
+  providers: ProviderService;
+  credentials: CredentialService;
+  planning: PlanningService;
 }
 
-export function createServices(ctx: AppContext): Services {
+export interface ServiceOptions {
+  /** Where `${VAR}` references resolve first (default: the process environment). */
+  env?: Env;
+  /** Test seams for the provider adapters (fetch, sleep). */
+  providerDeps?: ProviderDeps;
+}
+
+export function createServices(ctx: AppContext, options: ServiceOptions = {}): Services {
+  const env = options.env ?? process.env;
+  const vault = openVault({ dataDir: ctx.config.dataDir, masterKey: ctx.config.masterKey });
   const projects = new ProjectService(ctx);
+  const drafts = new DraftService(ctx, projects);
+  const providers = new ProviderService(ctx, vault, env, options.providerDeps);
   const runners = new RunnerService(ctx);
   const status = new StatusService(ctx, runners);
   const prometheus = new PrometheusMetrics(status);
@@ -46,7 +66,10 @@ export function createServices(ctx: AppContext): Services {
     projects,
     plans: new PlanDocService(ctx, projects),
     tasks: new TaskService(ctx),
-    drafts: new DraftService(ctx, projects),
+    drafts,
+    providers,
+    credentials: new CredentialService(ctx, providers, vault, env),
+    planning: new PlanningService(ctx, projects, drafts, providers),
     runs: new RunService(ctx),
     tokens: new TokenService(ctx),
     audit: new AuditService(ctx),

@@ -63,6 +63,7 @@ export class TokenService {
 
   async mint(principal: Principal, input: { name: string; role: Role; expires_at?: string }) {
     const token = `gimo_${randomBytes(32).toString("base64url")}`;
+    this.#ctx.redactor.add(token);
     return this.#ctx.store.write(principal, async (w) => {
       const taken = await w.tx
         .selectFrom("tokens")

@@ -19,6 +19,10 @@ export const Draft = z
       .string()
       .nullable()
       .openapi({ description: "content hash of the prompt set the planner used" }),
+    usage: z
+      .object({ input_tokens: z.number().int(), output_tokens: z.number().int() })
+      .nullable()
+      .openapi({ description: "tokens the planner used to write it" }),
     created_by: z.string(),
     created_at: Timestamp,
     updated_at: Timestamp,

@@ -32,6 +32,7 @@ export function toDraft(row: DraftsTable): Draft {
     ...row,
     status: row.status as DraftStatus,
     plan: row.plan === null ? null : parse<PlanContent>(row.plan),
+    usage: row.usage === null ? null : parse(row.usage),
   };
 }
 

@@ -43,6 +43,8 @@ export interface DraftsTable {
   plan: string | null;
   error: string | null;
   prompt_hash: string | null;
+  /** JSON {input_tokens, output_tokens} of the planner calls that wrote it. */
+  usage: string | null;
   created_by: string;
   created_at: string;
   updated_at: string;

@@ -20,6 +20,8 @@ export interface TestGimo {
   db: TestDatabase;
   repo: TestRepo;
   logs: string[];
+  /** Every response this harness received: status line, headers and body. */
+  responses: string[];
   projectId: string;
   request(method: string, path: string, opts?: RequestOptions): Promise<TestResponse>;
   close(): Promise<void>;
@@ -41,7 +43,16 @@ export interface TestResponse {
   text: string;
 }
 
-export async function startGimo(kind: StorageKind, overrides: Partial<Config> = {}): Promise<TestGimo> {
+export interface StartOptions {
+  /** The environment `${VAR}` secrets resolve from (default: none — not the test process's). */
+  env?: Record<string, string>;
+}
+
+export async function startGimo(
+  kind: StorageKind,
+  overrides: Partial<Config> = {},
+  opts: StartOptions = {},
+): Promise<TestGimo> {
   const db = await createTestDatabase(kind);
   const repo = await createTestRepo();
   const tokens = {
@@ -64,8 +75,9 @@ export async function startGimo(kind: StorageKind, overrides: Partial<Config> = 
     { port: 0, host: "127.0.0.1", ...overrides },
   );
   const logs: string[] = [];
+  const responses: string[] = [];
   const logger = createLogger("debug", (line) => logs.push(line));
-  const gimo = await createGimo(config, { logger, repoPath: repo.path });
+  const gimo = await createGimo(config, { logger, repoPath: repo.path, services: { env: opts.env ?? {} } });
   const server = await listen(gimo);
   const projectId = (await gimo.services.projects.list(1)).items[0]?.id ?? "";
 
@@ -81,6 +93,9 @@ export async function startGimo(kind: StorageKind, overrides: Partial<Config> = 
     }
     const res = await fetch(`${server.url}${path}`, { method, headers, body });
     const text = await res.text();
+    responses.push(
+      `${res.status} ${method} ${path}\n${[...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${text}`,
+    );
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -96,6 +111,7 @@ export async function startGimo(kind: StorageKind, overrides: Partial<Config> = 
     db,
     repo,
     logs,
+    responses,
     projectId,
     request,
     close: async () => {

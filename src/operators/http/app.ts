@@ -8,7 +8,9 @@ import { rateLimit } from "./middleware/rate-limit.ts";
 import { actionsDocument, fullDocument, stripActionsMarks } from "./openapi.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerDraftRoutes } from "./routes/drafts.ts";
+import { registerPlanningRoutes } from "./routes/planning.ts";
 import { registerProjectRoutes } from "./routes/projects.ts";
+import { registerProviderRoutes } from "./routes/providers.ts";
 import { registerRunnerProtocolRoutes } from "./routes/runner-protocol.ts";
 import { registerRunnerRoutes } from "./routes/runners.ts";
 import { registerRunRoutes } from "./routes/runs.ts";
@@ -50,6 +52,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   registerProjectRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerDraftRoutes(app, deps);
+  registerPlanningRoutes(app, deps);
+  registerProviderRoutes(app, deps);
   registerRunnerProtocolRoutes(app, deps);
   registerRunRoutes(app, deps);
   registerRunnerRoutes(app, deps);

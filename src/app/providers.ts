@@ -1,0 +1,169 @@
+import { readFileSync } from "node:fs";
+import { z } from "@hono/zod-openapi";
+import { GimoError } from "../core/errors.ts";
+import type { Principal } from "../core/roles.ts";
+import { ProviderConfig, publicProviderConfig } from "../llm/config.ts";
+import type { HealthResult, LlmProvider } from "../llm/port.ts";
+import { createProvider, type ProviderDeps } from "../llm/providers.ts";
+import { type Env, findReferences, resolveWithSecrets, SecretMissing } from "../secrets/references.ts";
+import type { Vault } from "../secrets/vault.ts";
+import { readSetting, writeSetting } from "../store/settings.ts";
+import type { AppContext } from "./context.ts";
+
+/**
+ * The two model roles, `planner` and `executor` (SPEC §8): configured server-wide with
+ * `PUT /ops/provider` (or `GIMO_PROVIDERS_FILE` at start), overridable per project. Stored with
+ * their `${VAR}` references; secrets are resolved at call time (environment, then vault), the
+ * resolved values registered with the redactor, and never written anywhere.
+ */
+export const providerRoles = ["planner", "executor"] as const;
+export type ProviderRole = (typeof providerRoles)[number];
+
+export const ProviderSettings = z
+  .object({ planner: ProviderConfig.optional(), executor: ProviderConfig.optional() })
+  .strict()
+  .openapi("ProviderSettings");
+export type ProviderSettings = z.infer<typeof ProviderSettings>;
+
+const KEY = "providers";
+const REDACTED = "[redacted]";
+
+export class ProviderService {
+  readonly #ctx: AppContext;
+  readonly #vault: Vault;
+  readonly #env: Env;
+  readonly #deps: ProviderDeps;
+
+  constructor(ctx: AppContext, vault: Vault, env: Env, deps: ProviderDeps = {}) {
+    this.#ctx = ctx;
+    this.#vault = vault;
+    this.#env = env;
+    this.#deps = deps;
+  }
+
+  async stored(): Promise<ProviderSettings> {
+    return (await readSetting<ProviderSettings>(this.#ctx.store.db, KEY)) ?? {};
+  }
+
+  /** What clients may see: `${VAR}` references as written, literal keys as `[redacted]`. */
+  async view(): Promise<Record<ProviderRole, (ProviderConfig & { api_key_set: boolean }) | null>> {
+    const settings = await this.stored();
+    const show = (c: ProviderConfig | undefined) =>
+      c ? { ...publicProviderConfig(c), api_key_set: c.api_key !== undefined } : null;
+    return { planner: show(settings.planner), executor: show(settings.executor) };
+  }
+
+  /**
+   * Replaces the configuration of the roles given. A value sent back as `[redacted]` (as the
+   * view shows it) keeps the stored secret, so a client can round-trip what it read.
+   */
+  async put(principal: Principal, input: ProviderSettings): Promise<ProviderSettings> {
+    return this.#ctx.store.write(principal, async (w) => {
+      const current = (await readSetting<ProviderSettings>(w.tx, KEY)) ?? {};
+      const next: ProviderSettings = { ...current };
+      for (const role of providerRoles) {
+        const given = input[role];
+        if (given) next[role] = keepRedacted(given, current[role]);
+      }
+      await writeSetting(w.tx, KEY, next, w.now);
+      w.emit("provider.updated", "provider", {
+        roles: providerRoles.filter((r) => input[r] !== undefined),
+        types: Object.fromEntries(providerRoles.map((r) => [r, next[r]?.type ?? null])),
+      });
+      return next;
+    });
+  }
+
+  /** Loads `GIMO_PROVIDERS_FILE` (JSON `{planner?, executor?}`) at start. */
+  async loadFile(principal: Principal, path: string): Promise<void> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, "utf8"));
+    } catch (error) {
+      throw new Error(
+        `GIMO_PROVIDERS_FILE ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    const settings = ProviderSettings.safeParse(parsed);
+    if (!settings.success) {
+      throw new Error(
+        `GIMO_PROVIDERS_FILE ${path}: ${settings.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      );
+    }
+    await this.put(principal, settings.data);
+  }
+
+  /** Every `${VAR}` the provider configuration refers to (for credential requests). */
+  async references(): Promise<string[]> {
+    return findReferences(await this.stored());
+  }
+
+  /** The role's configuration for a project: the project's own, else the server's. */
+  async configFor(role: ProviderRole, projectOverride?: ProviderConfig): Promise<ProviderConfig> {
+    const config = projectOverride ?? (await this.stored())[role];
+    if (!config) {
+      throw new GimoError("unavailable", `no ${role} model is configured: set one with PUT /ops/provider`, {
+        role,
+      });
+    }
+    return config;
+  }
+
+  /** A ready provider for the role, secrets resolved (and registered for redaction). */
+  async provider(role: ProviderRole, projectOverride?: ProviderConfig): Promise<LlmProvider> {
+    const config = await this.configFor(role, projectOverride);
+    if (config.type === "agent_cli") {
+      throw new GimoError("unprocessable", `the ${role} is an agent CLI; it cannot plan`, { role });
+    }
+    const { value, secrets } = await resolveWithSecrets(config, this.#env, this.#vault);
+    for (const secret of secrets) this.#ctx.redactor.add(secret);
+    return createProvider(value, this.#deps);
+  }
+
+  /** Checks each configured role: a models list or a minimal call, with latency. */
+  async health(): Promise<Record<ProviderRole, (HealthResult & { type: string; model: string }) | null>> {
+    const settings = await this.stored();
+    const check = async (role: ProviderRole) => {
+      const config = settings[role];
+      if (!config) return null;
+      const base = { type: config.type, model: config.model };
+      if (config.type === "agent_cli")
+        return { ...base, ok: true, latency_ms: 0, detail: "agent CLI: checked by the runner" };
+      try {
+        const provider = await this.provider(role);
+        const result = await provider.health(AbortSignal.timeout(15_000));
+        return {
+          ...base,
+          ...result,
+          detail: result.detail ? this.#ctx.redactor.redact(result.detail) : result.detail,
+        };
+      } catch (error) {
+        const detail =
+          error instanceof SecretMissing || error instanceof GimoError ? error.message : String(error);
+        return { ...base, ok: false, latency_ms: 0, detail: this.#ctx.redactor.redact(detail) };
+      }
+    };
+    const [planner, executor] = await Promise.all([check("planner"), check("executor")]);
+    return { planner, executor };
+  }
+}
+
+function keepRedacted(given: ProviderConfig, stored: ProviderConfig | undefined): ProviderConfig {
+  const next: ProviderConfig = { ...given };
+  if (given.api_key === REDACTED) {
+    if (stored?.api_key === undefined)
+      throw new GimoError("validation_failed", "api_key is [redacted] but none is stored");
+    next.api_key = stored.api_key;
+  }
+  const headers = given.options?.headers;
+  if (headers && Object.values(headers).includes(REDACTED)) {
+    const old = stored?.options?.headers ?? {};
+    next.options = {
+      ...given.options,
+      headers: Object.fromEntries(
+        Object.entries(headers).map(([k, v]) => [k, v === REDACTED ? (old[k] ?? v) : v]),
+      ),
+    };
+  }
+  return next;
+}

@@ -1,0 +1,131 @@
+import { z } from "@hono/zod-openapi";
+import { ProviderSettings } from "../../../app/providers.ts";
+import {
+  CredentialId,
+  CredentialList,
+  CredentialProvide,
+  CredentialRequest,
+} from "../../../contract/planning.ts";
+import type { HttpApp } from "../app.ts";
+import type { HttpDeps } from "../env.ts";
+import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
+
+const ProviderView = z
+  .object({
+    type: z.string(),
+    base_url: z.string().optional(),
+    model: z.string(),
+    api_key: z.string().optional().openapi({ description: "the ${VAR} reference, or [redacted]" }),
+    api_key_set: z.boolean(),
+    options: z.record(z.string(), z.unknown()).optional(),
+  })
+  .nullable();
+const ProvidersView = z.object({ planner: ProviderView, executor: ProviderView }).openapi("ProvidersView");
+const Health = z
+  .object({
+    type: z.string(),
+    model: z.string(),
+    ok: z.boolean(),
+    latency_ms: z.number(),
+    detail: z.string().optional(),
+  })
+  .nullable();
+const ProvidersHealth = z.object({ planner: Health, executor: Health }).openapi("ProvidersHealth");
+
+/** Providers (secrets never returned) and credential requests (values go in, never out). */
+export function registerProviderRoutes(app: HttpApp, deps: HttpDeps): void {
+  const { providers, credentials } = deps.services;
+  const tags = ["providers"];
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/provider",
+        access: "read",
+        operationId: "getProviders",
+        summary: "The planner and executor models; API keys show as their ${VAR} reference or [redacted]",
+        tags,
+        responses: { 200: jsonResponse(ProvidersView, "providers") },
+      },
+      deps,
+    ),
+    async (c) => c.json(await providers.view(), 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "put",
+        path: "/ops/provider",
+        access: "admin",
+        operationId: "putProviders",
+        summary:
+          'Configure the planner and/or executor model; prefer api_key: "${OPENAI_API_KEY}" over a literal key',
+        tags,
+        request: jsonBody(ProviderSettings),
+        responses: { 200: jsonResponse(ProvidersView, "providers") },
+      },
+      deps,
+    ),
+    async (c) => {
+      await providers.put(c.get("principal"), c.req.valid("json"));
+      return c.json(await providers.view(), 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/provider/health",
+        access: "read",
+        operationId: "getProviderHealth",
+        summary: "Checks each configured model (models list or a minimal call) and reports latency",
+        tags,
+        responses: { 200: jsonResponse(ProvidersHealth, "health per role") },
+      },
+      deps,
+    ),
+    async (c) => c.json(await providers.health(), 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/requests",
+        access: "secret_read",
+        operationId: "listCredentialRequests",
+        summary: "Secrets the configuration needs (REQ-001…), WAITING or PROVIDED; never their values",
+        tags,
+        responses: { 200: jsonResponse(CredentialList, "credential requests") },
+      },
+      deps,
+    ),
+    async (c) => c.json({ items: await credentials.list() }, 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "put",
+        path: "/ops/requests/{id}",
+        access: "admin",
+        operationId: "provideCredential",
+        summary: "Store a secret's value in the encrypted vault; it is never readable again",
+        tags,
+        request: { params: z.object({ id: CredentialId }), ...jsonBody(CredentialProvide) },
+        responses: { 200: jsonResponse(CredentialRequest, "the request, now PROVIDED") },
+      },
+      deps,
+    ),
+    async (c) => {
+      c.header("cache-control", "no-store");
+      return c.json(
+        await credentials.provide(c.get("principal"), c.req.valid("param").id, c.req.valid("json").value),
+        200,
+      );
+    },
+  );
+}
