@@ -38,8 +38,10 @@ export interface GimoOptions {
   logger?: Logger;
   /** Registers this repository as the default project when it is not registered yet. */
   repoPath?: string;
-  /** What embedded runners do with a run; without one, no embedded runner starts. */
-  runHandler?: RunHandler;
+  /** What embedded runners do with a run (built from the services); without one, none starts. */
+  runHandler?: (services: Services) => RunHandler;
+  /** Whether the embedded runner may claim now (default: always). */
+  runnerReady?: (services: Services) => () => Promise<boolean>;
   /** Services' options: the environment secrets resolve from, provider test seams. */
   services?: ServiceOptions;
 }
@@ -77,7 +79,8 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
   if (options.runHandler && config.embeddedRunners > 0) {
     const runner = new Runner({
       api: new LocalRunnerApi(services),
-      handler: options.runHandler,
+      handler: options.runHandler(services),
+      ...(options.runnerReady ? { ready: options.runnerReady(services) } : {}),
       name: `embedded@${hostname()}`,
       concurrency: config.embeddedRunners,
       logger,

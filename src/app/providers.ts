@@ -120,6 +120,17 @@ export class ProviderService {
     return createProvider(value, this.#deps);
   }
 
+  /** Resolves a value that may hold `${VAR}` references (a forge token), registering secrets for redaction. */
+  async resolveReference(reference: string): Promise<string | undefined> {
+    try {
+      const { value, secrets } = await resolveWithSecrets(reference, this.#env, this.#vault);
+      for (const secret of [...secrets, value]) this.#ctx.redactor.add(secret);
+      return value;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Checks each configured role: a models list or a minimal call, with latency. */
   async health(): Promise<Record<ProviderRole, (HealthResult & { type: string; model: string }) | null>> {
     const settings = await this.stored();

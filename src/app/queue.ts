@@ -1,6 +1,7 @@
 import type { Transaction } from "kysely";
 import type { Approved } from "../contract/approved.ts";
-import type { Project } from "../contract/project.ts";
+import type { Project, ProjectConfig } from "../contract/project.ts";
+import type { ProviderConfig } from "../llm/config.ts";
 import type { Run } from "../contract/run.ts";
 import { backoffSeconds } from "../core/backoff.ts";
 import { isoAfter } from "../core/clock.ts";
@@ -36,7 +37,12 @@ export interface ClaimedRun {
   approved: Approved;
   project: Project;
   lease_seconds: number;
+  /** The executor model for this run, as clients see it: `${VAR}` references, never values. */
+  executor: ProviderConfig | null;
 }
+
+/** Looks up the executor configuration a run should use (the project's, else the server's). */
+export type ExecutorConfigLookup = (projectOverride: ProviderConfig | undefined) => Promise<ProviderConfig | null>;
 
 const CANDIDATES = 16;
 
@@ -44,9 +50,12 @@ export class QueueService {
   readonly #ctx: AppContext;
   readonly #prometheus: PrometheusMetrics;
 
-  constructor(ctx: AppContext, prometheus: PrometheusMetrics) {
+  readonly #executorConfig: ExecutorConfigLookup;
+
+  constructor(ctx: AppContext, prometheus: PrometheusMetrics, executorConfig: ExecutorConfigLookup) {
     this.#ctx = ctx;
     this.#prometheus = prometheus;
+    this.#executorConfig = executorConfig;
   }
 
   async claim(principal: Principal, runnerId: string): Promise<ClaimedRun | undefined> {
@@ -127,11 +136,13 @@ export class QueueService {
       tx.selectFrom("approved").selectAll().where("id", "=", run.approved_id).executeTakeFirstOrThrow(),
       tx.selectFrom("projects").selectAll().where("id", "=", run.project_id).executeTakeFirstOrThrow(),
     ]);
+    const override = (JSON.parse(project.config) as ProjectConfig).executor;
     return {
       run: toRun(run),
       approved: toApproved(approved),
       project: toProject(project),
       lease_seconds: this.#ctx.config.leaseSeconds,
+      executor: await this.#executorConfig(override),
     };
   }
 

@@ -1,3 +1,4 @@
+import { publicProviderConfig } from "../llm/config.ts";
 import type { ProviderDeps } from "../llm/providers.ts";
 import type { Env } from "../secrets/references.ts";
 import { openVault } from "../secrets/vault.ts";
@@ -76,7 +77,10 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
     panic: new PanicService(ctx),
     status,
     idempotency: new IdempotencyService(ctx),
-    queue: new QueueService(ctx, prometheus),
+    queue: new QueueService(ctx, prometheus, async (override) => {
+      const config = override ?? (await providers.stored()).executor;
+      return config ? publicProviderConfig(config) : null;
+    }),
     reports: new RunReportService(ctx, prometheus),
     runners,
     metrics: new MetricsService(ctx, status, runners),

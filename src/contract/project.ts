@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { IdOf, Line, PageOf, Text, Timestamp } from "./common.ts";
+import { ProviderConfig } from "../llm/config.ts";
 import { Budgets } from "./plan.ts";
 
 /** A project: a git repository GIMO works on, with its settings (SPEC §5). */
@@ -22,15 +23,8 @@ export const Forge = z
   })
   .strict();
 
-const ProviderRef = z
-  .object({
-    type: z.enum(["openai_compat", "anthropic", "gemini", "agent_cli"]),
-    base_url: z.url().max(2_000).optional(),
-    model: Line(200),
-    api_key: SecretRef.optional(),
-    options: z.record(z.string(), z.unknown()).optional(),
-  })
-  .strict();
+/** A project may override the server's planner or executor (same shape as PUT /ops/provider). */
+const ProviderRef = ProviderConfig;
 
 const ProjectSettings = {
   name: Line(100),

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ProviderConfig } from "../llm/config.ts";
 import { Approved } from "./approved.ts";
 import { IdOf, Line, Text, Timestamp } from "./common.ts";
 import { Project } from "./project.ts";
@@ -36,7 +37,13 @@ export const ClaimBody = z
   .openapi("ClaimBody");
 
 export const ClaimedRun = z
-  .object({ run: Run, approved: Approved, project: Project, lease_seconds: z.number().int() })
+  .object({
+    run: Run,
+    approved: Approved,
+    project: Project,
+    lease_seconds: z.number().int(),
+    executor: ProviderConfig.nullable().openapi({ description: "the executor model; keys as ${VAR} references" }),
+  })
   .openapi("ClaimedRun");
 
 const FenceFields = {

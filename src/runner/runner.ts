@@ -27,6 +27,8 @@ export interface RunnerOptions {
   claimWaitSeconds?: number;
   heartbeatMs?: number;
   flushMs?: number;
+  /** Checked before each claim: a runner that cannot work yet (no executor model) claims nothing. */
+  ready?: () => Promise<boolean>;
   logger: Logger;
 }
 
@@ -48,6 +50,7 @@ export class Runner {
       heartbeatMs: 10_000,
       flushMs: 200,
       labels: [],
+      ready: async () => true,
       ...options,
     };
   }
@@ -82,6 +85,10 @@ export class Runner {
     const runnerId = this.#id as string;
     for (let failures = 0; !this.#stopping.signal.aborted; ) {
       try {
+        if (!(await this.#o.ready())) {
+          await sleep(2_000, this.#stopping.signal);
+          continue;
+        }
         const job = await this.#o.api.claim(runnerId, this.#o.claimWaitSeconds, this.#stopping.signal);
         failures = 0;
         if (job) await this.#execute(job);
