@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "@hono/zod-openapi";
+import type { Kysely } from "kysely";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
 import { ProviderConfig, publicProviderConfig } from "../llm/config.ts";
@@ -7,6 +8,7 @@ import type { HealthResult, LlmProvider } from "../llm/port.ts";
 import { createProvider, type ProviderDeps } from "../llm/providers.ts";
 import { type Env, findReferences, resolveWithSecrets, SecretMissing } from "../secrets/references.ts";
 import type { Vault } from "../secrets/vault.ts";
+import type { Database } from "../store/schema.ts";
 import { readSetting, writeSetting } from "../store/settings.ts";
 import type { AppContext } from "./context.ts";
 
@@ -41,8 +43,9 @@ export class ProviderService {
     this.#deps = deps;
   }
 
-  async stored(): Promise<ProviderSettings> {
-    return (await readSetting<ProviderSettings>(this.#ctx.store.db, KEY)) ?? {};
+  /** The stored settings; pass the transaction when reading inside one (SQLite has one connection). */
+  async stored(db: Kysely<Database> = this.#ctx.store.db): Promise<ProviderSettings> {
+    return (await readSetting<ProviderSettings>(db, KEY)) ?? {};
   }
 
   /** What clients may see: `${VAR}` references as written, literal keys as `[redacted]`. */

@@ -1,11 +1,11 @@
 import type { Transaction } from "kysely";
 import type { Approved } from "../contract/approved.ts";
 import type { Project, ProjectConfig } from "../contract/project.ts";
-import type { ProviderConfig } from "../llm/config.ts";
 import type { Run } from "../contract/run.ts";
 import { backoffSeconds } from "../core/backoff.ts";
 import { isoAfter } from "../core/clock.ts";
 import type { Principal } from "../core/roles.ts";
+import type { ProviderConfig } from "../llm/config.ts";
 import { toApproved, toProject, toRun } from "../store/rows.ts";
 import type { Database, RunsTable } from "../store/schema.ts";
 import { readPanic } from "../store/settings.ts";
@@ -42,7 +42,10 @@ export interface ClaimedRun {
 }
 
 /** Looks up the executor configuration a run should use (the project's, else the server's). */
-export type ExecutorConfigLookup = (projectOverride: ProviderConfig | undefined) => Promise<ProviderConfig | null>;
+export type ExecutorConfigLookup = (
+  projectOverride: ProviderConfig | undefined,
+  tx: Transaction<Database>,
+) => Promise<ProviderConfig | null>;
 
 const CANDIDATES = 16;
 
@@ -142,7 +145,7 @@ export class QueueService {
       approved: toApproved(approved),
       project: toProject(project),
       lease_seconds: this.#ctx.config.leaseSeconds,
-      executor: await this.#executorConfig(override),
+      executor: await this.#executorConfig(override, tx),
     };
   }
 

@@ -77,8 +77,8 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
     panic: new PanicService(ctx),
     status,
     idempotency: new IdempotencyService(ctx),
-    queue: new QueueService(ctx, prometheus, async (override) => {
-      const config = override ?? (await providers.stored()).executor;
+    queue: new QueueService(ctx, prometheus, async (override, tx) => {
+      const config = override ?? (await providers.stored(tx)).executor;
       return config ? publicProviderConfig(config) : null;
     }),
     reports: new RunReportService(ctx, prometheus),

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { IdOf, Line, PageOf, Text, Timestamp } from "./common.ts";
 import { ProviderConfig } from "../llm/config.ts";
+import { IdOf, Line, PageOf, Text, Timestamp } from "./common.ts";
 import { Budgets } from "./plan.ts";
 
 /** A project: a git repository GIMO works on, with its settings (SPEC §5). */

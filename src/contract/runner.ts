@@ -42,7 +42,9 @@ export const ClaimedRun = z
     approved: Approved,
     project: Project,
     lease_seconds: z.number().int(),
-    executor: ProviderConfig.nullable().openapi({ description: "the executor model; keys as ${VAR} references" }),
+    executor: ProviderConfig.nullable().openapi({
+      description: "the executor model; keys as ${VAR} references",
+    }),
   })
   .openapi("ClaimedRun");
 

@@ -19,7 +19,10 @@ export const DEFAULT_BUDGETS: Budgets = {
   max_fix_iterations: 3,
 };
 
-export function effectiveBudgets(project: Partial<Budgets> | undefined, plan: Partial<Budgets> | undefined): Budgets {
+export function effectiveBudgets(
+  project: Partial<Budgets> | undefined,
+  plan: Partial<Budgets> | undefined,
+): Budgets {
   return { ...DEFAULT_BUDGETS, ...strip(project), ...strip(plan) };
 }
 
@@ -70,10 +73,15 @@ export class BudgetMeter {
 
   check(): void {
     const l = this.limits;
-    if (this.turns > l.max_turns) throw new BudgetExceeded("max_turns", `the run used more than ${l.max_turns} model turns`);
+    if (this.turns > l.max_turns)
+      throw new BudgetExceeded("max_turns", `the run used more than ${l.max_turns} model turns`);
     if (this.tokens > l.max_tokens) {
-      throw new BudgetExceeded("max_tokens", `the run used ${this.tokens} tokens, more than its budget of ${l.max_tokens}`);
+      throw new BudgetExceeded(
+        "max_tokens",
+        `the run used ${this.tokens} tokens, more than its budget of ${l.max_tokens}`,
+      );
     }
-    if (this.secondsLeft <= 0) throw new BudgetExceeded("max_wall_seconds", `the run took longer than ${l.max_wall_seconds} s`);
+    if (this.secondsLeft <= 0)
+      throw new BudgetExceeded("max_wall_seconds", `the run took longer than ${l.max_wall_seconds} s`);
   }
 }

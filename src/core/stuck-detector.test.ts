@@ -18,7 +18,9 @@ describe("the stuck detector", () => {
     const d = new StuckDetector();
     d.record("edit_file", { path: "a" }, "search text not found", true);
     d.record("edit_file", { path: "b" }, "search text  not found", true);
-    expect(() => d.record("edit_file", { path: "c" }, "search text not found", true)).toThrow(/same error 3 times/);
+    expect(() => d.record("edit_file", { path: "c" }, "search text not found", true)).toThrow(
+      /same error 3 times/,
+    );
   });
 });
 
@@ -33,12 +35,17 @@ describe("budgets", () => {
 
   it("the meter throws the moment a limit is passed", () => {
     let now = 0;
-    const meter = new BudgetMeter({ ...DEFAULT_BUDGETS, max_turns: 2, max_tokens: 1_000, max_wall_seconds: 10 }, () => now);
+    const meter = new BudgetMeter(
+      { ...DEFAULT_BUDGETS, max_turns: 2, max_tokens: 1_000, max_wall_seconds: 10 },
+      () => now,
+    );
     meter.addTurn({ input_tokens: 100, output_tokens: 100 });
     meter.addTurn({ input_tokens: 100, output_tokens: 100 });
     expect(() => meter.addTurn({ input_tokens: 1, output_tokens: 1 })).toThrow(BudgetExceeded);
     const tokens = new BudgetMeter({ ...DEFAULT_BUDGETS, max_tokens: 1_000 }, () => now);
-    expect(() => tokens.addTurn({ input_tokens: 900, output_tokens: 200 })).toThrow(/more than its budget of 1000/);
+    expect(() => tokens.addTurn({ input_tokens: 900, output_tokens: 200 })).toThrow(
+      /more than its budget of 1000/,
+    );
     const clock = new BudgetMeter({ ...DEFAULT_BUDGETS, max_wall_seconds: 10 }, () => now);
     now = 11_000;
     expect(() => clock.check()).toThrow(/longer than 10 s/);

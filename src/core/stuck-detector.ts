@@ -40,6 +40,7 @@ export class StuckDetector {
     const key = digest(error);
     const seen = (this.#errors.get(key) ?? 0) + 1;
     this.#errors.set(key, seen);
-    if (seen >= SAME_ERROR_LIMIT) throw new Stuck(`the agent hit the same error ${seen} times: ${error.slice(0, 200)}`);
+    if (seen >= SAME_ERROR_LIMIT)
+      throw new Stuck(`the agent hit the same error ${seen} times: ${error.slice(0, 200)}`);
   }
 }

@@ -25,7 +25,7 @@ export class LocalRunnerApi implements RunnerApi {
   }
 
   async claim(runnerId: string, waitSeconds: number, signal?: AbortSignal) {
-    await this.#s.runners.heartbeat(this.#principal, runnerId);
+    await this.#s.runners.assertKnown(runnerId);
     return claimWaiting(this.#s.ctx, this.#s.queue, this.#principal, runnerId, waitSeconds, signal);
   }
 

@@ -191,7 +191,9 @@ export class Runner {
     const deadline = Date.now() + graceMs;
     while (this.#active.size > 0 && Date.now() < deadline) await sleep(50);
     for (const abort of this.#active.values()) abort.abort("runner_stopping");
-    await Promise.race([Promise.allSettled(this.#slots), sleep(graceMs + 5_000)]);
+    const bail = new AbortController();
+    await Promise.race([Promise.allSettled(this.#slots), sleep(graceMs + 5_000, bail.signal)]);
+    bail.abort();
     if (this.#id) await this.#o.api.heartbeat(this.#id, true).catch(() => {});
   }
 }

@@ -28,7 +28,7 @@ export function hashEvent(row: Omit<EventsTable, "hash">): string {
   return `sha256:${sha256Hex(canonicalJson({ seq, ts, actor, role, type, subject, data, prev_hash }))}`;
 }
 
-/** Appends `events` inside `tx`; returns the seq of the last one (or the head when none). */
+/** Appends `events` inside `tx`; returns the seq of the last one (-1 when there were none). */
 export async function appendEvents(
   tx: Transaction<Database>,
   kind: StorageKind,
@@ -36,10 +36,10 @@ export async function appendEvents(
   ts: string,
   events: readonly NewEvent[],
 ): Promise<number> {
+  if (events.length === 0) return -1; // nothing to append: take no lock (the caller skips the wake-up)
   let head = tx.selectFrom("event_head").select(["seq", "hash"]).where("id", "=", 1);
   if (kind === "postgres") head = head.forUpdate();
   const current = await head.executeTakeFirstOrThrow();
-  if (events.length === 0) return current.seq;
   let { seq, hash } = current;
   const rows: EventsTable[] = [];
   for (const event of events) {

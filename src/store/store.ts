@@ -58,7 +58,7 @@ export class Store {
     for (let attempt = 1; ; attempt++) {
       try {
         const { result, lastSeq, queueChanged } = await this.#writeOnce(principal, work, options);
-        this.bus.notify(lastSeq, queueChanged);
+        if (lastSeq >= 0) this.bus.notify(lastSeq, queueChanged);
         return result;
       } catch (error) {
         if (isUniqueViolation(error)) {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type Config, loadConfig } from "../../src/config.ts";
 import type { Role } from "../../src/core/roles.ts";
-import { createGimo, type Gimo, listen } from "../../src/gimo.ts";
+import { createGimo, type Gimo, type GimoOptions, listen } from "../../src/gimo.ts";
 import { createLogger } from "../../src/log.ts";
 import type { StorageKind } from "../../src/store/database.ts";
 import { createTestDatabase, type TestDatabase } from "./databases.ts";
@@ -46,6 +46,8 @@ export interface TestResponse {
 export interface StartOptions {
   /** The environment `${VAR}` secrets resolve from (default: none — not the test process's). */
   env?: Record<string, string>;
+  /** Starts the embedded runner with this handler. */
+  runHandler?: GimoOptions["runHandler"];
 }
 
 export async function startGimo(
@@ -77,7 +79,12 @@ export async function startGimo(
   const logs: string[] = [];
   const responses: string[] = [];
   const logger = createLogger("debug", (line) => logs.push(line));
-  const gimo = await createGimo(config, { logger, repoPath: repo.path, services: { env: opts.env ?? {} } });
+  const gimo = await createGimo(opts.runHandler ? { ...config, embeddedRunners: 1 } : config, {
+    logger,
+    repoPath: repo.path,
+    services: { env: opts.env ?? {} },
+    ...(opts.runHandler ? { runHandler: opts.runHandler } : {}),
+  });
   const server = await listen(gimo);
   const projectId = (await gimo.services.projects.list(1)).items[0]?.id ?? "";
 

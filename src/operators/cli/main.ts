@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { loadConfig } from "../../config.ts";
+import { runDemo } from "./demo.ts";
+import { askOnTerminal, runPipeline } from "./run-task.ts";
 import { runRunner } from "./runner.ts";
 import { runServe } from "./serve.ts";
 
@@ -11,8 +14,11 @@ const usage = `gimo — plan, approve, run AI coding tasks on your repositories
 
 usage:
   gimo serve [--repo PATH] [--port N] [--host H]   start the API (and, later, the web UI and runner)
-  gimo runner --server URL --token T [--concurrency N] [--labels a,b] --handler MODULE
+  gimo runner --server URL --token T [--concurrency N] [--labels a,b] [--work-dir D] [--handler MODULE]
                                                    a runner on any machine (HTTP runner protocol)
+  gimo run-task "…" --repo PATH [--yes] [--test CMD]
+                                                   plan → approve on the terminal → run → link, in one process
+  gimo demo                                        the whole pipeline offline on a throwaway repository
   gimo help                                        this text
 
 Environment: see the README (GIMO_PORT, GIMO_DATA_DIR, DATABASE_URL, ORCH_*_TOKEN, …).
@@ -40,11 +46,32 @@ async function main(argv: string[]): Promise<number> {
           name: { type: "string" },
           handler: { type: "string" },
           grace: { type: "string" },
+          "work-dir": { type: "string" },
         },
         strict: true,
       });
-      return runRunner(values);
+      return runRunner({ ...values, workDir: values["work-dir"] });
     }
+    case "run-task": {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { repo: { type: "string" }, yes: { type: "boolean" }, test: { type: "string" } },
+        allowPositionals: true,
+        strict: true,
+      });
+      const prompt = positionals.join(" ").trim();
+      if (!prompt || !values.repo)
+        throw new Error('usage: gimo run-task "what to do" --repo PATH [--yes] [--test "npm test"]');
+      const out = { write: (t: string) => process.stdout.write(t), ask: askOnTerminal };
+      const { run } = await runPipeline(
+        loadConfig(),
+        { prompt, repoPath: values.repo, yes: values.yes === true, testCommand: values.test },
+        out,
+      );
+      return run?.status === "succeeded" ? 0 : 1;
+    }
+    case "demo":
+      return runDemo({ write: (t) => process.stdout.write(t) });
     case undefined:
     case "help":
     case "--help":

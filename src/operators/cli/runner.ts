@@ -1,8 +1,10 @@
 import { hostname } from "node:os";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { HttpRunnerApi } from "../../client/runner-http.ts";
 import { createLogger } from "../../log.ts";
+import { createExecutor } from "../../runner/executor.ts";
+import { remoteExecutorDeps } from "../../runner/executor-deps.ts";
 import type { RunHandler } from "../../runner/handler.ts";
 import { Runner } from "../../runner/runner.ts";
 
@@ -11,7 +13,9 @@ import { Runner } from "../../runner/runner.ts";
  * a runner on any machine, speaking only the HTTP runner protocol with a `runner` token.
  * SIGTERM/SIGINT stop it gracefully: no new claims, current work finishes or is handed back.
  *
- * `--handler` names a module whose `handler` export does the work of a run (a RunHandler).
+ * The work of a run is the built-in executor (worktree, sandbox, the executor model from the claim,
+ * its `${VAR}` keys resolved from this machine's environment), or `--handler MODULE`, a module
+ * whose `handler` export is a RunHandler.
  */
 export async function runRunner(args: {
   server?: string;
@@ -21,6 +25,7 @@ export async function runRunner(args: {
   name?: string;
   handler?: string;
   grace?: string;
+  workDir?: string;
 }): Promise<number> {
   const server = args.server ?? process.env.GIMO_URL ?? "http://127.0.0.1:9325";
   const token = args.token ?? process.env.GIMO_TOKEN ?? process.env.ORCH_RUNNER_TOKEN;
@@ -28,12 +33,16 @@ export async function runRunner(args: {
   const concurrency = Number(args.concurrency ?? "1");
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     throw new Error("--concurrency must be 1-64");
-  if (!args.handler) {
-    throw new Error(
-      "no run handler: pass --handler MODULE (a module exporting `handler`); the built-in executor is not available yet",
-    );
-  }
-  const handler = await loadHandler(args.handler);
+  const handler = args.handler
+    ? await loadHandler(args.handler)
+    : createExecutor(
+        remoteExecutorDeps({
+          workDir: resolve(args.workDir ?? join(process.env.GIMO_DATA_DIR ?? ".orch_data", "runner-work")),
+          sandbox: (process.env.GIMO_SANDBOX ?? "on") === "off" ? "off" : "on",
+          env: process.env,
+          warn: (m) => process.stderr.write(`warning: ${m}\n`),
+        }),
+      );
   const logger = createLogger((process.env.LOG_LEVEL as "info") ?? "info");
   logger.addSecret(token);
   const runner = new Runner({

@@ -1,6 +1,8 @@
 import { resolve } from "node:path";
 import { loadConfig } from "../../config.ts";
 import { createGimo, listen } from "../../gimo.ts";
+import { createExecutor } from "../../runner/executor.ts";
+import { embeddedExecutorDeps } from "../../runner/executor-deps.ts";
 
 /** `gimo serve`: the API on GIMO_HOST:GIMO_PORT, stopped cleanly by SIGINT/SIGTERM. */
 export async function runServe(args: { repo?: string; port?: string; host?: string }): Promise<number> {
@@ -13,7 +15,13 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
   }
   if (args.host !== undefined) overrides.host = args.host;
   const config = loadConfig(process.env, overrides);
-  const gimo = await createGimo(config, { repoPath: args.repo ? resolve(args.repo) : undefined });
+  const gimo = await createGimo(config, {
+    repoPath: args.repo ? resolve(args.repo) : undefined,
+    runHandler: (services) =>
+      createExecutor(embeddedExecutorDeps(services, (m) => process.stderr.write(`warning: ${m}\n`))),
+    // The embedded runner claims only once an executor model is configured (PUT /ops/provider).
+    runnerReady: (services) => async () => (await services.providers.stored()).executor !== undefined,
+  });
   const server = await listen(gimo);
   const { logger } = gimo;
   if (gimo.bootstrapToken) {

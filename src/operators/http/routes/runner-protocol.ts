@@ -89,7 +89,7 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
     ),
     async (c) => {
       const body = c.req.valid("json");
-      await runners.heartbeat(c.get("principal"), body.runner_id);
+      await runners.assertKnown(body.runner_id);
       const claimed = await claimWaiting(
         ctx,
         queue,

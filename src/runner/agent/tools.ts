@@ -1,0 +1,220 @@
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { z } from "zod";
+import { checkCommand } from "../../core/command-policy.ts";
+import { describeZodError, jsonSchemaOf } from "../../llm/json.ts";
+import type { ToolSpec } from "../../llm/port.ts";
+import type { CommandResult, Sandbox, SandboxSpec } from "../sandbox/sandbox.ts";
+import { confine } from "./paths.ts";
+
+/**
+ * The executor's tools. Files are read and written by GIMO itself, confined to the workspace
+ * (agent/paths.ts); every command — `run_command`, `run_tests`, `search` — passes the command policy
+ * and runs inside the sandbox with a timeout and an output cap. A tool never throws at the model:
+ * it answers with text, marked as an error when the call failed, so the model can correct itself.
+ */
+export interface ToolContext {
+  workspace: string;
+  sandbox: Sandbox;
+  /** The sandbox settings every command gets (network, env, timeout, cap, writable git dir). */
+  sandboxSpec: SandboxSpec;
+  testCommand: string | undefined;
+  protectedBranches: string[];
+  signal?: AbortSignal;
+  /** Called with every command's output as it arrives (the run's live log). */
+  onOutput?: (chunk: string) => void;
+}
+
+export interface ToolOutcome {
+  content: string;
+  isError: boolean;
+  /** Set by `finish`: the agent declares the work done. */
+  finished?: { summary: string };
+  /** Set by `run_tests`: the test command's result. */
+  tests?: CommandResult;
+}
+
+interface Tool<A> {
+  spec: ToolSpec;
+  args: z.ZodType<A>;
+  run(args: A, ctx: ToolContext): Promise<ToolOutcome>;
+}
+
+const MAX_READ = 100_000;
+const MAX_LIST = 400;
+
+function tool<A>(name: string, description: string, args: z.ZodType<A>, run: Tool<A>["run"]): Tool<A> {
+  return { spec: { name, description, parameters: jsonSchemaOf(args) }, args, run };
+}
+
+const ok = (content: string): ToolOutcome => ({ content, isError: false });
+const fail = (content: string): ToolOutcome => ({ content, isError: true });
+
+const listFiles = tool(
+  "list_files",
+  "List files and directories under a path of the workspace (default: its root), up to `depth` levels.",
+  z.object({ path: z.string().default("."), depth: z.number().int().min(1).max(6).default(2) }),
+  async ({ path, depth }, ctx) => {
+    const { absolute } = await confine(ctx.workspace, path);
+    const out: string[] = [];
+    const walk = async (dir: string, prefix: string, level: number) => {
+      const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+        a.name.localeCompare(b.name),
+      );
+      for (const e of entries) {
+        if (e.name === ".git" || e.name === "node_modules" || out.length >= MAX_LIST) continue;
+        out.push(`${prefix}${e.name}${e.isDirectory() ? "/" : ""}`);
+        if (e.isDirectory() && level < depth) await walk(join(dir, e.name), `${prefix}${e.name}/`, level + 1);
+      }
+    };
+    await walk(absolute, "", 1);
+    return ok(out.length === 0 ? "(empty)" : `${out.join("\n")}${out.length >= MAX_LIST ? "\n…(more)" : ""}`);
+  },
+);
+
+const readFileTool = tool(
+  "read_file",
+  "Read a text file of the workspace, optionally only lines start_line..end_line (1-based).",
+  z.object({
+    path: z.string(),
+    start_line: z.number().int().min(1).optional(),
+    end_line: z.number().int().min(1).optional(),
+  }),
+  async ({ path, start_line, end_line }, ctx) => {
+    const { absolute } = await confine(ctx.workspace, path);
+    const info = await stat(absolute).catch(() => undefined);
+    if (!info?.isFile()) return fail(`${path} is not a file`);
+    const text = await readFile(absolute, "utf8");
+    const lines = text.split("\n");
+    const from = (start_line ?? 1) - 1;
+    const to = end_line ?? lines.length;
+    const body = lines.slice(from, to).join("\n");
+    return ok(body.length > MAX_READ ? `${body.slice(0, MAX_READ)}\n…(truncated; read a line range)` : body);
+  },
+);
+
+const searchTool = tool(
+  "search",
+  "Search the workspace for a regular expression (ripgrep); answers file:line:text matches.",
+  z.object({ pattern: z.string().min(1).max(500), path: z.string().default(".") }),
+  async ({ pattern, path }, ctx) => {
+    const { relative } = await confine(ctx.workspace, path);
+    const result = await ctx.sandbox.runArgv(
+      ["rg", "--line-number", "--no-heading", "--max-count", "50", "--", pattern, relative],
+      ctx.sandboxSpec,
+      {
+        signal: ctx.signal,
+      },
+    );
+    if (result.exitCode === 1) return ok("no matches");
+    if (result.exitCode !== 0) return fail(`search failed: ${result.output.slice(0, 2_000)}`);
+    return ok(result.output);
+  },
+);
+
+const writeFileTool = tool(
+  "write_file",
+  "Create or overwrite a file of the workspace with the given content.",
+  z.object({ path: z.string(), content: z.string().max(2_000_000) }),
+  async ({ path, content }, ctx) => {
+    const { absolute, relative } = await confine(ctx.workspace, path);
+    await mkdir(dirname(absolute), { recursive: true });
+    await writeFile(absolute, content);
+    return ok(`wrote ${relative} (${content.length} characters)`);
+  },
+);
+
+const editFile = tool(
+  "edit_file",
+  "Replace exactly one occurrence of `search` with `replace` in a file. `search` must appear exactly once: include enough surrounding lines to make it unique.",
+  z.object({ path: z.string(), search: z.string().min(1), replace: z.string() }),
+  async ({ path, search, replace }, ctx) => {
+    const { absolute, relative } = await confine(ctx.workspace, path);
+    const text = await readFile(absolute, "utf8").catch(() => undefined);
+    if (text === undefined) return fail(`${relative} does not exist; use write_file to create it`);
+    const first = text.indexOf(search);
+    if (first < 0)
+      return fail(`the search text was not found in ${relative}; read the file and copy the text exactly`);
+    if (text.indexOf(search, first + 1) >= 0) {
+      return fail(
+        `the search text appears more than once in ${relative}; include more surrounding lines so it is unique`,
+      );
+    }
+    await writeFile(absolute, text.slice(0, first) + replace + text.slice(first + search.length));
+    return ok(`edited ${relative}`);
+  },
+);
+
+const runCommand = tool(
+  "run_command",
+  "Run a shell command in the workspace (sandboxed: no network unless the project allows it; git push/merge are refused — GIMO does the git work).",
+  z.object({ command: z.string().min(1).max(4_000) }),
+  async ({ command }, ctx) => {
+    const verdict = checkCommand(command, {
+      workspace: ctx.workspace,
+      protectedBranches: ctx.protectedBranches,
+    });
+    if (!verdict.allowed) return fail(`refused by the command policy (${verdict.rule}): ${verdict.reason}`);
+    const result = await ctx.sandbox.run(command, ctx.sandboxSpec, {
+      signal: ctx.signal,
+      onOutput: ctx.onOutput,
+    });
+    return { content: describe(result), isError: result.exitCode !== 0 };
+  },
+);
+
+const runTests = tool(
+  "run_tests",
+  "Run the project's test command and see its result.",
+  z.object({}),
+  async (_args, ctx) => {
+    if (!ctx.testCommand) return ok("this project has no test command");
+    const result = await ctx.sandbox.run(ctx.testCommand, ctx.sandboxSpec, {
+      signal: ctx.signal,
+      onOutput: ctx.onOutput,
+    });
+    return { content: describe(result), isError: result.exitCode !== 0, tests: result };
+  },
+);
+
+const finish = tool(
+  "finish",
+  "Declare the step done, with a short summary of what you changed and why.",
+  z.object({ summary: z.string().min(1).max(4_000) }),
+  async ({ summary }) => ({ content: "ok", isError: false, finished: { summary } }),
+);
+
+export const TOOLS = [
+  listFiles,
+  readFileTool,
+  searchTool,
+  writeFileTool,
+  editFile,
+  runCommand,
+  runTests,
+  finish,
+] as Tool<unknown>[];
+
+export const toolSpecs = (): ToolSpec[] => TOOLS.map((t) => t.spec);
+
+/** Runs one tool call; unknown tools, bad arguments and failures come back as error text. */
+export async function callTool(name: string, rawArgs: unknown, ctx: ToolContext): Promise<ToolOutcome> {
+  const t = TOOLS.find((x) => x.spec.name === name);
+  if (!t) return fail(`there is no tool ${name}; the tools are ${TOOLS.map((x) => x.spec.name).join(", ")}`);
+  const parsed = t.args.safeParse(rawArgs ?? {});
+  if (!parsed.success) return fail(`bad arguments for ${name}: ${describeZodError(parsed.error)}`);
+  try {
+    return await t.run(parsed.data, ctx);
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export function describe(result: CommandResult): string {
+  const head = result.timedOut
+    ? "timed out"
+    : result.exitCode === null
+      ? `killed by ${result.signal}`
+      : `exit code ${result.exitCode}`;
+  return `${head}${result.truncated ? " (output truncated)" : ""}\n${result.output}`;
+}

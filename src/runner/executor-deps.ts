@@ -1,0 +1,75 @@
+import { join } from "node:path";
+import type { ClaimedRun } from "../app/queue.ts";
+import type { Services } from "../app/services.ts";
+import type { ProjectConfig } from "../contract/project.ts";
+import { GimoError } from "../core/errors.ts";
+import type { LlmProvider } from "../llm/port.ts";
+import { createProvider } from "../llm/providers.ts";
+import { type Env, resolveSecrets } from "../secrets/references.ts";
+import type { ExecutorDeps } from "./executor.ts";
+import { createSandbox } from "./sandbox/sandbox.ts";
+
+/**
+ * What the executor needs, for the two kinds of runner.
+ *
+ * Embedded (inside `gimo serve`): the server's own provider settings and vault.
+ * Remote (`gimo runner` on another machine): the executor configuration arrives with the claim,
+ * with `${VAR}` references only, and resolves from that machine's environment — secrets never
+ * travel over the runner protocol.
+ */
+export function embeddedExecutorDeps(services: Services, warn: (msg: string) => void): ExecutorDeps {
+  const { config } = services.ctx;
+  return {
+    // GIMO's data dir (database, admin token, vault key) is invisible to every command.
+    sandbox: createSandbox(config.sandbox, { warn, hide: [config.dataDir] }),
+    workspaceRoot: join(config.dataDir, "work"),
+    provider: async (job) => {
+      const row = await services.ctx.store.db
+        .selectFrom("projects")
+        .select("config")
+        .where("id", "=", job.project.id)
+        .executeTakeFirst();
+      const override = row ? (JSON.parse(row.config) as ProjectConfig).executor : undefined;
+      return services.providers.provider("executor", override);
+    },
+    forgeToken: async (job) => {
+      const row = await services.ctx.store.db
+        .selectFrom("projects")
+        .select("config")
+        .where("id", "=", job.project.id)
+        .executeTakeFirst();
+      const token = row ? (JSON.parse(row.config) as ProjectConfig).forge?.token : undefined;
+      return token ? services.providers.resolveReference(token) : undefined;
+    },
+  };
+}
+
+export function remoteExecutorDeps(opts: {
+  workDir: string;
+  sandbox: "on" | "off";
+  env: Env;
+  warn: (msg: string) => void;
+}): ExecutorDeps {
+  return {
+    sandbox: createSandbox(opts.sandbox, { warn: opts.warn }),
+    workspaceRoot: opts.workDir,
+    provider: async (job: ClaimedRun): Promise<LlmProvider> => {
+      if (!job.executor)
+        throw new GimoError(
+          "unavailable",
+          "no executor model is configured on the server (PUT /ops/provider)",
+        );
+      if (JSON.stringify(job.executor).includes("[redacted]")) {
+        throw new GimoError(
+          "unavailable",
+          "the executor's API key is stored as a literal; remote runners need a ${VAR} reference set in their own environment",
+        );
+      }
+      return createProvider(await resolveSecrets(job.executor, opts.env));
+    },
+    forgeToken: async (job) => {
+      const reference = job.project.forge?.token;
+      return reference ? await resolveSecrets(reference, opts.env).catch(() => undefined) : undefined;
+    },
+  };
+}

@@ -1,0 +1,316 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GimoError } from "../../core/errors.ts";
+import { gitWritablePaths, worktreeGitDirs } from "./git-paths.ts";
+import { createSandbox, type Sandbox, type SandboxSpec } from "./sandbox.ts";
+
+/**
+ * The sandbox against the real bubblewrap: what a command can and cannot touch. Every "cannot" is
+ * checked from outside too (the file is absent on the host, the listener saw no connection), and
+ * each has a sibling "can" so a sandbox that simply breaks everything fails the suite.
+ */
+const hasBwrap = (() => {
+  try {
+    execFileSync("bwrap", ["--ro-bind", "/", "/", "--unshare-all", "--", "/bin/true"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasBwrap && process.env.CI === "true") throw new Error("bubblewrap is required on CI");
+
+let root: string; // outside /tmp, so /tmp's privacy does not hide a write outside the workspace
+let ws: string;
+const sandbox = createSandbox("on");
+const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
+  workspace: ws,
+  network: false,
+  timeoutMs: 10_000,
+  outputCapBytes: 100_000,
+  ...over,
+});
+
+beforeAll(() => {
+  root = mkdtempSync(join(existsSync("/var/tmp") ? "/var/tmp" : tmpdir(), "gimo-sandbox-"));
+  ws = join(root, "ws");
+  mkdirSync(ws);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe.skipIf(!hasBwrap)("the bubblewrap sandbox", () => {
+  it("writes inside the workspace, but not next to it, nor in /etc", async () => {
+    const r = await sandbox.run(
+      "echo in > inside.txt && echo out > ../outside.txt; echo x > /etc/gimo-test; exit 0",
+      spec(),
+    );
+    expect(readFileSync(join(ws, "inside.txt"), "utf8")).toBe("in\n");
+    expect(existsSync(join(root, "outside.txt"))).toBe(false);
+    expect(existsSync("/etc/gimo-test")).toBe(false);
+    expect(r.output).toMatch(/outside\.txt: Read-only file system/);
+    expect(r.output).toMatch(/gimo-test: Read-only file system/);
+  });
+
+  it("keeps a workspace under /tmp writable while the rest of /tmp is private", async () => {
+    const tmpWs = mkdtempSync(join(tmpdir(), "gimo-sandbox-ws-"));
+    const marker = `gimo-private-${process.pid}-${Date.now()}`;
+    try {
+      const r = await sandbox.run(
+        `echo ok > result && echo leak > /tmp/${marker} && cat /tmp/${marker}`,
+        spec({ workspace: tmpWs }),
+      );
+      expect(r.exitCode).toBe(0);
+      expect(r.output).toBe("leak\n"); // written inside…
+      expect(existsSync(join("/tmp", marker))).toBe(false); // …to a /tmp nobody else sees
+      expect(readFileSync(join(tmpWs, "result"), "utf8")).toBe("ok\n");
+    } finally {
+      rmSync(tmpWs, { recursive: true, force: true });
+    }
+  });
+
+  it("has no network unless the spec allows it", async () => {
+    const server = await listen();
+    const port = (server.address() as { port: number }).port;
+    let connections = 0;
+    server.on("connection", (s) => {
+      connections++;
+      s.end();
+    });
+    const dial = `exec 3<>/dev/tcp/127.0.0.1/${port} && echo connected`;
+    try {
+      const off = await sandbox.runArgv(["bash", "-c", dial], spec());
+      expect(off.exitCode).not.toBe(0);
+      expect(off.output).not.toContain("connected");
+      expect(connections).toBe(0);
+      const on = await sandbox.runArgv(["bash", "-c", dial], spec({ network: true }));
+      expect(on.output).toContain("connected");
+      expect(on.exitCode).toBe(0);
+      expect(connections).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("never passes GIMO's environment, only the env given", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      OPENAI_API_KEY: "sk-test-leak",
+      GIMO_MASTER_KEY: "master-leak",
+      ORCH_ADMIN_TOKEN: "tok-leak",
+    });
+    try {
+      const r = await sandbox.run("env", spec({ env: { GIVEN: "yes" } }));
+      expect(r.output).not.toMatch(/leak|OPENAI_API_KEY|GIMO_MASTER_KEY|ORCH_ADMIN_TOKEN/);
+      expect(r.output).toContain("GIVEN=yes");
+      expect(r.output).toContain("HOME=/tmp");
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it("masks runtime sockets under /run and credential files of GIMO's home", async () => {
+    const sock = `/run/gimo-test-${process.pid}.sock`;
+    const server = await listen(sock).catch(() => undefined);
+    const home = join(root, "home");
+    mkdirSync(join(home, ".ssh"), { recursive: true });
+    writeFileSync(join(home, ".ssh", "id_ed25519"), "PRIVATE KEY");
+    writeFileSync(join(home, ".netrc"), "machine x password hunter2");
+    writeFileSync(join(home, "notes.txt"), "not a secret");
+    const masked = createSandbox("on", { home });
+    try {
+      const r = await masked.run(
+        `cat ${home}/notes.txt; cat ${home}/.ssh/id_ed25519 ${home}/.netrc; ls /run`,
+        spec(),
+      );
+      expect(r.output).toContain("not a secret");
+      expect(r.output).not.toMatch(/PRIVATE KEY|hunter2/);
+      if (server) {
+        const probe = `require("net").connect(${JSON.stringify(sock)}).on("connect",()=>console.log("reached")).on("error",e=>console.log(e.code))`;
+        const inside = await masked.runArgv([process.execPath, "-e", probe], spec());
+        expect(inside.output.trim()).toBe("ENOENT");
+      }
+    } finally {
+      server?.close();
+    }
+  });
+
+  it("hides a directory but keeps the workspace inside it", async () => {
+    const data = join(root, "data");
+    const inner = join(data, "work", "ws1");
+    mkdirSync(inner, { recursive: true });
+    writeFileSync(join(data, "vault.key"), "SECRET-KEY");
+    writeFileSync(join(data, "work", "mirror.db"), "SECRET-DB");
+    const hiding = createSandbox("on", { hide: [data] });
+    const r = await hiding.run(
+      `cat ${data}/vault.key ${data}/work/mirror.db; echo made > here.txt`,
+      spec({ workspace: inner }),
+    );
+    expect(r.output).not.toMatch(/SECRET/);
+    expect(readFileSync(join(inner, "here.txt"), "utf8")).toBe("made\n");
+  });
+
+  it("drops every capability", async () => {
+    const r = await sandbox.run("grep CapEff /proc/self/status", spec());
+    expect(r.output).toMatch(/CapEff:\s+0+\n/);
+  });
+
+  it("kills a command at its timeout, background children included", async () => {
+    const r = await sandbox.run("(sleep 1; echo late > late.txt) & sleep 100", spec({ timeoutMs: 300 }));
+    expect(r.timedOut).toBe(true);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.durationMs).toBeLessThan(3_000);
+    await new Promise((res) => setTimeout(res, 1_500));
+    expect(existsSync(join(ws, "late.txt"))).toBe(false);
+  });
+
+  it("caps the output while streaming, keeping head and tail", async () => {
+    const chunks: string[] = [];
+    const r = await sandbox.run(
+      "yes | head -c 10000000; echo; echo THE-END",
+      spec({ outputCapBytes: 10_000 }),
+      {
+        onOutput: (c) => chunks.push(c),
+      },
+    );
+    expect(r.exitCode).toBe(0);
+    expect(r.truncated).toBe(true);
+    expect(r.output.length).toBeLessThan(10_100);
+    expect(r.output.startsWith("y\ny\n")).toBe(true);
+    expect(r.output).toMatch(/…\[\d+ bytes cut\]…/);
+    expect(r.output.trimEnd().endsWith("THE-END")).toBe(true);
+    expect(chunks.join("").length).toBeLessThan(10_200); // the live stream is capped too
+  });
+
+  it("stops a command when the signal aborts", async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    const r = await sandbox.run("sleep 100", spec(), { signal: ac.signal });
+    expect(r.durationMs).toBeLessThan(3_000);
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode === 0).toBe(false);
+  });
+
+  it("reports exit codes, interleaves stdout and stderr, and runs in cwd", async () => {
+    mkdirSync(join(ws, "sub"), { recursive: true });
+    const r = await sandbox.run(
+      "echo one; sleep 0.05; echo two >&2; sleep 0.05; echo three; pwd; exit 3",
+      spec({ cwd: "sub" }),
+    );
+    expect(r.exitCode).toBe(3);
+    expect(r.output).toBe(`one\ntwo\nthree\n${join(ws, "sub")}\n`);
+    await expect(sandbox.run("true", spec({ cwd: "../.." }))).rejects.toThrow(/outside the workspace/);
+  });
+
+  it("passes argv through literally", async () => {
+    const r = await sandbox.runArgv(["printf", "%s|", "a b", "$HOME", "'q'"], spec());
+    expect(r.output).toBe("a b|$HOME|'q'|");
+  });
+
+  it("lets git work in a worktree whose git dir is writable", async () => {
+    const repo = join(root, "repo");
+    const wt = join(root, "wt");
+    const git = (cwd: string, ...args: string[]) =>
+      execFileSync("git", ["-C", cwd, ...args], { stdio: "pipe" });
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "init");
+    git(repo, "worktree", "add", "-q", "-b", "task/x", wt);
+    const dirs = await worktreeGitDirs(wt);
+    expect(dirs?.commonDir).toBe(join(repo, ".git"));
+    writeFileSync(join(wt, "new.txt"), "hello");
+    const readOnlyGit = await sandbox.run(
+      "git add new.txt",
+      spec({ workspace: wt, extraWritable: dirs ? [dirs.gitDir] : [] }),
+    );
+    expect(readOnlyGit.exitCode).not.toBe(0); // objects live in the shared repo: not writable
+    const status = await sandbox.run(
+      "git status --porcelain",
+      spec({ workspace: wt, extraWritable: dirs ? [dirs.gitDir] : [] }),
+    );
+    expect(status.output).toContain("?? new.txt");
+    const add = await sandbox.run(
+      "git add new.txt && git status --porcelain",
+      spec({ workspace: wt, extraWritable: await gitWritablePaths(wt) }),
+    );
+    expect(add.exitCode).toBe(0);
+    expect(add.output).toContain("A  new.txt");
+    expect(existsSync(join(dirname(repo), "repo", ".git", "worktrees", "wt", "index"))).toBe(true);
+  });
+
+  it("refuses extra writable paths that are missing, relative or the whole filesystem", async () => {
+    await expect(sandbox.run("true", spec({ extraWritable: ["/"] }))).rejects.toThrow(/whole filesystem/);
+    await expect(sandbox.run("true", spec({ extraWritable: ["rel"] }))).rejects.toThrow(/absolute/);
+    await expect(sandbox.run("true", spec({ extraWritable: [join(root, "nope")] }))).rejects.toThrow(
+      /does not exist/,
+    );
+  });
+});
+
+describe("without bubblewrap", () => {
+  it("refuses every run with a clear error when bwrap is missing", async () => {
+    const missing = createSandbox("on", { bwrapPath: "/nonexistent/bwrap" });
+    const error = await missing
+      .run("true", { workspace: tmpdir(), network: false, timeoutMs: 1_000, outputCapBytes: 1_000 })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(GimoError);
+    expect((error as GimoError).code).toBe("unavailable");
+    expect((error as GimoError).message).toMatch(/install bubblewrap/i);
+    expect((error as GimoError).message).toMatch(/GIMO_SANDBOX=off/);
+  });
+
+  it("refuses when bwrap fails its self-check", async () => {
+    const broken = join(root, "fake-bwrap");
+    writeFileSync(broken, "#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n", {
+      mode: 0o755,
+    });
+    const sb = createSandbox("on", { bwrapPath: broken });
+    await expect(sb.run("true", spec())).rejects.toThrow(/self-check: bwrap: No permissions/);
+  });
+});
+
+describe("GIMO_SANDBOX=off", () => {
+  let off: Sandbox;
+  const warnings: string[] = [];
+  beforeAll(() => {
+    off = createSandbox("off", { warn: (m) => warnings.push(m) });
+  });
+
+  it("runs directly, warns on every run, and still cleans the env and enforces limits", async () => {
+    process.env.OPENAI_API_KEY = "sk-off-leak";
+    try {
+      const a = await off.run("echo $OPENAI_API_KEY; echo $HOME", spec());
+      expect(a.output).toBe("\n/tmp\n");
+      await off.run("true", spec());
+      expect(warnings).toHaveLength(2);
+      expect(warnings[0]).toMatch(/without a sandbox/);
+      const slow = await off.run("(sleep 1; echo late > late-off.txt) & sleep 100", spec({ timeoutMs: 300 }));
+      expect(slow.timedOut).toBe(true);
+      expect(slow.durationMs).toBeLessThan(3_000);
+      await new Promise((res) => setTimeout(res, 1_500));
+      expect(existsSync(join(ws, "late-off.txt"))).toBe(false);
+      const big = await off.run("yes | head -c 1000000", spec({ outputCapBytes: 1_000 }));
+      expect(big.truncated).toBe(true);
+      expect(big.output.length).toBeLessThan(1_100);
+    } finally {
+      delete process.env.OPENAI_API_KEY;
+    }
+  });
+
+  it("answers 127 for a binary that does not exist", async () => {
+    const r = await off.runArgv(["/nonexistent/tool"], spec());
+    expect(r.exitCode).toBe(127);
+    expect(r.output).toMatch(/ENOENT/);
+  });
+});
+
+function listen(path?: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    if (path) server.listen(path, () => resolve(server));
+    else server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}

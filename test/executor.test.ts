@@ -1,0 +1,178 @@
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemPrincipal } from "../src/core/roles.ts";
+import { DEMO_PLAN, demoModel } from "../src/demo/model-script.ts";
+import type { ScriptedReply } from "../src/llm/scripted-replies.ts";
+import type { ReceivedRequest, ScriptedModel } from "../src/llm/scripted-server.ts";
+import { startScriptedModel } from "../src/llm/scripted-server.ts";
+import { createExecutor } from "../src/runner/executor.ts";
+import { embeddedExecutorDeps } from "../src/runner/executor-deps.ts";
+import { startGimo, type TestGimo } from "./support/harness.ts";
+import { eventually } from "./support/runs.ts";
+
+/**
+ * The executor end to end: real git and a bare remote, real bubblewrap, the real openai_compat
+ * adapter talking to a scripted model, the embedded runner claiming from the real queue.
+ */
+const run = promisify(execFile);
+
+const CALC = "export function add(a, b) {\n  return a - b;\n}\n";
+const TEST = `import { add } from "./calc.js";
+const ok = add(2, 3) === 5;
+console.log(ok ? "1 passed, 0 failed" : "0 passed, 1 failed: add(2, 3) should be 5");
+process.exit(ok ? 0 : 1);
+`;
+
+describe("the executor", () => {
+  let g: TestGimo;
+  let model: ScriptedModel;
+  let respond: (req: ReceivedRequest) => ScriptedReply = demoModel;
+
+  beforeAll(async () => {
+    model = await startScriptedModel({ respond: (req) => respond(req) });
+    g = await startGimo(
+      "sqlite",
+      { sandbox: "on", leaseSeconds: 10 },
+      {
+        runHandler: (services) => createExecutor(embeddedExecutorDeps(services, () => {})),
+      },
+    );
+    writeFileSync(join(g.repo.path, "calc.js"), CALC);
+    writeFileSync(join(g.repo.path, "calc.test.js"), TEST);
+    writeFileSync(join(g.repo.path, "package.json"), '{"type":"module"}\n');
+    await g.repo.git("add", ".");
+    await g.repo.git("commit", "-q", "-m", "calc with a bug");
+    await g.repo.git("push", "-q", "origin", "main");
+    const provider = { type: "openai_compat", base_url: model.url, model: "scripted" };
+    await g.request("PUT", "/ops/provider", { body: { planner: provider, executor: provider } });
+    await g.request("PATCH", `/ops/projects/${g.projectId}`, {
+      body: {
+        test_command: "node calc.test.js",
+        link_template: "https://git.example.com/calc/tree/{branch}",
+        budgets: { max_fix_iterations: 2 },
+      },
+    });
+  });
+  afterAll(async () => {
+    await g?.close();
+    await model?.close();
+  });
+
+  async function runPlan(plan: unknown = DEMO_PLAN) {
+    const { drafts } = g.gimo.services;
+    const draft = await drafts.create(systemPrincipal, { prompt: "fix add", plan: plan as never });
+    const { run: queued } = await drafts.approve(systemPrincipal, draft.id, { auto_run: true });
+    return eventually(
+      async () => {
+        const r = await g.request("GET", `/ops/runs/${queued?.id}`);
+        return ["succeeded", "failed", "cancelled"].includes(r.body.status) ? r.body : undefined;
+      },
+      60_000,
+      200,
+    );
+  }
+
+  const remoteBranches = async () =>
+    (await run("git", ["-C", g.repo.remotePath, "branch", "--format=%(refname:short)"])).stdout
+      .trim()
+      .split("\n");
+  const remoteMain = async () =>
+    (await run("git", ["-C", g.repo.remotePath, "rev-parse", "main"])).stdout.trim();
+
+  it("fixes a real failing test through tool calls and pushes a task branch with both trailers", async () => {
+    respond = demoModel;
+    const mainBefore = await remoteMain();
+    const result = await runPlan();
+    expect(result.status, JSON.stringify(result.error)).toBe("succeeded");
+    const r = result.result;
+    expect(r.branch).toBe(`task/${result.task_id}`);
+    expect(r.pushed).toBe(true);
+    expect(r.link).toBe(`https://git.example.com/calc/tree/task/${result.task_id}`);
+    expect(r.tests).toMatchObject({ command: "node calc.test.js", exit_code: 0, passed: 1, failed: 0 });
+    expect(r.file_changes).toEqual([{ path: "calc.js", status: "modified", insertions: 1, deletions: 1 }]);
+    expect(r.commits).toHaveLength(1);
+    expect(await remoteBranches()).toContain(r.branch);
+    expect(await remoteMain()).toBe(mainBefore);
+    const { stdout: message } = await run("git", [
+      "-C",
+      g.repo.remotePath,
+      "log",
+      "-1",
+      "--format=%B",
+      r.branch,
+    ]);
+    expect(message).toContain(`Gimo-Run: ${result.id}`);
+    expect(message).toMatch(new RegExp(`Gimo-Approved: ${result.approved_id} sha256:[0-9a-f]{64}`));
+    const { stdout: count } = await run("git", [
+      "-C",
+      g.repo.remotePath,
+      "rev-list",
+      "--count",
+      `main..${r.branch}`,
+    ]);
+    expect(count.trim()).toBe("1");
+    const logs = await g.request("GET", `/ops/runs/${result.id}/logs?limit=1000`);
+    const text = logs.body.items.map((l: { msg: string }) => l.msg).join("\n");
+    expect(text).toContain("tool edit_file");
+    expect(text).toContain("tool run_tests");
+  });
+
+  it("fails after max_fix_iterations when the model never fixes the test, with the last output", async () => {
+    respond = (req) => {
+      const last = req.body.messages?.at(-1);
+      return last?.role === "tool"
+        ? { toolCalls: [{ name: "finish", args: { summary: "looked at it" } }] }
+        : {
+            toolCalls: [
+              { name: "list_files", args: { path: `.`, depth: 1 + ((req.body.messages?.length ?? 0) % 3) } },
+            ],
+          };
+    };
+    const result = await runPlan();
+    expect(result.status).toBe("failed");
+    expect(result.error.code).toBe("tests_failed");
+    expect(result.result.tests.output_tail).toContain("add(2, 3) should be 5");
+  });
+
+  it("stops a looping model with the stuck detector", async () => {
+    respond = () => ({ toolCalls: [{ name: "read_file", args: { path: "calc.js" } }] });
+    const result = await runPlan();
+    expect(result.status).toBe("failed");
+    expect(result.error.code).toBe("stuck");
+  });
+
+  it("ends a run that overruns its budget with budget_exceeded", async () => {
+    let n = 0;
+    respond = () => ({
+      toolCalls: [{ name: "list_files", args: { path: ".", depth: 1 + (n++ % 5) } }],
+      usage: { prompt_tokens: 10, completion_tokens: 10 },
+    });
+    const result = await runPlan({ ...DEMO_PLAN, budgets: { max_turns: 3 } });
+    expect(result.status).toBe("failed");
+    expect(result.error.code).toBe("budget_exceeded");
+  });
+
+  it("refuses the agent's own git push; the protected base branch never receives one", async () => {
+    let tried = false;
+    respond = (req) => {
+      const last = req.body.messages?.at(-1);
+      if (last?.role !== "tool" && !tried) {
+        tried = true;
+        return { toolCalls: [{ name: "run_command", args: { command: "git push origin HEAD:main" } }] };
+      }
+      if (tried && last?.role === "tool" && String(last.content).includes("refused by the command policy")) {
+        return { toolCalls: [{ name: "read_file", args: { path: "calc.js" } }] };
+      }
+      return demoModel(req);
+    };
+    const mainBefore = await remoteMain();
+    const result = await runPlan();
+    expect(result.status, JSON.stringify(result.error)).toBe("succeeded");
+    const logs = await g.request("GET", `/ops/runs/${result.id}/logs?limit=1000`);
+    expect(logs.text).toContain("refused by the command policy");
+    expect(await remoteMain()).toBe(mainBefore);
+  });
+});
