@@ -10,7 +10,9 @@ const CLI = resolve(import.meta.dirname, "../src/operators/cli/main.ts");
 describe("gimo demo", () => {
   it("plans, runs in the sandbox, pushes a task branch and shows the green tests", async () => {
     const started = Date.now();
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(ORCH_|GIMO_|DATABASE_URL)/.test(k)));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(ORCH_|GIMO_|DATABASE_URL)/.test(k)),
+    );
     const { stdout } = await run(process.execPath, [CLI, "demo"], { env, timeout: 60_000 });
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(stdout).toContain("Its tests fail before GIMO: 1 passed, 2 failed");

@@ -43,6 +43,16 @@ describe("the executor", () => {
     writeFileSync(join(g.repo.path, "calc.js"), CALC);
     writeFileSync(join(g.repo.path, "calc.test.js"), TEST);
     writeFileSync(join(g.repo.path, "package.json"), '{"type":"module"}\n');
+    // A stand-in for Claude Code: edits the file and prints stream-json lines as the real CLI does.
+    writeFileSync(
+      join(g.repo.path, "fake-claude.sh"),
+      `#!/bin/sh
+sed -i 's/return a - b;/return a + b;/' calc.js
+echo '{"type":"assistant","message":{"content":[{"type":"text","text":"fixing add in calc.js"}]}}'
+echo '{"type":"result","subtype":"success","result":"add() fixed","usage":{"input_tokens":12,"output_tokens":7}}'
+`,
+      { mode: 0o755 },
+    );
     await g.repo.git("add", ".");
     await g.repo.git("commit", "-q", "-m", "calc with a bug");
     await g.repo.git("push", "-q", "origin", "main");
@@ -153,6 +163,27 @@ describe("the executor", () => {
     const result = await runPlan({ ...DEMO_PLAN, budgets: { max_turns: 3 } });
     expect(result.status).toBe("failed");
     expect(result.error.code).toBe("budget_exceeded");
+  });
+
+  it("runs a coding-agent CLI as the executor, in the sandbox, and does the git work itself", async () => {
+    const provider = { type: "openai_compat", base_url: model.url, model: "scripted" };
+    const cli = {
+      type: "agent_cli",
+      model: "sonnet",
+      options: { cli: "claude", command: "./fake-claude.sh" },
+    };
+    await g.request("PUT", "/ops/provider", { body: { planner: provider, executor: cli } });
+    try {
+      const result = await runPlan();
+      expect(result.status, JSON.stringify(result.error)).toBe("succeeded");
+      expect(result.result.file_changes.map((f: { path: string }) => f.path)).toEqual(["calc.js"]);
+      expect(result.result.tests.exit_code).toBe(0);
+      const logs = await g.request("GET", `/ops/runs/${result.id}/logs?limit=1000`);
+      expect(logs.text).toContain("running claude as the executor");
+      expect(logs.text).toContain("fixing add in calc.js");
+    } finally {
+      await g.request("PUT", "/ops/provider", { body: { planner: provider, executor: provider } });
+    }
   });
 
   it("refuses the agent's own git push; the protected base branch never receives one", async () => {

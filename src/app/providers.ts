@@ -112,6 +112,13 @@ export class ProviderService {
     return config;
   }
 
+  /** A configuration with its `${VAR}` references resolved (and their values registered for redaction). */
+  async resolveConfig(config: ProviderConfig): Promise<ProviderConfig> {
+    const { value, secrets } = await resolveWithSecrets(config, this.#env, this.#vault);
+    for (const secret of secrets) this.#ctx.redactor.add(secret);
+    return value;
+  }
+
   /** A ready provider for the role, secrets resolved (and registered for redaction). */
   async provider(role: ProviderRole, projectOverride?: ProviderConfig): Promise<LlmProvider> {
     const config = await this.configFor(role, projectOverride);

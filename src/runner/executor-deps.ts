@@ -23,25 +23,28 @@ export function embeddedExecutorDeps(services: Services, warn: (msg: string) => 
     // GIMO's data dir (database, admin token, vault key) is invisible to every command.
     sandbox: createSandbox(config.sandbox, { warn, hide: [config.dataDir] }),
     workspaceRoot: join(config.dataDir, "work"),
-    provider: async (job) => {
-      const row = await services.ctx.store.db
-        .selectFrom("projects")
-        .select("config")
-        .where("id", "=", job.project.id)
-        .executeTakeFirst();
-      const override = row ? (JSON.parse(row.config) as ProjectConfig).executor : undefined;
-      return services.providers.provider("executor", override);
+    provider: async (job) =>
+      services.providers.provider("executor", (await projectConfig(services, job))?.executor),
+    executorConfig: async (job) => {
+      const override = (await projectConfig(services, job))?.executor;
+      const found = await services.providers.configFor("executor", override).catch(() => undefined);
+      return found ? services.providers.resolveConfig(found) : undefined;
     },
     forgeToken: async (job) => {
-      const row = await services.ctx.store.db
-        .selectFrom("projects")
-        .select("config")
-        .where("id", "=", job.project.id)
-        .executeTakeFirst();
-      const token = row ? (JSON.parse(row.config) as ProjectConfig).forge?.token : undefined;
+      const token = (await projectConfig(services, job))?.forge?.token;
       return token ? services.providers.resolveReference(token) : undefined;
     },
   };
+}
+
+/** The project's stored settings (the claim's view hides literal secrets; the server may read them). */
+async function projectConfig(services: Services, job: ClaimedRun): Promise<ProjectConfig | undefined> {
+  const row = await services.ctx.store.db
+    .selectFrom("projects")
+    .select("config")
+    .where("id", "=", job.project.id)
+    .executeTakeFirst();
+  return row ? (JSON.parse(row.config) as ProjectConfig) : undefined;
 }
 
 export function remoteExecutorDeps(opts: {
@@ -67,6 +70,7 @@ export function remoteExecutorDeps(opts: {
       }
       return createProvider(await resolveSecrets(job.executor, opts.env));
     },
+    executorConfig: async (job) => (job.executor ? await resolveSecrets(job.executor, opts.env) : undefined),
     forgeToken: async (job) => {
       const reference = job.project.forge?.token;
       return reference ? await resolveSecrets(reference, opts.env).catch(() => undefined) : undefined;

@@ -5,11 +5,14 @@ import { contentHash } from "../core/canonical-json.ts";
 import { isGimoError } from "../core/errors.ts";
 import { conventionalMessage, renderLink } from "../core/git-policy.ts";
 import { Stuck, StuckDetector } from "../core/stuck-detector.ts";
+import type { ProviderConfig } from "../llm/config.ts";
 import { isProviderError } from "../llm/errors.ts";
 import type { ChatMessage, LlmProvider, Usage } from "../llm/port.ts";
 import { loadPrompts } from "../llm/prompts.ts";
 import { runAgent } from "./agent/loop.ts";
 import type { ToolContext } from "./agent/tools.ts";
+import { resolveAdapter } from "./agent-cli/registry.ts";
+import { runAgentCli } from "./agent-cli/run.ts";
 import { openDraftPullRequest } from "./forge/pull-request.ts";
 import type { HandlerOutcome, RunContext, RunHandler } from "./handler.ts";
 import { gitWritablePaths } from "./sandbox/git-paths.ts";
@@ -45,6 +48,8 @@ export interface ExecutorDeps {
   workspaceRoot: string;
   /** The executor model for a claimed run. */
   provider(job: ClaimedRun): Promise<LlmProvider>;
+  /** The executor configuration with its secrets resolved (to tell an agent CLI from a model). */
+  executorConfig(job: ClaimedRun): Promise<ProviderConfig | undefined>;
   /** The project's forge token, resolved on this runner; undefined when there is none. */
   forgeToken(job: ClaimedRun): Promise<string | undefined>;
   commandTimeoutMs?: number;
@@ -161,11 +166,8 @@ class Work {
     for (const step of plan.steps) {
       this.#ctx.step({ id: step.id, status: "running" });
       if (step.kind === "agent") {
-        const result = await runAgent(
-          await this.#session(),
-          stepInstruction(plan, step.title, step.instructions),
-        );
-        this.#ctx.step({ id: step.id, status: "succeeded", detail: result.summary });
+        const summary = await this.#agent(stepInstruction(plan, step.title, step.instructions));
+        this.#ctx.step({ id: step.id, status: "succeeded", detail: summary });
         testedSinceChange = false;
       } else if (step.kind === "command") {
         const outcome = await runCommandStep(step.command, {
@@ -217,7 +219,7 @@ class Work {
       this.#meter.fixIterations += 1;
       this.#stuck.recordError(report.output_tail);
       this.#ctx.log("info", `tests failed; fix iteration ${this.#meter.fixIterations} of ${limit}`);
-      await runAgent(await this.#session(), fixInstruction(report));
+      await this.#agent(fixInstruction(report));
       report = await this.#test();
     }
     return report;
@@ -234,6 +236,40 @@ class Work {
       `tests ${report.exit_code === 0 ? "passed" : "failed"} (exit ${report.exit_code})`,
     );
     return report;
+  }
+
+  /** One piece of agent work: GIMO's own agent loop, or a coding-agent CLI when configured so. */
+  async #agent(instruction: string): Promise<string> {
+    const config = await this.#deps.executorConfig(this.#job);
+    if (config?.type !== "agent_cli") return (await runAgent(await this.#session(), instruction)).summary;
+    const adapter = resolveAdapter(config.options);
+    this.#meter.check();
+    this.#ctx.log("info", `running ${adapter.kind} as the executor`);
+    const result = await runAgentCli(
+      adapter,
+      {
+        prompt: instruction,
+        model: config.model,
+        workspace: this.#ws.path,
+        ...(config.api_key ? { apiKey: config.api_key } : {}),
+        options: {
+          command: config.options?.command,
+          args: config.options?.args,
+          apiKeyEnv: config.options?.api_key_env,
+        },
+      },
+      this.#deps.sandbox,
+      { ...this.#spec, timeoutMs: Math.max(1_000, this.#meter.secondsLeft * 1000) },
+      { onLog: (level, msg) => this.#ctx.log(level, msg), signal: this.#ctx.signal },
+    );
+    this.#meter.addTurn(result.usage);
+    if (!result.ok) {
+      throw new RunFailed({
+        code: "agent_cli_failed",
+        message: `${adapter.kind} failed: ${result.command.output.slice(-1_500)}`,
+      });
+    }
+    return result.summary ?? `${adapter.kind} finished`;
   }
 
   async #session() {

@@ -1,10 +1,5 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { loadConfig } from "../../config.ts";
-import { runDemo } from "./demo.ts";
-import { askOnTerminal, runPipeline } from "./run-task.ts";
-import { runRunner } from "./runner.ts";
-import { runServe } from "./serve.ts";
 
 /**
  * `gimo` — the command line. Subcommands dispatch to their own files; each prints for humans by
@@ -33,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
         options: { repo: { type: "string" }, port: { type: "string" }, host: { type: "string" } },
         strict: true,
       });
+      const { runServe } = await import("./serve.ts");
       return runServe(values);
     }
     case "runner": {
@@ -50,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
         },
         strict: true,
       });
+      // Loaded on demand: a runner process does not carry the server's modules.
+      const { runRunner } = await import("./runner.ts");
       return runRunner({ ...values, workDir: values["work-dir"] });
     }
     case "run-task": {
@@ -62,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
       const prompt = positionals.join(" ").trim();
       if (!prompt || !values.repo)
         throw new Error('usage: gimo run-task "what to do" --repo PATH [--yes] [--test "npm test"]');
+      const { loadConfig } = await import("../../config.ts");
+      const { askOnTerminal, runPipeline } = await import("./run-task.ts");
       const out = { write: (t: string) => process.stdout.write(t), ask: askOnTerminal };
       const { run } = await runPipeline(
         loadConfig(),
@@ -70,8 +70,10 @@ async function main(argv: string[]): Promise<number> {
       );
       return run?.status === "succeeded" ? 0 : 1;
     }
-    case "demo":
+    case "demo": {
+      const { runDemo } = await import("./demo.ts");
       return runDemo({ write: (t) => process.stdout.write(t) });
+    }
     case undefined:
     case "help":
     case "--help":
