@@ -315,4 +315,26 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
     const status = await g.request("GET", "/status", { role: "runner" });
     expect(status.body.runners_online).toBe(online);
   });
+
+  it("admits at most the executor provider's max_concurrent_runs at once, across projects", async () => {
+    const r = (await api.register({ name: "provider-limit" })).runner_id;
+    await drain(r);
+    await g.request("PUT", "/ops/provider", {
+      body: {
+        executor: {
+          type: "openai_compat",
+          base_url: "http://127.0.0.1:9/v1",
+          model: "m",
+          options: { max_concurrent_runs: 1 },
+        },
+      },
+    });
+    const [first, second] = await queueRuns(g, 2);
+    const claimed = await api.claim(r, 0);
+    expect(claimed?.run.id).toBe(first);
+    expect(claimed?.executor).toMatchObject({ type: "openai_compat", model: "m" });
+    expect(await api.claim(r, 0)).toBeUndefined(); // the provider's one slot is taken
+    await api.complete({ runId: first as string, attempt: 1, runnerId: r }, { status: "succeeded" });
+    expect((await api.claim(r, 0))?.run.id).toBe(second);
+  });
 });

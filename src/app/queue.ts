@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { Approved } from "../contract/approved.ts";
 import type { Project, ProjectConfig } from "../contract/project.ts";
 import type { Run } from "../contract/run.ts";
@@ -48,6 +48,7 @@ export type ExecutorConfigLookup = (
 ) => Promise<ProviderConfig | null>;
 
 const CANDIDATES = 16;
+const PROVIDER_DEFAULT_CONCURRENCY = 4;
 
 export class QueueService {
   readonly #ctx: AppContext;
@@ -69,6 +70,8 @@ export class QueueService {
         if ((await readPanic(w.tx)).on) return undefined;
         for (const candidate of await this.#candidates(w)) {
           if (!(await this.#admits(w.tx, candidate.project_id))) continue;
+          const provider = await this.#providerSlot(w.tx, candidate.project_id);
+          if (provider === false) continue;
           const run = await w.tx
             .updateTable("runs")
             .set((eb) => ({
@@ -77,6 +80,7 @@ export class QueueService {
               lease_owner: runnerId,
               lease_expires_at: isoAfter(this.#ctx.clock, config.leaseSeconds),
               cancel_requested: 0,
+              provider_key: provider,
               started_at: eb.fn.coalesce("started_at", eb.val(w.now)),
               updated_at: w.now,
             }))
@@ -132,6 +136,34 @@ export class QueueService {
       .where("status", "=", "running")
       .executeTakeFirstOrThrow();
     return Number(running.n) < project.max_concurrent_runs;
+  }
+
+  /**
+   * Per-provider admission (SPEC §4.1): at most the executor's `max_concurrent_runs` (default 4)
+   * running at once across projects. Returns the provider key to hold, null when no executor is
+   * configured, or false when the provider is full. On PostgreSQL an advisory lock per key
+   * serialises concurrent admissions.
+   */
+  async #providerSlot(tx: Transaction<Database>, projectId: string): Promise<string | null | false> {
+    const project = await tx
+      .selectFrom("projects")
+      .select("config")
+      .where("id", "=", projectId)
+      .executeTakeFirstOrThrow();
+    const executor = await this.#executorConfig((JSON.parse(project.config) as ProjectConfig).executor, tx);
+    if (!executor) return null;
+    const key = `${executor.type}|${executor.base_url ?? ""}|${executor.model}`;
+    if (this.#ctx.store.kind === "postgres")
+      await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(tx);
+    const running = await tx
+      .selectFrom("runs")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("provider_key", "=", key)
+      .where("status", "=", "running")
+      .executeTakeFirstOrThrow();
+    return Number(running.n) < (executor.options?.max_concurrent_runs ?? PROVIDER_DEFAULT_CONCURRENCY)
+      ? key
+      : false;
   }
 
   async #withContext(tx: Transaction<Database>, run: RunsTable): Promise<ClaimedRun> {

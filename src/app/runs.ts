@@ -165,6 +165,7 @@ export async function enqueueRun(
     cancel_requested: 0,
     lease_owner: null,
     lease_expires_at: null,
+    provider_key: null,
     steps: JSON.stringify(
       input.approved.plan.steps.map((s) => ({
         id: s.id,

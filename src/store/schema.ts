@@ -77,6 +77,8 @@ export interface RunsTable {
   cancel_requested: number;
   lease_owner: string | null;
   lease_expires_at: string | null;
+  /** The executor (type, endpoint, model) whose concurrency slot a running run holds. */
+  provider_key: string | null;
   steps: string;
   result: string | null;
   error: string | null;

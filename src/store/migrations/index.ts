@@ -2,10 +2,12 @@ import type { Migration } from "kysely";
 import * as core from "./0001_core.ts";
 import * as queue from "./0002_queue.ts";
 import * as planning from "./0003_planning.ts";
+import * as providerAdmission from "./0004_provider_admission.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
 export const migrations: Record<string, Migration> = {
   "0001_core": core,
   "0002_queue": queue,
   "0003_planning": planning,
+  "0004_provider_admission": providerAdmission,
 };
