@@ -186,6 +186,34 @@ echo '{"type":"result","subtype":"success","result":"add() fixed","usage":{"inpu
     }
   });
 
+  it("fails a run whose approved plan changed after approval (approval_drift)", async () => {
+    respond = demoModel;
+    const { drafts, ctx } = g.gimo.services;
+    await g.request("PATCH", `/ops/projects/${g.projectId}`, { body: { max_concurrent_runs: 1 } });
+    const draft = await drafts.create(systemPrincipal, { prompt: "drift", plan: DEMO_PLAN as never });
+    const { approved } = await drafts.approve(systemPrincipal, draft.id, { auto_run: false });
+    const tampered = JSON.stringify({ ...DEMO_PLAN, title: "Something else entirely" });
+    await ctx.store.db
+      .updateTable("approved")
+      .set({ plan: tampered })
+      .where("id", "=", approved.id)
+      .execute();
+    const created = await g.request("POST", "/ops/runs", {
+      role: "operator",
+      body: { approved_id: approved.id },
+    });
+    const result = await eventually(
+      async () => {
+        const r = await g.request("GET", `/ops/runs/${created.body.id}`);
+        return ["succeeded", "failed"].includes(r.body.status) ? r.body : undefined;
+      },
+      30_000,
+      200,
+    );
+    expect(result.status).toBe("failed");
+    expect(result.error.code).toBe("approval_drift");
+  });
+
   it("refuses the agent's own git push; the protected base branch never receives one", async () => {
     let tried = false;
     respond = (req) => {
