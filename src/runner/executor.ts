@@ -3,7 +3,6 @@ import type { PlanContent } from "../contract/plan.ts";
 import { BudgetExceeded, BudgetMeter, effectiveBudgets } from "../core/budgets.ts";
 import { contentHash } from "../core/canonical-json.ts";
 import { isGimoError } from "../core/errors.ts";
-import { conventionalMessage, renderLink } from "../core/git-policy.ts";
 import { Stuck, StuckDetector } from "../core/stuck-detector.ts";
 import type { ProviderConfig } from "../llm/config.ts";
 import { isProviderError } from "../llm/errors.ts";
@@ -13,20 +12,15 @@ import { runAgent } from "./agent/loop.ts";
 import type { ToolContext } from "./agent/tools.ts";
 import { resolveAdapter } from "./agent-cli/registry.ts";
 import { runAgentCli } from "./agent-cli/run.ts";
-import { openDraftPullRequest } from "./forge/pull-request.ts";
+import { deliver } from "./deliver.ts";
 import type { HandlerOutcome, RunContext, RunHandler } from "./handler.ts";
+import { fixInstruction, stepInstruction } from "./instructions.ts";
+import { type Failure, RunFailed } from "./run-failed.ts";
 import { gitWritablePaths } from "./sandbox/git-paths.ts";
 import type { Sandbox, SandboxSpec } from "./sandbox/sandbox.ts";
 import { runCommandStep } from "./steps.ts";
 import { type TestReport, testReport } from "./test-report.ts";
-import {
-  commitAll,
-  fileChanges,
-  type PreparedWorkspace,
-  prepareWorkspace,
-  pushBranch,
-  removeWorkspace,
-} from "./workspace/workspace.ts";
+import { type PreparedWorkspace, prepareWorkspace, removeWorkspace } from "./workspace/workspace.ts";
 
 /**
  * The executor: the run handler that turns an approved plan into a pushed, tested task branch.
@@ -56,18 +50,6 @@ export interface ExecutorDeps {
   outputCapBytes?: number;
 }
 
-type Failure = NonNullable<HandlerOutcome["error"]>;
-
-class RunFailed extends Error {
-  readonly failure: Failure;
-  readonly result: Record<string, unknown>;
-  constructor(failure: Failure, result: Record<string, unknown> = {}) {
-    super(failure.message);
-    this.failure = failure;
-    this.result = result;
-  }
-}
-
 export function createExecutor(deps: ExecutorDeps): RunHandler {
   return async (job, ctx) => {
     const plan = job.approved.plan as PlanContent;
@@ -93,7 +75,7 @@ export function createExecutor(deps: ExecutorDeps): RunHandler {
       const work = new Work(deps, job, ctx, ws, meter);
       const tests = await work.execute(plan);
       usage = work.usage;
-      return { status: "succeeded", result: await finish(deps, job, ctx, ws, plan, tests, usage) };
+      return { status: "succeeded", result: await deliver(deps, job, ctx, ws, plan, tests, usage) };
     } catch (error) {
       return failed(toFailure(error, ctx), {
         usage: { input_tokens: meter.inputTokens, output_tokens: meter.outputTokens },
@@ -326,73 +308,6 @@ class Work {
   }
 }
 
-async function finish(
-  deps: ExecutorDeps,
-  job: ClaimedRun,
-  ctx: RunContext,
-  ws: PreparedWorkspace,
-  plan: PlanContent,
-  tests: TestReport | null,
-  usage: Usage,
-) {
-  const message = conventionalMessage(plan, {
-    run: job.run.id,
-    approved: job.approved.id,
-    hash: job.approved.content_hash,
-  });
-  const committed = await commitAll(ws, message);
-  if (committed.commits.length === 0) {
-    throw new RunFailed(
-      { code: "no_changes", message: "the run finished without changing any file" },
-      { tests },
-    );
-  }
-  const changes = await fileChanges(ws);
-  ctx.log(
-    "info",
-    `committed ${committed.headSha.slice(0, 12)} (${changes.length} file${changes.length === 1 ? "" : "s"})`,
-  );
-  const project = job.project;
-  const token = await deps.forgeToken(job);
-  const pushed = project.push ? (await pushBranch(ws, project, token ? { token } : {})).pushed : false;
-  const vars = {
-    branch: ws.branch,
-    task_id: job.run.task_id,
-    run_id: job.run.id,
-    sha: committed.headSha,
-    base_branch: ws.baseBranch,
-  };
-  const link = project.link_template ? renderLink(project.link_template, vars) : null;
-  if (pushed) ctx.log("info", `pushed ${ws.branch}${link ? `: ${link}` : ""}`);
-  let pullRequest: { url: string; number: number } | null = null;
-  if (pushed && project.pull_request === "draft" && project.forge) {
-    pullRequest = await openDraftPullRequest({
-      kind: project.forge.kind as "github",
-      api_url: project.forge.api_url ?? undefined,
-      token: token ?? "",
-      remoteUrl: ws.remoteUrl,
-      head: ws.branch,
-      base: ws.baseBranch,
-      title: plan.title,
-      body: `${plan.summary}\n\nGimo-Run: ${job.run.id}`,
-    });
-    ctx.log("info", `opened draft pull request ${pullRequest.url}`);
-  }
-  return {
-    branch: ws.branch,
-    base_branch: ws.baseBranch,
-    base_sha: ws.baseSha,
-    head_sha: committed.headSha,
-    commits: committed.commits,
-    pushed,
-    link: link ?? pullRequest?.url ?? null,
-    file_changes: changes,
-    tests,
-    usage,
-    ...(pullRequest ? { pull_request: pullRequest } : {}),
-  };
-}
-
 function toFailure(error: unknown, ctx: RunContext): Failure & { result?: Record<string, unknown> } {
   if (error instanceof RunFailed) return { ...error.failure, details: error.result };
   if (error instanceof BudgetExceeded)
@@ -423,27 +338,4 @@ function failed(
     error: failure,
     result: { ...result, ...(details?.tests ? { tests: details.tests } : {}) },
   };
-}
-
-function stepInstruction(plan: PlanContent, title: string, instructions: string): string {
-  return [
-    `# Task: ${plan.title}`,
-    plan.summary,
-    plan.acceptance.length ? `Acceptance criteria:\n${plan.acceptance.map((a) => `- ${a}`).join("\n")}` : "",
-    `## Step: ${title}`,
-    instructions,
-    "Work in the repository with the tools. Run the tests. Call `finish` with a summary when this step is done.",
-  ]
-    .filter(Boolean)
-    .join("\n\n");
-}
-
-function fixInstruction(report: TestReport): string {
-  return [
-    `The project's tests fail (\`${report.command}\`, exit ${report.exit_code}). Their output ends with:`,
-    "```",
-    report.output_tail,
-    "```",
-    "Analyse the failure, fix the code (not the tests, unless a test is wrong), run the tests, and call `finish`.",
-  ].join("\n");
 }

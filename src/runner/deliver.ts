@@ -1,0 +1,83 @@
+import type { ClaimedRun } from "../app/queue.ts";
+import type { PlanContent } from "../contract/plan.ts";
+import { conventionalMessage, renderLink } from "../core/git-policy.ts";
+import type { Usage } from "../llm/port.ts";
+import type { ExecutorDeps } from "./executor.ts";
+import { openDraftPullRequest } from "./forge/pull-request.ts";
+import type { RunContext } from "./handler.ts";
+import { RunFailed } from "./run-failed.ts";
+import type { TestReport } from "./test-report.ts";
+import { commitAll, fileChanges, type PreparedWorkspace, pushBranch } from "./workspace/workspace.ts";
+
+/**
+ * The end of a green run: commit everything with a conventional message from the plan and the
+ * `Gimo-Run` / `Gimo-Approved` trailers, push the task branch (the workspace refuses a protected
+ * one before any git call), render the link, open a draft pull request when the project asks for
+ * one — never a merge — and assemble the run's result.
+ */
+export async function deliver(
+  deps: ExecutorDeps,
+  job: ClaimedRun,
+  ctx: RunContext,
+  ws: PreparedWorkspace,
+  plan: PlanContent,
+  tests: TestReport | null,
+  usage: Usage,
+) {
+  const message = conventionalMessage(plan, {
+    run: job.run.id,
+    approved: job.approved.id,
+    hash: job.approved.content_hash,
+  });
+  const committed = await commitAll(ws, message);
+  if (committed.commits.length === 0) {
+    throw new RunFailed(
+      { code: "no_changes", message: "the run finished without changing any file" },
+      { tests },
+    );
+  }
+  const changes = await fileChanges(ws);
+  ctx.log(
+    "info",
+    `committed ${committed.headSha.slice(0, 12)} (${changes.length} file${changes.length === 1 ? "" : "s"})`,
+  );
+  const project = job.project;
+  const token = await deps.forgeToken(job);
+  const pushed = project.push ? (await pushBranch(ws, project, token ? { token } : {})).pushed : false;
+  const vars = {
+    branch: ws.branch,
+    task_id: job.run.task_id,
+    run_id: job.run.id,
+    sha: committed.headSha,
+    base_branch: ws.baseBranch,
+  };
+  const link = project.link_template ? renderLink(project.link_template, vars) : null;
+  if (pushed) ctx.log("info", `pushed ${ws.branch}${link ? `: ${link}` : ""}`);
+  let pullRequest: { url: string; number: number } | null = null;
+  if (pushed && project.pull_request === "draft" && project.forge) {
+    pullRequest = await openDraftPullRequest({
+      kind: project.forge.kind as "github",
+      api_url: project.forge.api_url ?? undefined,
+      token: token ?? "",
+      remoteUrl: ws.remoteUrl,
+      head: ws.branch,
+      base: ws.baseBranch,
+      title: plan.title,
+      body: `${plan.summary}\n\nGimo-Run: ${job.run.id}`,
+    });
+    ctx.log("info", `opened draft pull request ${pullRequest.url}`);
+  }
+  return {
+    branch: ws.branch,
+    base_branch: ws.baseBranch,
+    base_sha: ws.baseSha,
+    head_sha: committed.headSha,
+    commits: committed.commits,
+    pushed,
+    link: link ?? pullRequest?.url ?? null,
+    file_changes: changes,
+    tests,
+    usage,
+    ...(pullRequest ? { pull_request: pullRequest } : {}),
+  };
+}

@@ -1,0 +1,26 @@
+import type { PlanContent } from "../contract/plan.ts";
+import type { TestReport } from "./test-report.ts";
+
+/** What the executor tells its agent: a plan step, or a failing test run to fix. */
+export function stepInstruction(plan: PlanContent, title: string, instructions: string): string {
+  return [
+    `# Task: ${plan.title}`,
+    plan.summary,
+    plan.acceptance.length ? `Acceptance criteria:\n${plan.acceptance.map((a) => `- ${a}`).join("\n")}` : "",
+    `## Step: ${title}`,
+    instructions,
+    "Work in the repository with the tools. Run the tests. Call `finish` with a summary when this step is done.",
+  ]
+    .filter(Boolean)
+    .join("\n\n");
+}
+
+export function fixInstruction(report: TestReport): string {
+  return [
+    `The project's tests fail (\`${report.command}\`, exit ${report.exit_code}). Their output ends with:`,
+    "```",
+    report.output_tail,
+    "```",
+    "Analyse the failure, fix the code (not the tests, unless a test is wrong), run the tests, and call `finish`.",
+  ].join("\n");
+}
