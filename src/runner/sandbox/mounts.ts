@@ -1,6 +1,6 @@
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { isAbsolute, join, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { GimoError } from "../../core/errors.ts";
 import { worktreeGitDirs } from "./git-paths.ts";
 import type { SandboxSpec } from "./sandbox.ts";
@@ -50,6 +50,8 @@ export async function planMounts(
   const git = await worktreeGitDirs(workspace);
   const readable = [
     ...(git ? [git.commonDir, git.gitDir] : []),
+    // GIMO's own Node stays runnable even when it is installed under /tmp (a clone there, CI).
+    dirname(await realpath(process.execPath)),
     ...(await existing(spec.extraReadable ?? [], "extraReadable")),
   ];
   const keep = [...writable, ...readable];
