@@ -13,10 +13,10 @@ import type { ToolContext } from "./agent/tools.ts";
 import { resolveAdapter } from "./agent-cli/registry.ts";
 import { runAgentCli } from "./agent-cli/run.ts";
 import { deliver } from "./deliver.ts";
+import { ForgeError } from "./forge/http.ts";
 import type { HandlerOutcome, RunContext, RunHandler } from "./handler.ts";
 import { fixInstruction, stepInstruction } from "./instructions.ts";
 import { type Failure, RunFailed } from "./run-failed.ts";
-import { gitWritablePaths } from "./sandbox/git-paths.ts";
 import type { Sandbox, SandboxSpec } from "./sandbox/sandbox.ts";
 import { runCommandStep } from "./steps.ts";
 import { type TestReport, testReport } from "./test-report.ts";
@@ -64,8 +64,15 @@ export function createExecutor(deps: ExecutorDeps): RunHandler {
     let usage: Usage = { input_tokens: 0, output_tokens: 0 };
     try {
       ctx.log("info", `preparing a worktree of ${job.project.name} for ${job.run.id}`);
+      const token = await deps.forgeToken(job);
       ws = await prepareWorkspace(
-        { runId: job.run.id, taskId: job.run.task_id, project: job.project },
+        {
+          runId: job.run.id,
+          taskId: job.run.task_id,
+          project: job.project,
+          attempt: job.run.attempt,
+          ...(token ? { token } : {}),
+        },
         { root: deps.workspaceRoot },
       );
       ctx.log(
@@ -130,11 +137,9 @@ class Work {
 
   async execute(plan: PlanContent): Promise<TestReport | null> {
     const project = this.#job.project;
-    // The worktree's git dir and the shared object store, so `git add` inside the sandbox works.
-    this.#spec = {
-      ...this.#spec,
-      extraWritable: [...new Set([this.#ws.gitDir, ...(await gitWritablePaths(this.#ws.path))])],
-    };
+    // Only the worktree's own git dir is writable: GIMO commits outside the sandbox, and the shared
+    // object store (the user's history, for a repo_path project) must stay out of the agent's reach.
+    this.#spec = { ...this.#spec, extraWritable: [this.#ws.gitDir] };
     if (project.setup_command) {
       const setup = await this.#deps.sandbox.run(project.setup_command, this.#spec, this.#io());
       if (setup.exitCode !== 0)
@@ -321,6 +326,9 @@ function toFailure(error: unknown, ctx: RunContext): Failure & { result?: Record
       retryable: true,
       ...(retryAfter !== undefined ? { retry_after_seconds: retryAfter } : {}),
     };
+  }
+  if (error instanceof ForgeError) {
+    return { code: error.code, message: error.message, ...(error.retryable ? { retryable: true } : {}) };
   }
   if (ctx.signal.aborted) return { code: "aborted", message: String(ctx.signal.reason) };
   if (isGimoError(error) && error.code === "forbidden")
