@@ -20,7 +20,12 @@ import { type Failure, RunFailed } from "./run-failed.ts";
 import type { Sandbox, SandboxSpec } from "./sandbox/sandbox.ts";
 import { runCommandStep } from "./steps.ts";
 import { type TestReport, testReport } from "./test-report.ts";
-import { type PreparedWorkspace, prepareWorkspace, removeWorkspace } from "./workspace/workspace.ts";
+import {
+  type PreparedWorkspace,
+  prepareWorkspace,
+  removeWorkspace,
+  sweepStaleWorkspaces,
+} from "./workspace/workspace.ts";
 
 /**
  * The executor: the run handler that turns an approved plan into a pushed, tested task branch.
@@ -51,7 +56,11 @@ export interface ExecutorDeps {
 }
 
 export function createExecutor(deps: ExecutorDeps): RunHandler {
+  // Once per runner: worktrees left by runs whose process died are removed (their branches stay).
+  let swept: Promise<unknown> | undefined;
   return async (job, ctx) => {
+    swept ??= sweepStaleWorkspaces({ root: deps.workspaceRoot }).catch(() => []);
+    await swept;
     const plan = job.approved.plan as PlanContent;
     if (contentHash(plan) !== job.approved.content_hash) {
       return failed({

@@ -33,6 +33,11 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
     `GIMO listening on ${server.url} (storage: ${gimo.services.ctx.store.kind} ${gimo.services.ctx.store.location})\n`,
   );
   logger.info("listening", { url: server.url, storage: gimo.services.ctx.store.kind });
+  if (config.embeddedRunners > 0 && !(await gimo.services.providers.stored()).executor) {
+    process.stdout.write(
+      "The embedded runner claims runs once an executor model is configured (PUT /ops/provider — see the README).\n",
+    );
+  }
 
   return new Promise((done) => {
     const stop = async (signal: string) => {
