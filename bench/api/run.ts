@@ -13,21 +13,19 @@
  * response time of the measured window (autocannon's own histogram rounds to whole milliseconds,
  * too coarse for a ~1 ms baseline). The warm-up window is not counted.
  */
-import { execFileSync, fork } from "node:child_process";
+import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon, { type Result } from "autocannon";
-import pg from "pg";
+import { adminQuery, createRepo, dbUrl, PG_ADMIN_URL, percentile } from "../support.ts";
 
 type ServeKind = "hello" | "gimo";
 type ChildMessage = { ready: string } | { failed: string };
-
-const PG_ADMIN_URL = process.env.GIMO_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 // ───────────────────────────── child: one server ─────────────────────────────
 
@@ -168,11 +166,6 @@ async function measure(label: string, spec: LoadSpec, opts: BenchOptions): Promi
   return figures;
 }
 
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
-}
-
 interface BenchOptions {
   duration: number;
   connections: number;
@@ -197,33 +190,6 @@ function parseOptions(): BenchOptions {
     connections: Math.floor(num("connections", values.connections, 1)),
     warmup: num("warmup", values.warmup, 0),
   };
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** A throwaway git repository with one commit on `main`: GIMO's default project. */
-function createRepo(root: string): string {
-  const path = join(root, "repo");
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: "Bench",
-    GIT_AUTHOR_EMAIL: "bench@example.com",
-    GIT_COMMITTER_NAME: "Bench",
-    GIT_COMMITTER_EMAIL: "bench@example.com",
-  };
-  execFileSync("git", ["init", "-q", "-b", "main", path], { env });
-  writeFileSync(join(path, "README.md"), "# bench\n");
-  execFileSync("git", ["-C", path, "add", "."], { env });
-  execFileSync("git", ["-C", path, "commit", "-q", "-m", "initial commit"], { env });
-  return path;
 }
 
 const plan = {
@@ -366,9 +332,7 @@ async function main(): Promise<void> {
     try {
       await adminQuery(`create database ${pgName}`);
       pgCreated = true;
-      const url = new URL(PG_ADMIN_URL);
-      url.pathname = `/${pgName}`;
-      pgUrl = url.toString();
+      pgUrl = dbUrl(pgName);
     } catch (error) {
       process.stderr.write(`!! PostgreSQL at ${PG_ADMIN_URL} unavailable, skipping it: ${error}\n`);
     }

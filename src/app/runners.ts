@@ -94,9 +94,15 @@ export class RunnerService {
     }));
   }
 
+  /** The fleet: how many runners are online and offline, and each of them. */
+  async status(): Promise<{ online: number; offline: number; runners: RunnerView[] }> {
+    const runners = await this.list();
+    const online = runners.filter((r) => r.status === "online").length;
+    return { online, offline: runners.length - online, runners };
+  }
+
   async counts(): Promise<{ online: number; offline: number }> {
-    const all = await this.list();
-    const online = all.filter((r) => r.status === "online").length;
-    return { online, offline: all.length - online };
+    const { online, offline } = await this.status();
+    return { online, offline };
   }
 }

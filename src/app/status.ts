@@ -1,10 +1,12 @@
 import { sql } from "kysely";
+import pkg from "../../package.json" with { type: "json" };
 import { type RunStatus, runStatuses } from "../core/run-machine.ts";
 import { readPanic } from "../store/settings.ts";
 import type { AppContext } from "./context.ts";
 import type { RunnerService } from "./runners.ts";
 
-export const VERSION = "0.1.0";
+/** The version users see in /status and the OpenAPI documents: package.json's, one source. */
+export const VERSION: string = pkg.version;
 
 /** `/status` and `/ready`: what is running, on what, and whether the database answers. */
 export class StatusService {

@@ -41,11 +41,7 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
       },
       deps,
     ),
-    async (c) => {
-      const list = await runners.list();
-      const online = list.filter((r) => r.status === "online").length;
-      return c.json({ online, offline: list.length - online, runners: list }, 200);
-    },
+    async (c) => c.json(await runners.status(), 200),
   );
 
   app.openapi(

@@ -1,0 +1,45 @@
+/** What the benchmarks share: a PostgreSQL to make throwaway databases on, a throwaway repository. */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+
+export const PG_ADMIN_URL = process.env.GIMO_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+export async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export function dbUrl(name: string): string {
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A throwaway git repository with one commit on `main`: GIMO's default project. */
+export function createRepo(root: string): string {
+  const path = join(root, "repo");
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "Bench",
+    GIT_AUTHOR_EMAIL: "bench@example.com",
+    GIT_COMMITTER_NAME: "Bench",
+    GIT_COMMITTER_EMAIL: "bench@example.com",
+  };
+  execFileSync("git", ["init", "-q", "-b", "main", path], { env });
+  writeFileSync(join(path, "README.md"), "# bench\n");
+  execFileSync("git", ["-C", path, "add", "."], { env });
+  execFileSync("git", ["-C", path, "commit", "-q", "-m", "initial commit"], { env });
+  return path;
+}
+
+export function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+}
