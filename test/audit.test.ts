@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Event } from "../src/contract/event.ts";
+import { hashEvent } from "../src/store/event-log.ts";
 import type { EventsTable } from "../src/store/schema.ts";
 import { storageKinds } from "./support/databases.ts";
 import { samplePlan, startGimo, type TestGimo } from "./support/harness.ts";
@@ -109,6 +110,28 @@ describe.each(storageKinds())("the audit log on %s", (kind) => {
       await db().updateTable("events").set({ data: k.data }).where("seq", "=", k.seq).execute();
     }
     expect(await verify()).toEqual({ ok: true, checked: all.length });
+  });
+
+  it("chains hostile text exactly as hashEvent does (PostgreSQL hashes inside gimo_append_events)", async () => {
+    const hostile = 'q"\\ \u0000\u0007\b\f\n\r\t \u2028\u2029 é中😀 \ud800 \u007f </script>';
+    const who = {
+      actor: `bot ${hostile}`.replaceAll("\u0000", ""),
+      role: "operator" as const,
+      tokenId: null,
+    };
+    await g.gimo.services.ctx.store.write(who, async (w) => {
+      w.emit("test.hostile", `subject ${hostile}`.replaceAll("\u0000", ""), {
+        text: hostile,
+        n: [1.5, -0, 1e21],
+      });
+      w.emit("test.second", "s2", { nested: { b: 1, a: [hostile] } });
+    });
+    const written = (await rows()).slice(-2);
+    for (const row of written) {
+      const { hash, ...rest } = row;
+      expect(hashEvent({ ...rest, seq: Number(rest.seq) })).toBe(hash);
+    }
+    expect((await verify()).ok).toBe(true);
   });
 
   it("names an edit of any single field, the first and the last event included", async () => {

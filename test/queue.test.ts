@@ -277,6 +277,53 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
     await g.request("POST", `/ops/runs/${live}/cancel`, { role: "operator" });
   });
 
+  it("a completion with claim_next claims the next run in the same call; a refused one claims nothing", async () => {
+    const r = (await api.register({ name: "chain" })).runner_id;
+    await drain(r);
+    const [a, b] = await queueRuns(g, 2);
+    expect((await api.claim(r, 0))?.run.id).toBe(a);
+    const end = (id: string, attempt: number) =>
+      g.request("POST", `/ops/runs/${id}/complete`, {
+        role: "runner",
+        body: { runner_id: r, attempt, status: "succeeded", claim_next: true },
+      });
+    const first = await end(a as string, 1);
+    expect(first.status).toBe(200);
+    expect(first.body.status).toBe("succeeded");
+    expect(first.body.next.run).toMatchObject({ id: b, status: "running", attempt: 1, runner_id: r });
+    expect(first.body.next.approved.content_hash).toMatch(/^sha256:/);
+    expect(first.body.next.project.id).toBe(g.projectId);
+    expect((await runOf(a as string)).status).toBe("succeeded");
+    const last = await end(b as string, 1);
+    expect(last.body).toEqual({ status: "succeeded", next: null });
+
+    // A stale report (the lease is gone) and a report in panic mode change nothing and claim nothing.
+    const [c] = await queueRuns(g, 1);
+    expect((await end(a as string, 1)).status).toBe(409);
+    expect((await runOf(c as string)).status).toBe("queued");
+    const running = await api.claim(r, 0);
+    expect(running?.run.id).toBe(c);
+    const [d] = await queueRuns(g, 1);
+    await g.request("POST", "/ops/panic", { body: { on: true, reason: "test" } });
+    try {
+      const refused = await end(c as string, 1);
+      expect(refused.body.error.code).toBe("panic_mode");
+      expect((await runOf(c as string)).status).toBe("running");
+      expect((await runOf(d as string)).status).toBe("queued");
+    } finally {
+      await g.request("POST", "/ops/panic", { body: { on: false } });
+    }
+    expect((await end(c as string, 1)).body.next.run.id).toBe(d);
+    await api.complete({ runId: d as string, attempt: 1, runnerId: r }, { status: "succeeded" });
+    const events = (await g.request("GET", `/ops/audit?subject=${b}&limit=50`)).body.items;
+    expect(events.map((e: { type: string }) => e.type)).toEqual([
+      "run.queued",
+      "run.started",
+      "run.succeeded",
+    ]);
+    expect((await g.request("GET", "/ops/audit/verify")).body.ok).toBe(true);
+  });
+
   it("claims nothing in panic mode", async () => {
     const r = (await api.register({ name: "panic" })).runner_id;
     await drain(r);
@@ -334,7 +381,12 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
     expect(claimed?.run.id).toBe(first);
     expect(claimed?.executor).toMatchObject({ type: "openai_compat", model: "m" });
     expect(await api.claim(r, 0)).toBeUndefined(); // the provider's one slot is taken
-    await api.complete({ runId: first as string, attempt: 1, runnerId: r }, { status: "succeeded" });
-    expect((await api.claim(r, 0))?.run.id).toBe(second);
+    // Ending the first run frees the slot inside the same transaction that claims the second.
+    const next = await api.complete(
+      { runId: first as string, attempt: 1, runnerId: r },
+      { status: "succeeded" },
+      { claimNext: true },
+    );
+    expect(next?.run.id).toBe(second);
   });
 });

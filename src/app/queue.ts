@@ -5,9 +5,10 @@ import type { Run } from "../contract/run.ts";
 import { backoffSeconds } from "../core/backoff.ts";
 import { isoAfter } from "../core/clock.ts";
 import type { Principal } from "../core/roles.ts";
-import type { ProviderConfig } from "../llm/config.ts";
+import { type ProviderConfig, publicProviderConfig } from "../llm/config.ts";
+import { NOTIFY_CHANNEL } from "../store/pg-listener.ts";
 import { toApproved, toProject, toRun } from "../store/rows.ts";
-import type { Database, RunsTable } from "../store/schema.ts";
+import type { ApprovedTable, Database, ProjectsTable, RunsTable } from "../store/schema.ts";
 import { readPanic } from "../store/settings.ts";
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
@@ -21,10 +22,12 @@ import { refreshTaskStatus } from "./tasks.ts";
  * has `succeeded`, panic mode is off, and its project has fewer than `max_concurrent_runs` running.
  * Among claimable runs the highest `priority` goes first, then the oldest.
  *
- * A claim is one transaction. On PostgreSQL candidates are locked `FOR UPDATE SKIP LOCKED` (two
- * runners never wait on, or get, the same run) and the project row is locked while its running
- * runs are counted, so admission cannot be overrun by concurrent claims. On SQLite the transaction
- * is IMMEDIATE: claims are serialised by the write lock. The claim moves the run to `running`,
+ * A claim is atomic. On PostgreSQL it is one call of `gimo_claim` (src/store/migrations/0005):
+ * candidates are locked `FOR UPDATE SKIP LOCKED` (two runners never wait on, or get, the same run),
+ * the project row is locked while its running runs are counted and the executor's advisory lock
+ * while its running runs are counted, so admission cannot be overrun by concurrent claims — all in
+ * one round trip. On SQLite the same rules run here in one IMMEDIATE transaction: claims are
+ * serialised by the write lock. The claim moves the run to `running`,
  * increments `attempt` — the fencing token every later runner call must present — and sets the
  * lease owner and expiry.
  *
@@ -41,14 +44,24 @@ export interface ClaimedRun {
   executor: ProviderConfig | null;
 }
 
-/** Looks up the executor configuration a run should use (the project's, else the server's). */
+/** A row of `gimo_claim`: the claimed run, its approved plan and project, the executor, the event seq. */
+export interface ClaimRow {
+  run: RunsTable;
+  approved: ApprovedTable;
+  project: ProjectsTable;
+  executor: ProviderConfig | null;
+  seq: string;
+}
+
+/** Looks up the executor configuration a run uses: the project's own, else the server's (secrets and all). */
 export type ExecutorConfigLookup = (
   projectOverride: ProviderConfig | undefined,
   tx: Transaction<Database>,
 ) => Promise<ProviderConfig | null>;
 
 const CANDIDATES = 16;
-const PROVIDER_DEFAULT_CONCURRENCY = 4;
+/** An executor's `max_concurrent_runs` when its options do not say. */
+export const PROVIDER_DEFAULT_CONCURRENCY = 4;
 
 export class QueueService {
   readonly #ctx: AppContext;
@@ -63,44 +76,101 @@ export class QueueService {
   }
 
   async claim(principal: Principal, runnerId: string): Promise<ClaimedRun | undefined> {
-    const { store, config } = this.#ctx;
-    return store.write(
-      principal,
-      async (w) => {
-        if ((await readPanic(w.tx)).on) return undefined;
-        for (const candidate of await this.#candidates(w)) {
-          if (!(await this.#admits(w.tx, candidate.project_id))) continue;
-          const provider = await this.#providerSlot(w.tx, candidate.project_id);
-          if (provider === false) continue;
-          const run = await w.tx
-            .updateTable("runs")
-            .set((eb) => ({
-              status: "running",
-              attempt: eb("attempt", "+", 1),
-              lease_owner: runnerId,
-              lease_expires_at: isoAfter(this.#ctx.clock, config.leaseSeconds),
-              cancel_requested: 0,
-              provider_key: provider,
-              started_at: eb.fn.coalesce("started_at", eb.val(w.now)),
-              updated_at: w.now,
-            }))
-            .where("id", "=", candidate.id)
-            .where("status", "=", "queued")
-            .returningAll()
-            .executeTakeFirst();
-          if (!run) continue;
-          w.emit("run.started", run.id, { task_id: run.task_id, attempt: run.attempt, runner_id: runnerId });
-          this.#prometheus.claims.inc();
-          return this.#withContext(w.tx, run);
-        }
-        return undefined;
-      },
-      { allowInPanic: true },
+    if (this.#ctx.store.kind === "postgres")
+      return this.counted(await this.#claimOnPostgres(principal, runnerId));
+    return this.counted(
+      await this.#ctx.store.write(principal, (w) => this.claimIn(w, runnerId), { allowInPanic: true }),
     );
   }
 
+  /** PostgreSQL: the same rules in one call of `gimo_claim` (migration 0005). */
+  async #claimOnPostgres(principal: Principal, runnerId: string): Promise<ClaimedRun | undefined> {
+    return this.#ctx.store.call(async (db) => {
+      const now = this.#ctx.clock.now().toISOString();
+      const lease = isoAfter(this.#ctx.clock, this.#ctx.config.leaseSeconds);
+      const { rows } = await sql<ClaimRow>`select * from gimo_claim(${runnerId}, ${now}, ${lease},
+        ${principal.actor}, ${principal.role}, ${NOTIFY_CHANNEL}, ${PROVIDER_DEFAULT_CONCURRENCY})`.execute(
+        db,
+      );
+      const row = rows[0];
+      const claimed = row ? this.fromClaimRow(row) : undefined;
+      return { result: claimed, lastSeq: row ? Number(row.seq) : -1, queueChanged: false };
+    });
+  }
+
+  /** A row of `gimo_claim` (or of `gimo_complete`) → the claimed run; undefined when none. */
+  fromClaimRow(row: Partial<ClaimRow>): ClaimedRun | undefined {
+    if (!row.run || !row.approved || !row.project) return undefined;
+    return this.#claimed(row.run, row.approved, row.project, row.executor ?? null);
+  }
+
+  /** Counts a claim made outside `claim` (a completion that claimed the next run). */
+  counted(claimed: ClaimedRun | undefined): ClaimedRun | undefined {
+    if (claimed) this.#prometheus.claims.inc();
+    return claimed;
+  }
+
+  /**
+   * SQLite: the claim inside the caller's IMMEDIATE transaction (claims are serialised by the
+   * write lock). Nothing while panic mode is on.
+   */
+  async claimIn(w: Write, runnerId: string): Promise<ClaimedRun | undefined> {
+    const { config } = this.#ctx;
+    if ((await readPanic(w.tx)).on) return undefined;
+    for (const candidate of await this.#candidates(w)) {
+      const project = await this.#admittingProject(w.tx, candidate.project_id);
+      if (!project) continue;
+      const executor = await this.#executorConfig(
+        (JSON.parse(project.config) as ProjectConfig).executor,
+        w.tx,
+      );
+      const provider = await this.#providerSlot(w.tx, executor);
+      if (provider === false) continue;
+      const run = await w.tx
+        .updateTable("runs")
+        .set((eb) => ({
+          status: "running",
+          attempt: eb("attempt", "+", 1),
+          lease_owner: runnerId,
+          lease_expires_at: isoAfter(this.#ctx.clock, config.leaseSeconds),
+          cancel_requested: 0,
+          provider_key: provider,
+          started_at: eb.fn.coalesce("started_at", eb.val(w.now)),
+          updated_at: w.now,
+        }))
+        .where("id", "=", candidate.id)
+        .where("status", "=", "queued")
+        .returningAll()
+        .executeTakeFirst();
+      if (!run) continue;
+      w.emit("run.started", run.id, { task_id: run.task_id, attempt: run.attempt, runner_id: runnerId });
+      const approved = await w.tx
+        .selectFrom("approved")
+        .selectAll()
+        .where("id", "=", run.approved_id)
+        .executeTakeFirstOrThrow();
+      return this.#claimed(run, approved, project, executor);
+    }
+    return undefined;
+  }
+
+  #claimed(
+    run: RunsTable,
+    approved: ApprovedTable,
+    project: ProjectsTable,
+    executor: ProviderConfig | null,
+  ): ClaimedRun {
+    return {
+      run: toRun(run),
+      approved: toApproved(approved),
+      project: toProject(project),
+      lease_seconds: this.#ctx.config.leaseSeconds,
+      executor: executor ? publicProviderConfig(executor) : null,
+    };
+  }
+
   async #candidates(w: Write) {
-    let q = w.tx
+    const q = w.tx
       .selectFrom("runs as r")
       .select(["r.id", "r.project_id"])
       .where("r.status", "=", "queued")
@@ -119,42 +189,37 @@ export class QueueService {
       .orderBy("r.priority", "desc")
       .orderBy("r.id")
       .limit(CANDIDATES);
-    if (this.#ctx.store.kind === "postgres") q = q.forUpdate("r").skipLocked();
     return q.execute();
   }
 
-  /** Whether the project may start one more run; on PostgreSQL this locks the project row. */
-  async #admits(tx: Transaction<Database>, projectId: string): Promise<boolean> {
-    let projectQuery = tx.selectFrom("projects").select("max_concurrent_runs").where("id", "=", projectId);
-    if (this.#ctx.store.kind === "postgres") projectQuery = projectQuery.forUpdate();
-    const project = await projectQuery.executeTakeFirst();
-    if (!project) return false;
+  /** The project, when it may start one more run (`max_concurrent_runs`), else undefined. */
+  async #admittingProject(tx: Transaction<Database>, projectId: string): Promise<ProjectsTable | undefined> {
+    const project = await tx
+      .selectFrom("projects")
+      .selectAll()
+      .where("id", "=", projectId)
+      .executeTakeFirst();
+    if (!project) return undefined;
     const running = await tx
       .selectFrom("runs")
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .where("project_id", "=", projectId)
       .where("status", "=", "running")
       .executeTakeFirstOrThrow();
-    return Number(running.n) < project.max_concurrent_runs;
+    return Number(running.n) < project.max_concurrent_runs ? project : undefined;
   }
 
   /**
    * Per-provider admission (SPEC §4.1): at most the executor's `max_concurrent_runs` (default 4)
    * running at once across projects. Returns the provider key to hold, null when no executor is
-   * configured, or false when the provider is full. On PostgreSQL an advisory lock per key
-   * serialises concurrent admissions.
+   * configured, or false when the provider is full.
    */
-  async #providerSlot(tx: Transaction<Database>, projectId: string): Promise<string | null | false> {
-    const project = await tx
-      .selectFrom("projects")
-      .select("config")
-      .where("id", "=", projectId)
-      .executeTakeFirstOrThrow();
-    const executor = await this.#executorConfig((JSON.parse(project.config) as ProjectConfig).executor, tx);
+  async #providerSlot(
+    tx: Transaction<Database>,
+    executor: ProviderConfig | null,
+  ): Promise<string | null | false> {
     if (!executor) return null;
     const key = `${executor.type}|${executor.base_url ?? ""}|${executor.model}`;
-    if (this.#ctx.store.kind === "postgres")
-      await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(tx);
     const running = await tx
       .selectFrom("runs")
       .select((eb) => eb.fn.countAll<number>().as("n"))
@@ -164,21 +229,6 @@ export class QueueService {
     return Number(running.n) < (executor.options?.max_concurrent_runs ?? PROVIDER_DEFAULT_CONCURRENCY)
       ? key
       : false;
-  }
-
-  async #withContext(tx: Transaction<Database>, run: RunsTable): Promise<ClaimedRun> {
-    const [approved, project] = await Promise.all([
-      tx.selectFrom("approved").selectAll().where("id", "=", run.approved_id).executeTakeFirstOrThrow(),
-      tx.selectFrom("projects").selectAll().where("id", "=", run.project_id).executeTakeFirstOrThrow(),
-    ]);
-    const override = (JSON.parse(project.config) as ProjectConfig).executor;
-    return {
-      run: toRun(run),
-      approved: toApproved(approved),
-      project: toProject(project),
-      lease_seconds: this.#ctx.config.leaseSeconds,
-      executor: await this.#executorConfig(override, tx),
-    };
   }
 
   /** Requeues (or fails) every running run whose lease has expired. Returns how many it moved. */

@@ -1,13 +1,15 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { backoffSeconds } from "../core/backoff.ts";
 import { isoAfter } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
 import { decodeCursor, encodeCursor } from "../store/pagination.ts";
+import { NOTIFY_CHANNEL } from "../store/pg-listener.ts";
 import type { Database, RunsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
 import type { PrometheusMetrics } from "./prometheus.ts";
+import { type ClaimedRun, type ClaimRow, PROVIDER_DEFAULT_CONCURRENCY, type QueueService } from "./queue.ts";
 import { loadRunRow } from "./runs.ts";
 import { refreshTaskStatus } from "./tasks.ts";
 
@@ -56,9 +58,12 @@ export class RunReportService {
   readonly #ctx: AppContext;
   readonly #prometheus: PrometheusMetrics;
 
-  constructor(ctx: AppContext, prometheus: PrometheusMetrics) {
+  readonly #queue: QueueService;
+
+  constructor(ctx: AppContext, prometheus: PrometheusMetrics, queue: QueueService) {
     this.#ctx = ctx;
     this.#prometheus = prometheus;
+    this.#queue = queue;
   }
 
   /** Extends the lease; tells the runner whether cancellation was requested. */
@@ -139,51 +144,112 @@ export class RunReportService {
    * back to the queue while attempts remain — after `retry_after_seconds` when the provider said
    * when (a rate limit's reset), else after a jittered backoff.
    */
-  async complete(principal: Principal, fence: Fence, completion: Completion) {
-    const { redactor, clock, config } = this.#ctx;
-    return this.#ctx.store.write(principal, async (w) => {
-      const current = await loadRunRow(w.tx, fence.runId);
-      const error = completion.error
-        ? { ...completion.error, message: redactor.redact(completion.error.message) }
-        : undefined;
-      const retry =
-        completion.status === "failed" && error?.retryable === true && current.attempt < current.max_attempts;
-      if (retry) {
-        const wait = error?.retry_after_seconds ?? backoffSeconds(current.attempt, config.retryBaseSeconds);
-        await fenced(w, fence, {
-          status: "queued",
-          run_after: isoAfter(clock, wait),
-          lease_expires_at: null,
-          error: JSON.stringify(error),
-        });
-        w.emit("run.retry", fence.runId, {
-          task_id: current.task_id,
-          attempt: fence.attempt,
-          error_code: error?.code ?? null,
-          wait_seconds: wait,
-        });
-        return { status: "queued" as const };
+  async complete(
+    principal: Principal,
+    fence: Fence,
+    completion: Completion,
+    options: { claimNext?: boolean } = {},
+  ): Promise<{ status: AttemptEnd["status"] | "queued"; next?: ClaimedRun | null }> {
+    const error = completion.error
+      ? { ...completion.error, message: this.#ctx.redactor.redact(completion.error.message) }
+      : undefined;
+    const result = completion.result ? this.#ctx.redactor.redact(JSON.stringify(completion.result)) : null;
+    const wait =
+      error?.retry_after_seconds ?? backoffSeconds(fence.attempt, this.#ctx.config.retryBaseSeconds);
+    const end = { status: completion.status, result, error, wait };
+    const claimNext = options.claimNext === true;
+    const { status, startedAt, next } =
+      this.#ctx.store.kind === "postgres"
+        ? await this.#completeOnPostgres(principal, fence, end, claimNext)
+        : await this.#ctx.store.write(principal, async (w) => {
+            const ended = await this.#completeIn(w, fence, end);
+            return { ...ended, next: claimNext ? await this.#queue.claimIn(w, fence.runnerId) : undefined };
+          });
+    if (status !== "queued" && startedAt) {
+      const seconds = (this.#ctx.clock.now().getTime() - Date.parse(startedAt)) / 1000;
+      this.#prometheus.runDuration.observe({ status }, seconds);
+    }
+    return claimNext ? { status, next: this.#queue.counted(next) ?? null } : { status };
+  }
+
+  /**
+   * PostgreSQL: the same end in one call of `gimo_complete` (migration 0005), which with
+   * `claimNext` also claims the next run in the same transaction.
+   */
+  async #completeOnPostgres(principal: Principal, fence: Fence, end: AttemptEnd, claimNext: boolean) {
+    const { clock, config } = this.#ctx;
+    return this.#ctx.store.call(async (db) => {
+      const now = clock.now().toISOString();
+      const args = sql.join([
+        fence.runId,
+        fence.attempt,
+        fence.runnerId,
+        end.status,
+        end.result,
+        end.error ? JSON.stringify(end.error) : null,
+        end.error ? JSON.stringify(end.error.code) : null,
+        end.error?.retryable === true,
+        isoAfter(clock, end.wait),
+        JSON.stringify(end.wait),
+        now,
+        principal.actor,
+        principal.role,
+        NOTIFY_CHANNEL,
+      ]);
+      const { rows } = await sql<CompletionRow>`select * from gimo_complete(${args}, ${claimNext},
+          ${isoAfter(clock, config.leaseSeconds)}, ${PROVIDER_DEFAULT_CONCURRENCY})`.execute(db);
+      const row = rows[0];
+      if (!row || row.outcome === "lease_lost") {
+        await loadRunRow(db, fence.runId); // an unknown run is a 404, not a lost lease
+        throw leaseLost(fence);
       }
-      const result = completion.result ? redactor.redact(JSON.stringify(completion.result)) : null;
+      return {
+        result: {
+          status: row.outcome as AttemptEnd["status"] | "queued",
+          startedAt: row.started_at,
+          next: this.#queue.fromClaimRow(row),
+        },
+        lastSeq: Number(row.seq),
+        queueChanged: true,
+      };
+    });
+  }
+
+  /** SQLite: the end inside the caller's IMMEDIATE transaction. */
+  async #completeIn(w: Write, fence: Fence, end: AttemptEnd) {
+    const current = await loadRunRow(w.tx, fence.runId);
+    const { error } = end;
+    const retry =
+      end.status === "failed" && error?.retryable === true && current.attempt < current.max_attempts;
+    if (retry) {
       await fenced(w, fence, {
-        status: completion.status,
-        result,
-        error: error ? JSON.stringify(error) : null,
+        status: "queued",
+        run_after: isoAfter(this.#ctx.clock, end.wait),
         lease_expires_at: null,
-        finished_at: w.now,
+        error: JSON.stringify(error),
       });
-      w.emit(`run.${completion.status}`, fence.runId, {
+      w.emit("run.retry", fence.runId, {
         task_id: current.task_id,
         attempt: fence.attempt,
-        ...(error ? { error_code: error.code } : {}),
+        error_code: error?.code ?? null,
+        wait_seconds: end.wait,
       });
-      await refreshTaskStatus(w, current.task_id);
-      if (current.started_at) {
-        const seconds = (Date.parse(w.now) - Date.parse(current.started_at)) / 1000;
-        this.#prometheus.runDuration.observe({ status: completion.status }, seconds);
-      }
-      return { status: completion.status };
+      return { status: "queued" as const, startedAt: current.started_at };
+    }
+    await fenced(w, fence, {
+      status: end.status,
+      result: end.result,
+      error: error ? JSON.stringify(error) : null,
+      lease_expires_at: null,
+      finished_at: w.now,
     });
+    w.emit(`run.${end.status}`, fence.runId, {
+      task_id: current.task_id,
+      attempt: fence.attempt,
+      ...(error ? { error_code: error.code } : {}),
+    });
+    await refreshTaskStatus(w, current.task_id);
+    return { status: end.status, startedAt: current.started_at };
   }
 
   /** Deletes the log lines of runs that finished more than `ttlDays` ago (OPS_RUN_TTL). */
@@ -235,6 +301,28 @@ export class RunReportService {
   }
 }
 
+/** How an attempt ends, redacted, with the wait before a retry. */
+/** A row of `gimo_complete` (its claim columns are null when no run was claimed). */
+type CompletionRow = Partial<ClaimRow> & {
+  outcome: string;
+  started_at: string | null;
+  claim_seq?: string | null;
+};
+
+interface AttemptEnd {
+  status: Completion["status"];
+  result: string | null;
+  error: Completion["error"];
+  wait: number;
+}
+
+function leaseLost(fence: Fence): GimoError {
+  return new GimoError(
+    "lease_lost",
+    `run ${fence.runId} attempt ${fence.attempt} is no longer held by runner ${fence.runnerId}; stop working on it`,
+  );
+}
+
 /** The fenced UPDATE: applies `set` only while the runner still holds this attempt's lease. */
 async function fenced(w: Write, fence: Fence, set: Partial<RunsTable>): Promise<RunsTable> {
   const row = await w.tx
@@ -246,11 +334,6 @@ async function fenced(w: Write, fence: Fence, set: Partial<RunsTable>): Promise<
     .where("lease_owner", "=", fence.runnerId)
     .returningAll()
     .executeTakeFirst();
-  if (!row) {
-    throw new GimoError(
-      "lease_lost",
-      `run ${fence.runId} attempt ${fence.attempt} is no longer held by runner ${fence.runnerId}; stop working on it`,
-    );
-  }
+  if (!row) throw leaseLost(fence);
   return row;
 }

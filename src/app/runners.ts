@@ -21,8 +21,11 @@ export interface RunnerView {
   current_runs: string[];
 }
 
+const KNOWN_RUNNERS_CACHED = 10_000;
+
 export class RunnerService {
   readonly #ctx: AppContext;
+  readonly #known = new Set<string>();
 
   constructor(ctx: AppContext) {
     this.#ctx = ctx;
@@ -66,13 +69,20 @@ export class RunnerService {
     );
   }
 
+  /**
+   * Throws not_found for an id that was never registered. Runners are never deleted, so an id
+   * seen once is remembered: a claim does not pay a query for it.
+   */
   async assertKnown(id: string): Promise<void> {
+    if (this.#known.has(id)) return;
     const row = await this.#ctx.store.db
       .selectFrom("runners")
       .select("id")
       .where("id", "=", id)
       .executeTakeFirst();
     if (!row) throw new GimoError("not_found", `runner ${id} is not registered; register first`);
+    if (this.#known.size >= KNOWN_RUNNERS_CACHED) this.#known.clear();
+    this.#known.add(id);
   }
 
   async list(): Promise<RunnerView[]> {

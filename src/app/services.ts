@@ -1,4 +1,3 @@
-import { publicProviderConfig } from "../llm/config.ts";
 import type { ProviderDeps } from "../llm/providers.ts";
 import type { Env } from "../secrets/references.ts";
 import { openVault } from "../secrets/vault.ts";
@@ -61,6 +60,11 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
   const runners = new RunnerService(ctx);
   const status = new StatusService(ctx, runners);
   const prometheus = new PrometheusMetrics(status);
+  const queue = new QueueService(
+    ctx,
+    prometheus,
+    async (override, tx) => override ?? (await providers.stored(tx)).executor ?? null,
+  );
   return {
     prometheus,
     ctx,
@@ -77,11 +81,8 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
     panic: new PanicService(ctx),
     status,
     idempotency: new IdempotencyService(ctx),
-    queue: new QueueService(ctx, prometheus, async (override, tx) => {
-      const config = override ?? (await providers.stored(tx)).executor;
-      return config ? publicProviderConfig(config) : null;
-    }),
-    reports: new RunReportService(ctx, prometheus),
+    queue,
+    reports: new RunReportService(ctx, prometheus, queue),
     runners,
     metrics: new MetricsService(ctx, status, runners),
   };

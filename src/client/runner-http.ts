@@ -52,8 +52,10 @@ export class HttpRunnerApi implements RunnerApi {
     await this.#fenced(fence, "steps", { steps });
   }
 
-  async complete(fence: Fence, completion: Completion): Promise<void> {
-    await this.#fenced(fence, "complete", completion);
+  async complete(fence: Fence, completion: Completion, options: { claimNext?: boolean } = {}) {
+    const body = options.claimNext ? { ...completion, claim_next: true } : completion;
+    const ended = await this.#fenced<{ next?: ClaimedRun | null }>(fence, "complete", body);
+    return ended?.next ?? undefined;
   }
 
   async #fenced<T>(fence: Fence, action: string, body: object): Promise<T | undefined> {

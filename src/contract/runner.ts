@@ -115,6 +115,10 @@ export const CompleteBody = z
       })
       .strict()
       .optional(),
+    claim_next: z.boolean().optional().openapi({
+      description:
+        "also claim the next claimable run, in the same transaction; it comes back as `next` (null when there is none)",
+    }),
   })
   .strict()
   .openapi("CompleteBody");
@@ -170,4 +174,11 @@ export const Metrics = z
   })
   .openapi("Metrics");
 
-export const CompleteResult = z.object({ status: z.string() }).openapi("CompleteResult");
+export const CompleteResult = z
+  .object({
+    status: z.string(),
+    next: ClaimedRun.nullable()
+      .optional()
+      .openapi({ description: "with `claim_next`: the run this runner now holds, or null" }),
+  })
+  .openapi("CompleteResult");

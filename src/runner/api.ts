@@ -18,7 +18,15 @@ export interface RunnerApi {
   extendLease(fence: Fence): Promise<{ cancel_requested: boolean }>;
   appendLogs(fence: Fence, lines: LogLineInput[]): Promise<void>;
   updateSteps(fence: Fence, steps: StepUpdate[]): Promise<void>;
-  complete(fence: Fence, completion: Completion): Promise<void>;
+  /**
+   * Ends the attempt. With `claimNext`, the server also claims the next claimable run for this
+   * runner in the same transaction and returns it (one round trip instead of two).
+   */
+  complete(
+    fence: Fence,
+    completion: Completion,
+    options?: { claimNext?: boolean },
+  ): Promise<ClaimedRun | undefined>;
 }
 
 /** The server says this runner no longer holds the run (409): stop and write nothing more. */

@@ -41,8 +41,11 @@ export class LocalRunnerApi implements RunnerApi {
     await translate(() => this.#s.reports.updateSteps(this.#principal, fence, steps));
   }
 
-  async complete(...[fence, completion]: Parameters<RunnerApi["complete"]>): Promise<void> {
-    await translate(() => this.#s.reports.complete(this.#principal, fence, completion));
+  async complete(...[fence, completion, options]: Parameters<RunnerApi["complete"]>) {
+    const ended = await translate(() =>
+      this.#s.reports.complete(this.#principal, fence, completion, options),
+    );
+    return ended.next ?? undefined;
   }
 }
 

@@ -13,6 +13,8 @@ import type { HandlerOutcome, RunHandler } from "./handler.ts";
  *                              └─ lease lost (409) → abort("lease_lost"), write nothing more
  *          ─▶ complete(outcome) — or `cancelled`, or, when the runner is stopping and had to
  *             interrupt the work, a retryable failure so the run is requeued for another runner.
+ *             The completion also claims the next run (`claim_next`) unless the runner is
+ *             stopping: while there is a backlog, a slot goes from run to run in one call each.
  *
  * Errors talking to the server (it restarted, the network blinked) never kill the runner: claims
  * back off and retry, lease extensions retry on the next tick, and if the server stays away past
@@ -89,9 +91,10 @@ export class Runner {
           await sleep(2_000, this.#stopping.signal);
           continue;
         }
-        const job = await this.#o.api.claim(runnerId, this.#o.claimWaitSeconds, this.#stopping.signal);
+        let job = await this.#o.api.claim(runnerId, this.#o.claimWaitSeconds, this.#stopping.signal);
         failures = 0;
-        if (job) await this.#execute(job);
+        // While there is work, each completion claims the next run in the same call.
+        while (job) job = await this.#execute(job);
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
         failures++;
@@ -101,7 +104,8 @@ export class Runner {
     }
   }
 
-  async #execute(job: ClaimedRun): Promise<void> {
+  /** Runs one claimed run to its end; returns the next run when the completion claimed one. */
+  async #execute(job: ClaimedRun): Promise<ClaimedRun | undefined> {
     const api = this.#o.api;
     const fence: Fence = { runId: job.run.id, attempt: job.run.attempt, runnerId: this.#id as string };
     const abort = new AbortController();
@@ -159,8 +163,11 @@ export class Runner {
       clearInterval(leaseTimer);
       clearInterval(flushTimer);
       await flush();
-      if (lost || abort.signal.reason === "panic") return;
-      await this.#complete(fence, completionFor(outcome, abort.signal.reason as AbortReason | undefined));
+      if (lost || abort.signal.reason === "panic") return undefined;
+      return await this.#complete(
+        fence,
+        completionFor(outcome, abort.signal.reason as AbortReason | undefined),
+      );
     } finally {
       clearInterval(leaseTimer);
       clearInterval(flushTimer);
@@ -168,17 +175,23 @@ export class Runner {
     }
   }
 
-  async #complete(fence: Fence, completion: Completion): Promise<void> {
+  /**
+   * Reports the end, retrying transport errors. While the runner is not stopping and is ready, the
+   * first report also claims the next run. If its answer is lost after it landed, the retry gets
+   * `lease_lost` and the run it claimed waits for its lease to lapse (the sweeper requeues it).
+   */
+  async #complete(fence: Fence, completion: Completion): Promise<ClaimedRun | undefined> {
     for (let failures = 0; failures < 8; failures++) {
       try {
-        await this.#o.api.complete(fence, completion);
-        return;
+        const claimNext = failures === 0 && !this.#stopping.signal.aborted && (await this.#o.ready());
+        return await this.#o.api.complete(fence, completion, { claimNext });
       } catch (error) {
-        if (error instanceof LeaseLost || error instanceof PanicModeOn) return;
+        if (error instanceof LeaseLost || error instanceof PanicModeOn) return undefined;
         await sleep(backoffMs(failures));
       }
     }
     this.#o.logger.error("could not report the end of a run; its lease will lapse", { run_id: fence.runId });
+    return undefined;
   }
 
   /**

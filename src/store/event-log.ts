@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import { canonicalJson, sha256Hex } from "../core/canonical-json.ts";
 import type { StorageKind } from "./database.ts";
 import { GENESIS_HASH } from "./migrations/0001_core.ts";
@@ -28,28 +28,48 @@ export function hashEvent(row: Omit<EventsTable, "hash">): string {
   return `sha256:${sha256Hex(canonicalJson({ seq, ts, actor, role, type, subject, data, prev_hash }))}`;
 }
 
-/** Appends `events` inside `tx`; returns the seq of the last one (-1 when there were none). */
+/**
+ * Appends `events` inside `tx`; returns the seq of the last one (-1 when there were none).
+ * On PostgreSQL this is one call of `gimo_append_events` (migration 0005), which also sends the
+ * NOTIFY (`<seq>[:q]`, delivered at commit) that wakes other processes; see pg-listener.
+ */
 export async function appendEvents(
   tx: Transaction<Database>,
   kind: StorageKind,
   who: EventIdentity,
   ts: string,
   events: readonly NewEvent[],
+  notify: { channel: string; queueChanged: boolean },
 ): Promise<number> {
   if (events.length === 0) return -1; // nothing to append: take no lock (the caller skips the wake-up)
-  let head = tx.selectFrom("event_head").select(["seq", "hash"]).where("id", "=", 1);
-  if (kind === "postgres") head = head.forUpdate();
-  const current = await head.executeTakeFirstOrThrow();
+  // Text is stored as UTF-8, where a lone surrogate becomes U+FFFD: hash what will be stored.
+  const actor = who.actor.toWellFormed();
+  const role = who.role.toWellFormed();
+  const subjects = events.map((e) => e.subject.toWellFormed());
+  const types = events.map((e) => e.type.toWellFormed());
+  if (kind === "postgres") {
+    const { rows } = await sql<{ seq: string }>`select gimo_append_events(
+      ${actor}, ${role}, ${ts}, ${types}::text[], ${subjects}::text[],
+      ${events.map((e) => canonicalJson(e.data))}::text[],
+      ${notify.channel}, ${notify.queueChanged}) as seq`.execute(tx);
+    return Number(rows[0]?.seq);
+  }
+  const current = await tx
+    .selectFrom("event_head")
+    .select(["seq", "hash"])
+    .where("id", "=", 1)
+    .executeTakeFirstOrThrow();
   let { seq, hash } = current;
   const rows: EventsTable[] = [];
-  for (const event of events) {
+  for (const [i, event] of events.entries()) {
     seq += 1;
     const row = {
       seq,
       ts,
-      actor: who.actor,
-      role: who.role,
-      ...event,
+      actor,
+      role,
+      type: types[i] as string,
+      subject: subjects[i] as string,
       data: canonicalJson(event.data),
       prev_hash: hash,
     };

@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { type Clock, isoNow } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
@@ -31,6 +31,8 @@ export interface WriteOptions {
   allowInPanic?: boolean;
 }
 
+/** Raised by the PostgreSQL functions of migration 0005 when panic mode refuses a write. */
+const PANIC_SQLSTATE = "GM001";
 const RETRYABLE_PG_CODES = new Set(["40001", "40P01"]);
 const MAX_TRIES = 5;
 
@@ -55,14 +57,32 @@ export class Store {
     work: (w: Write) => Promise<T>,
     options: WriteOptions = {},
   ): Promise<T> {
+    return this.#retrying(() => this.#writeOnce(principal, work, options));
+  }
+
+  /**
+   * A write that is a single statement calling one of the PostgreSQL functions of migration 0005:
+   * atomic on its own (no BEGIN/COMMIT round trips) and appending its own events. Retried like
+   * `write`; readers are woken with the seq it reports (-1: no event).
+   */
+  async call<T>(
+    statement: (db: Kysely<Database>) => Promise<{ result: T; lastSeq: number; queueChanged: boolean }>,
+  ): Promise<T> {
+    return this.#retrying(() => statement(this.db));
+  }
+
+  async #retrying<T>(once: () => Promise<{ result: T; lastSeq: number; queueChanged: boolean }>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { result, lastSeq, queueChanged } = await this.#writeOnce(principal, work, options);
+        const { result, lastSeq, queueChanged } = await once();
         if (lastSeq >= 0) this.bus.notify(lastSeq, queueChanged);
         return result;
       } catch (error) {
         if (isUniqueViolation(error)) {
           throw new GimoError("conflict", "a concurrent change got there first; reload and retry");
+        }
+        if ((error as { code?: unknown })?.code === PANIC_SQLSTATE) {
+          throw new GimoError("panic_mode", (error as Error).message);
         }
         if (attempt >= MAX_TRIES || !isRetryable(error)) throw error;
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
@@ -86,13 +106,11 @@ export class Store {
         now,
         emit: (type, subject, data = {}) => events.push({ type, subject, data }),
       });
-      const lastSeq = await appendEvents(tx, this.kind, principal, now, events);
       const queueChanged = events.some((e) => QUEUE_EVENTS.has(e.type));
-      if (this.kind === "postgres" && events.length > 0) {
-        await sql`select pg_notify(${NOTIFY_CHANNEL}, ${`${lastSeq}${queueChanged ? ":q" : ""}`})`.execute(
-          tx,
-        );
-      }
+      const lastSeq = await appendEvents(tx, this.kind, principal, now, events, {
+        channel: NOTIFY_CHANNEL,
+        queueChanged,
+      });
       return { result, lastSeq, queueChanged };
     });
   }

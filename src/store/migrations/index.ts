@@ -3,6 +3,7 @@ import * as core from "./0001_core.ts";
 import * as queue from "./0002_queue.ts";
 import * as planning from "./0003_planning.ts";
 import * as providerAdmission from "./0004_provider_admission.ts";
+import * as fastQueue from "./0005_fast_queue.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   "0002_queue": queue,
   "0003_planning": planning,
   "0004_provider_admission": providerAdmission,
+  "0005_fast_queue": fastQueue,
 };

@@ -177,7 +177,7 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
         access: "runner",
         operationId: "completeRun",
         summary:
-          "End the attempt: succeeded, failed (retryable failures are requeued) or cancelled; 409 when the lease was lost",
+          "End the attempt: succeeded, failed (retryable failures are requeued) or cancelled; with claim_next, also claim the next run; 409 when the lease was lost",
         tags,
         request: { params: RunParams, ...jsonBody(CompleteBody) },
         responses: { 200: jsonResponse(CompleteResult, "the run's new status") },
@@ -185,9 +185,11 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
       deps,
     ),
     async (c) => {
-      const { runner_id, attempt, ...completion } = c.req.valid("json");
+      const { runner_id, attempt, claim_next, ...completion } = c.req.valid("json");
       const f = fence(c.req.valid("param").id, { runner_id, attempt });
-      return c.json(await reports.complete(c.get("principal"), f, completion), 200);
+      if (claim_next) await runners.assertKnown(runner_id);
+      const options = { claimNext: claim_next === true };
+      return c.json(await reports.complete(c.get("principal"), f, completion, options), 200);
     },
   );
 }
