@@ -34,17 +34,7 @@ export async function startMaintenance(
   const tidy = async () => {
     try {
       await services.idempotency.prune();
-      const cutoff = new Date(ctx.clock.now().getTime() - ctx.config.runTtlDays * 86_400_000).toISOString();
-      await ctx.store.db
-        .deleteFrom("run_logs")
-        .where("run_id", "in", (eb) =>
-          eb
-            .selectFrom("runs")
-            .select("id")
-            .where("status", "in", ["succeeded", "failed", "cancelled"])
-            .where("finished_at", "<", cutoff),
-        )
-        .execute();
+      await services.reports.pruneLogs(ctx.config.runTtlDays);
     } catch (error) {
       logger.warn("tidy-up failed", { error: String(error) });
     }

@@ -96,31 +96,20 @@ export function createProvider(config: ProviderConfig, deps: ProviderDeps = {}):
       `api_key is required for ${config.type} (e.g. "\${API_KEY_VAR}")`,
     );
   }
-  if (config.type === "anthropic") {
-    const provider = createAnthropic({
-      apiKey,
-      baseURL: baseUrl,
-      headers,
-      ...(fetchFn ? { fetch: fetchFn } : {}),
-    });
-    return createModelProvider({
-      ...common,
-      model: provider.languageModel(config.model),
-      callOptions,
-      jsonResponseFormat: true,
-      health: (signal) =>
-        probeHealth(
-          {
-            ...probe,
-            url: `${baseUrl}/models`,
-            headers: { ...headers, "x-api-key": apiKey, "anthropic-version": "2023-06-01" },
-            modelIds: anthropicModelIds,
-          },
-          signal,
-        ),
-    });
-  }
-  const provider = createGoogle({
+  // Anthropic and Gemini differ only in their SDK factory, auth headers and model list.
+  const hosted: {
+    create: typeof createAnthropic | typeof createGoogle;
+    auth: Record<string, string>;
+    modelIds: typeof anthropicModelIds;
+  } =
+    config.type === "anthropic"
+      ? {
+          create: createAnthropic,
+          auth: { "x-api-key": apiKey, "anthropic-version": "2023-06-01" },
+          modelIds: anthropicModelIds,
+        }
+      : { create: createGoogle, auth: { "x-goog-api-key": apiKey }, modelIds: geminiModelIds };
+  const provider = hosted.create({
     apiKey,
     baseURL: baseUrl,
     headers,
@@ -136,8 +125,8 @@ export function createProvider(config: ProviderConfig, deps: ProviderDeps = {}):
         {
           ...probe,
           url: `${baseUrl}/models`,
-          headers: { ...headers, "x-goog-api-key": apiKey },
-          modelIds: geminiModelIds,
+          headers: { ...headers, ...hosted.auth },
+          modelIds: hosted.modelIds,
         },
         signal,
       ),

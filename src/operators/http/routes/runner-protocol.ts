@@ -187,7 +187,6 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
     async (c) => {
       const { runner_id, attempt, claim_next, ...completion } = c.req.valid("json");
       const f = fence(c.req.valid("param").id, { runner_id, attempt });
-      if (claim_next) await runners.assertKnown(runner_id);
       const options = { claimNext: claim_next === true };
       return c.json(await reports.complete(c.get("principal"), f, completion, options), 200);
     },
