@@ -363,6 +363,26 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
     expect(status.body.runners_online).toBe(online);
   });
 
+  it("a project at its limit does not hold back other projects' runs queued behind its own", async () => {
+    const r = (await api.register({ name: "head-of-line" })).runner_id;
+    await drain(r);
+    const busy = await g.request("POST", "/ops/projects", {
+      body: { name: "busy", repo_url: "https://example.com/busy.git", max_concurrent_runs: 1 },
+    });
+    expect(busy.status).toBe(201);
+    // 40 runs of the busy project, older and of higher priority than the other project's run.
+    const waiting = await queueRuns(g, 40, { project: busy.body.id, priority: 5 });
+    const [other] = await queueRuns(g, 1);
+    expect((await api.claim(r, 0))?.run.id).toBe(waiting[0]);
+    // The busy project is at its limit: the claim walks past its 39 queued runs.
+    expect((await api.claim(r, 0))?.run.id).toBe(other);
+    expect(await api.claim(r, 0)).toBeUndefined();
+    for (const id of waiting.slice(1))
+      expect((await g.request("POST", `/ops/runs/${id}/cancel`, { role: "operator" })).status).toBe(200);
+    await api.complete({ runId: waiting[0] as string, attempt: 1, runnerId: r }, { status: "succeeded" });
+    await api.complete({ runId: other as string, attempt: 1, runnerId: r }, { status: "succeeded" });
+  });
+
   it("admits at most the executor provider's max_concurrent_runs at once, across projects", async () => {
     const r = (await api.register({ name: "provider-limit" })).runner_id;
     await drain(r);

@@ -59,7 +59,6 @@ export type ExecutorConfigLookup = (
   tx: Transaction<Database>,
 ) => Promise<ProviderConfig | null>;
 
-const CANDIDATES = 16;
 /** An executor's `max_concurrent_runs` when its options do not say. */
 export const PROVIDER_DEFAULT_CONCURRENCY = 4;
 
@@ -113,19 +112,25 @@ export class QueueService {
   /**
    * SQLite: the claim inside the caller's IMMEDIATE transaction (claims are serialised by the
    * write lock). Nothing while panic mode is on.
+   *
+   * It walks the queued runs in claim order and takes the first claimable one. A project found
+   * at its limit (or at its executor's) is remembered for the rest of the walk, so its other
+   * queued runs cost a set lookup each, and no project's backlog can hide another project's runs.
    */
   async claimIn(w: Write, runnerId: string): Promise<ClaimedRun | undefined> {
     const { config } = this.#ctx;
     if ((await readPanic(w.tx)).on) return undefined;
-    for (const candidate of await this.#candidates(w)) {
-      const project = await this.#admittingProject(w.tx, candidate.project_id);
-      if (!project) continue;
-      const executor = await this.#executorConfig(
-        (JSON.parse(project.config) as ProjectConfig).executor,
-        w.tx,
-      );
-      const provider = await this.#providerSlot(w.tx, executor);
-      if (provider === false) continue;
+    const admissions = new Map<string, Admission | undefined>();
+    for await (const candidate of queuedInClaimOrder(w.tx)) {
+      if (candidate.run_after > w.now) continue;
+      if (admissions.has(candidate.project_id) && !admissions.get(candidate.project_id)) continue;
+      if (await waitsOnDependencies(w.tx, candidate.id)) continue;
+      let admission = admissions.get(candidate.project_id);
+      if (!admission) {
+        admission = await this.#admission(w.tx, candidate.project_id);
+        admissions.set(candidate.project_id, admission);
+        if (!admission) continue;
+      }
       const run = await w.tx
         .updateTable("runs")
         .set((eb) => ({
@@ -134,7 +139,7 @@ export class QueueService {
           lease_owner: runnerId,
           lease_expires_at: isoAfter(this.#ctx.clock, config.leaseSeconds),
           cancel_requested: 0,
-          provider_key: provider,
+          provider_key: admission.providerKey,
           started_at: eb.fn.coalesce("started_at", eb.val(w.now)),
           updated_at: w.now,
         }))
@@ -149,9 +154,18 @@ export class QueueService {
         .selectAll()
         .where("id", "=", run.approved_id)
         .executeTakeFirstOrThrow();
-      return this.#claimed(run, approved, project, executor);
+      return this.#claimed(run, approved, admission.project, admission.executor);
     }
     return undefined;
+  }
+
+  /** Whether the project may start one more run, and under which executor; undefined when not. */
+  async #admission(tx: Transaction<Database>, projectId: string): Promise<Admission | undefined> {
+    const project = await this.#admittingProject(tx, projectId);
+    if (!project) return undefined;
+    const executor = await this.#executorConfig((JSON.parse(project.config) as ProjectConfig).executor, tx);
+    const providerKey = await this.#providerSlot(tx, executor);
+    return providerKey === false ? undefined : { project, executor, providerKey };
   }
 
   #claimed(
@@ -167,29 +181,6 @@ export class QueueService {
       lease_seconds: this.#ctx.config.leaseSeconds,
       executor: executor ? publicProviderConfig(executor) : null,
     };
-  }
-
-  async #candidates(w: Write) {
-    const q = w.tx
-      .selectFrom("runs as r")
-      .select(["r.id", "r.project_id"])
-      .where("r.status", "=", "queued")
-      .where("r.run_after", "<=", w.now)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom("run_dependencies as d")
-              .innerJoin("runs as dep", "dep.id", "d.depends_on")
-              .select("d.run_id")
-              .whereRef("d.run_id", "=", "r.id")
-              .where("dep.status", "!=", "succeeded"),
-          ),
-        ),
-      )
-      .orderBy("r.priority", "desc")
-      .orderBy("r.id")
-      .limit(CANDIDATES);
-    return q.execute();
   }
 
   /** The project, when it may start one more run (`max_concurrent_runs`), else undefined. */
@@ -318,4 +309,49 @@ export async function claimWaiting(
     if (deadline - Date.now() <= 0 || signal?.aborted) return undefined;
     await woken;
   }
+}
+
+/** A project's admission for one claim: its row, its executor, the provider slot it holds. */
+interface Admission {
+  project: ProjectsTable;
+  executor: ProviderConfig | null;
+  providerKey: string | null;
+}
+
+/** How many queued runs a claim reads at a time while it walks the queue. */
+const WALK_BATCH = 32;
+
+/**
+ * The queued runs in claim order (priority, highest first, then oldest), read in batches along
+ * the partial index `runs_queued`. Each batch starts where the last ended: first the rest of the
+ * last run's priority, then the lower priorities, so every read is an index seek.
+ */
+async function* queuedInClaimOrder(tx: Transaction<Database>) {
+  const queued = tx
+    .selectFrom("runs")
+    .select(["id", "project_id", "priority", "run_after"])
+    .where("status", "=", "queued")
+    .orderBy("priority", "desc")
+    .orderBy("id")
+    .limit(WALK_BATCH);
+  let batch = await queued.execute();
+  while (batch.length > 0) {
+    yield* batch;
+    const last = batch.at(-1) as (typeof batch)[number];
+    batch = await queued.where("priority", "=", last.priority).where("id", ">", last.id).execute();
+    if (batch.length === 0) batch = await queued.where("priority", "<", last.priority).execute();
+  }
+}
+
+/** Whether a run still waits on a dependency that has not succeeded. */
+async function waitsOnDependencies(tx: Transaction<Database>, runId: string): Promise<boolean> {
+  const waiting = await tx
+    .selectFrom("run_dependencies as d")
+    .innerJoin("runs as dep", "dep.id", "d.depends_on")
+    .select("d.run_id")
+    .where("d.run_id", "=", runId)
+    .where("dep.status", "!=", "succeeded")
+    .limit(1)
+    .executeTakeFirst();
+  return waiting !== undefined;
 }

@@ -6,13 +6,14 @@ import { samplePlan } from "./harness.ts";
 export async function queueRuns(
   g: TestGimo,
   n: number,
-  opts: { dependsOn?: string[]; priority?: number } = {},
+  opts: { dependsOn?: string[]; priority?: number; project?: string } = {},
 ) {
   const { drafts, runs } = g.gimo.services;
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const draft = await drafts.create(systemPrincipal, {
       prompt: `task ${i}`,
+      project: opts.project,
       plan: samplePlan(`Task ${i}`) as never,
     });
     const { approved } = await drafts.approve(systemPrincipal, draft.id, { auto_run: false });
