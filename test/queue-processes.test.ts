@@ -5,6 +5,7 @@ import { GimoHttpClient } from "../src/client/http.ts";
 import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.ts";
 import { samplePlan } from "./support/harness.ts";
 import {
+  exited,
   kill,
   processTokens,
   type RunnerProcess,
@@ -208,7 +209,7 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
       10_000,
     );
     expect(finished.attempt).toBe(1);
-    await new Promise((r) => first.child.once("exit", r));
+    await exited(first.child); // it may well have exited already
 
     const [slow] = await s.queue(1);
     const second = s.runner({ GIMO_TEST_SLEEP_MS: "60000" });

@@ -363,6 +363,34 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
     expect(status.body.runners_online).toBe(online);
   });
 
+  it("ends reported at once share commits, and each still gets its own answer", async () => {
+    const r = (await api.register({ name: "group-commit" })).runner_id;
+    await drain(r);
+    const ids = await queueRuns(g, 12);
+    for (const id of ids) expect((await api.claim(r, 0))?.run.id).toBe(id);
+    const fence = (id: string, attempt = 1) => ({ runId: id, attempt, runnerId: r });
+    // Twelve ends at once: eleven good ones and one with a stale attempt, which must fail alone.
+    const [stale, ...good] = ids as [string, ...string[]];
+    const ends = await Promise.allSettled([
+      api.complete(fence(stale, 2), { status: "succeeded" }),
+      ...good.map((id, i) =>
+        api.complete(
+          fence(id),
+          i % 2 ? { status: "succeeded" } : { status: "failed", error: { code: "x", message: "no" } },
+        ),
+      ),
+    ]);
+    expect(ends[0]?.status).toBe("rejected");
+    expect((ends[0] as PromiseRejectedResult).reason).toBeInstanceOf(LeaseLost);
+    expect(ends.slice(1).every((e) => e.status === "fulfilled")).toBe(true);
+    expect((await runOf(stale)).status).toBe("running");
+    for (const [i, id] of good.entries())
+      expect((await runOf(id)).status).toBe(i % 2 ? "succeeded" : "failed");
+    await api.complete(fence(stale), { status: "succeeded" });
+    const audit = await g.request("GET", "/ops/audit/verify");
+    expect(audit.body).toMatchObject({ ok: true });
+  });
+
   it("a project at its limit does not hold back other projects' runs queued behind its own", async () => {
     const r = (await api.register({ name: "head-of-line" })).runner_id;
     await drain(r);

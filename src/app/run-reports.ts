@@ -161,10 +161,14 @@ export class RunReportService {
     const { status, startedAt, next } =
       this.#ctx.store.kind === "postgres"
         ? await this.#completeOnPostgres(principal, fence, end, claimNext)
-        : await this.#ctx.store.write(principal, async (w) => {
-            const ended = await this.#completeIn(w, fence, end);
-            return { ...ended, next: claimNext ? await this.#queue.claimIn(w, fence.runnerId) : undefined };
-          });
+        : await this.#ctx.store.write(
+            principal,
+            async (w) => {
+              const ended = await this.#completeIn(w, fence, end);
+              return { ...ended, next: claimNext ? await this.#queue.claimIn(w, fence.runnerId) : undefined };
+            },
+            { group: true },
+          );
     if (status !== "queued" && startedAt) {
       const seconds = (this.#ctx.clock.now().getTime() - Date.parse(startedAt)) / 1000;
       this.#prometheus.runDuration.observe({ status }, seconds);
@@ -175,44 +179,51 @@ export class RunReportService {
   /**
    * PostgreSQL: the same end in one call of `gimo_complete` (migration 0005), which with
    * `claimNext` also claims the next run in the same transaction.
+   *
+   * On both databases ends are grouped (Store, group commit): the ends that arrive while one is
+   * committing share the next transaction, so many runners ending runs at once cost one commit
+   * per group, not one per run.
    */
   async #completeOnPostgres(principal: Principal, fence: Fence, end: AttemptEnd, claimNext: boolean) {
     const { clock, config } = this.#ctx;
-    return this.#ctx.store.call(async (db) => {
-      const now = clock.now().toISOString();
-      const args = sql.join([
-        fence.runId,
-        fence.attempt,
-        fence.runnerId,
-        end.status,
-        end.result,
-        end.error ? JSON.stringify(end.error) : null,
-        end.error ? JSON.stringify(end.error.code) : null,
-        end.error?.retryable === true,
-        isoAfter(clock, end.wait),
-        JSON.stringify(end.wait),
-        now,
-        principal.actor,
-        principal.role,
-        NOTIFY_CHANNEL,
-      ]);
-      const { rows } = await sql<CompletionRow>`select * from gimo_complete(${args}, ${claimNext},
+    return this.#ctx.store.call(
+      async (db) => {
+        const now = clock.now().toISOString();
+        const args = sql.join([
+          fence.runId,
+          fence.attempt,
+          fence.runnerId,
+          end.status,
+          end.result,
+          end.error ? JSON.stringify(end.error) : null,
+          end.error ? JSON.stringify(end.error.code) : null,
+          end.error?.retryable === true,
+          isoAfter(clock, end.wait),
+          JSON.stringify(end.wait),
+          now,
+          principal.actor,
+          principal.role,
+          NOTIFY_CHANNEL,
+        ]);
+        const { rows } = await sql<CompletionRow>`select * from gimo_complete(${args}, ${claimNext},
           ${isoAfter(clock, config.leaseSeconds)}, ${PROVIDER_DEFAULT_CONCURRENCY})`.execute(db);
-      const row = rows[0];
-      if (!row || row.outcome === "lease_lost") {
-        await loadRunRow(db, fence.runId); // an unknown run is a 404, not a lost lease
-        throw leaseLost(fence);
-      }
-      return {
-        result: {
-          status: row.outcome as AttemptEnd["status"] | "queued",
-          startedAt: row.started_at,
-          next: this.#queue.fromClaimRow(row),
-        },
-        lastSeq: Number(row.seq),
-        queueChanged: true,
-      };
-    });
+        const row = rows[0];
+        if (!row || row.outcome === "lease_lost") {
+          await loadRunRow(db, fence.runId); // an unknown run is a 404, not a lost lease
+          throw leaseLost(fence);
+        }
+        return {
+          result: {
+            status: row.outcome as AttemptEnd["status"] | "queued",
+            startedAt: row.started_at,
+            next: this.#queue.fromClaimRow(row),
+          },
+          lastSeq: Number(row.seq),
+          queueChanged: true,
+        };
+      },
+      { group: true },
+    );
   }
 
   /** SQLite: the end inside the caller's IMMEDIATE transaction. */

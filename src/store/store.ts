@@ -5,6 +5,7 @@ import type { Principal } from "../core/roles.ts";
 import type { DatabaseHandle, StorageKind } from "./database.ts";
 import { EventBus, QUEUE_EVENTS } from "./event-bus.ts";
 import { appendEvents, type NewEvent } from "./event-log.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { NOTIFY_CHANNEL } from "./pg-listener.ts";
 import type { Database } from "./schema.ts";
 import { readPanic } from "./settings.ts";
@@ -29,6 +30,19 @@ export interface Write {
 export interface WriteOptions {
   /** Only `POST /ops/panic {on:false}` and the system's own recovery may write during panic. */
   allowInPanic?: boolean;
+  /**
+   * May share its transaction with other grouped writes that arrive while one is committing
+   * (group commit, see group-commit.ts). The work may then run twice, so it must be database work
+   * only: nothing outside the transaction may depend on it having run once.
+   */
+  group?: boolean;
+}
+
+/** What a unit of work returns to the store: its result, its last event's seq, whether the queue changed. */
+interface Outcome<T> {
+  result: T;
+  lastSeq: number;
+  queueChanged: boolean;
 }
 
 /** Raised by the PostgreSQL functions of migration 0005 when panic mode refuses a write. */
@@ -43,6 +57,16 @@ export class Store {
   readonly bus = new EventBus();
   readonly clock: Clock;
   readonly #handle: DatabaseHandle;
+  readonly #groups = new GroupCommit<Transaction<Database>>(async (work) => {
+    const outcomes = (await this.db.transaction().execute(work)) as Outcome<unknown>[];
+    const lastSeq = Math.max(-1, ...outcomes.map((o) => o.lastSeq));
+    if (lastSeq >= 0)
+      this.bus.notify(
+        lastSeq,
+        outcomes.some((o) => o.queueChanged),
+      );
+    return outcomes.map((o) => o.result);
+  });
 
   constructor(handle: DatabaseHandle, clock: Clock) {
     this.#handle = handle;
@@ -57,7 +81,12 @@ export class Store {
     work: (w: Write) => Promise<T>,
     options: WriteOptions = {},
   ): Promise<T> {
-    return this.#retrying(() => this.#writeOnce(principal, work, options));
+    const alone = () =>
+      this.#retrying(() =>
+        this.db.transaction().execute((tx) => this.#writeIn(tx, principal, work, options)),
+      );
+    if (!options.group) return alone();
+    return this.#groups.submit({ inGroup: (tx) => this.#writeIn(tx, principal, work, options), alone });
   }
 
   /**
@@ -66,12 +95,15 @@ export class Store {
    * `write`; readers are woken with the seq it reports (-1: no event).
    */
   async call<T>(
-    statement: (db: Kysely<Database>) => Promise<{ result: T; lastSeq: number; queueChanged: boolean }>,
+    statement: (db: Kysely<Database>) => Promise<Outcome<T>>,
+    options: { group?: boolean } = {},
   ): Promise<T> {
-    return this.#retrying(() => statement(this.db));
+    const alone = () => this.#retrying(() => statement(this.db));
+    if (!options.group) return alone();
+    return this.#groups.submit({ inGroup: (tx) => statement(tx), alone });
   }
 
-  async #retrying<T>(once: () => Promise<{ result: T; lastSeq: number; queueChanged: boolean }>): Promise<T> {
+  async #retrying<T>(once: () => Promise<Outcome<T>>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         const { result, lastSeq, queueChanged } = await once();
@@ -90,29 +122,33 @@ export class Store {
     }
   }
 
-  async #writeOnce<T>(principal: Principal, work: (w: Write) => Promise<T>, options: WriteOptions) {
-    return this.db.transaction().execute(async (tx) => {
-      if (!options.allowInPanic) {
-        const panic = await readPanic(tx);
-        if (panic.on) {
-          throw new GimoError("panic_mode", `panic mode is on${panic.reason ? `: ${panic.reason}` : ""}`);
-        }
+  /** One unit of work inside `tx`: the panic check, the work, and the append of its events. */
+  async #writeIn<T>(
+    tx: Transaction<Database>,
+    principal: Principal,
+    work: (w: Write) => Promise<T>,
+    options: WriteOptions,
+  ): Promise<Outcome<T>> {
+    if (!options.allowInPanic) {
+      const panic = await readPanic(tx);
+      if (panic.on) {
+        throw new GimoError("panic_mode", `panic mode is on${panic.reason ? `: ${panic.reason}` : ""}`);
       }
-      const events: NewEvent[] = [];
-      const now = isoNow(this.clock);
-      const result = await work({
-        tx,
-        principal,
-        now,
-        emit: (type, subject, data = {}) => events.push({ type, subject, data }),
-      });
-      const queueChanged = events.some((e) => QUEUE_EVENTS.has(e.type));
-      const lastSeq = await appendEvents(tx, this.kind, principal, now, events, {
-        channel: NOTIFY_CHANNEL,
-        queueChanged,
-      });
-      return { result, lastSeq, queueChanged };
+    }
+    const events: NewEvent[] = [];
+    const now = isoNow(this.clock);
+    const result = await work({
+      tx,
+      principal,
+      now,
+      emit: (type, subject, data = {}) => events.push({ type, subject, data }),
     });
+    const queueChanged = events.some((e) => QUEUE_EVENTS.has(e.type));
+    const lastSeq = await appendEvents(tx, this.kind, principal, now, events, {
+      channel: NOTIFY_CHANNEL,
+      queueChanged,
+    });
+    return { result, lastSeq, queueChanged };
   }
 
   /** The seq of the last committed event. */
