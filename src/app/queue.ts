@@ -120,17 +120,15 @@ export class QueueService {
   async claimIn(w: Write, runnerId: string): Promise<ClaimedRun | undefined> {
     const { config } = this.#ctx;
     if ((await readPanic(w.tx)).on) return undefined;
-    const admissions = new Map<string, Admission | undefined>();
+    // Per project seen in this walk: its admission, or null when it is full.
+    const admissions = new Map<string, Admission | null>();
     for await (const candidate of queuedInClaimOrder(w.tx)) {
-      if (candidate.run_after > w.now) continue;
-      if (admissions.has(candidate.project_id) && !admissions.get(candidate.project_id)) continue;
+      const known = admissions.get(candidate.project_id);
+      if (candidate.run_after > w.now || known === null) continue;
       if (await waitsOnDependencies(w.tx, candidate.id)) continue;
-      let admission = admissions.get(candidate.project_id);
-      if (!admission) {
-        admission = await this.#admission(w.tx, candidate.project_id);
-        admissions.set(candidate.project_id, admission);
-        if (!admission) continue;
-      }
+      const admission = known ?? (await this.#admission(w.tx, candidate.project_id));
+      admissions.set(candidate.project_id, admission);
+      if (!admission) continue;
       const run = await w.tx
         .updateTable("runs")
         .set((eb) => ({
@@ -159,13 +157,13 @@ export class QueueService {
     return undefined;
   }
 
-  /** Whether the project may start one more run, and under which executor; undefined when not. */
-  async #admission(tx: Transaction<Database>, projectId: string): Promise<Admission | undefined> {
+  /** Whether the project may start one more run, and under which executor; null when not. */
+  async #admission(tx: Transaction<Database>, projectId: string): Promise<Admission | null> {
     const project = await this.#admittingProject(tx, projectId);
-    if (!project) return undefined;
+    if (!project) return null;
     const executor = await this.#executorConfig((JSON.parse(project.config) as ProjectConfig).executor, tx);
     const providerKey = await this.#providerSlot(tx, executor);
-    return providerKey === false ? undefined : { project, executor, providerKey };
+    return providerKey === false ? null : { project, executor, providerKey };
   }
 
   #claimed(

@@ -143,6 +143,10 @@ export class RunReportService {
    * Ends the attempt. A failure marked `retryable` (the infrastructure failed, not the work) goes
    * back to the queue while attempts remain — after `retry_after_seconds` when the provider said
    * when (a rate limit's reset), else after a jittered backoff.
+   *
+   * Ends are grouped on both databases (Store, group commit): the ends that arrive while one is
+   * committing share the next transaction, so many runners ending runs at once cost one commit
+   * per group, not one per run.
    */
   async complete(
     principal: Principal,
@@ -179,10 +183,6 @@ export class RunReportService {
   /**
    * PostgreSQL: the same end in one call of `gimo_complete` (migration 0005), which with
    * `claimNext` also claims the next run in the same transaction.
-   *
-   * On both databases ends are grouped (Store, group commit): the ends that arrive while one is
-   * committing share the next transaction, so many runners ending runs at once cost one commit
-   * per group, not one per run.
    */
   async #completeOnPostgres(principal: Principal, fence: Fence, end: AttemptEnd, claimNext: boolean) {
     const { clock, config } = this.#ctx;

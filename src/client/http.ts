@@ -89,10 +89,8 @@ export class GimoHttpClient {
  * Idle sockets do not keep the process alive, and the agent retires a socket before the server's
  * advertised keep-alive timeout, so a request never lands on a socket the server is closing.
  */
-const agents = {
-  "http:": new http.Agent({ keepAlive: true }),
-  "https:": new https.Agent({ keepAlive: true }),
-};
+const httpAgent = new http.Agent({ keepAlive: true });
+const httpsAgent = new https.Agent({ keepAlive: true });
 
 /** One request and its whole response body; rejects on a transport error, an abort or the timeout. */
 function exchange(
@@ -103,9 +101,9 @@ function exchange(
   opts: { signal?: AbortSignal; timeoutMs: number },
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const https_ = url.protocol === "https:";
-    const agent = https_ ? agents["https:"] : agents["http:"];
-    const req = (https_ ? https : http).request(
+    const secure = url.protocol === "https:";
+    const agent = secure ? httpsAgent : httpAgent;
+    const req = (secure ? https : http).request(
       url,
       { method, headers, agent, signal: opts.signal },
       (res) => {

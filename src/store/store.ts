@@ -92,7 +92,8 @@ export class Store {
   /**
    * A write that is a single statement calling one of the PostgreSQL functions of migration 0005:
    * atomic on its own (no BEGIN/COMMIT round trips) and appending its own events. Retried like
-   * `write`; readers are woken with the seq it reports (-1: no event).
+   * `write`; readers are woken with the seq it reports (-1: no event). With `group`, a statement
+   * that arrives while a group is committing runs in the next group's transaction instead.
    */
   async call<T>(
     statement: (db: Kysely<Database>) => Promise<Outcome<T>>,
