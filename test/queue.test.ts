@@ -21,14 +21,20 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
   });
 
   const runOf = async (id: string) => (await g.request("GET", `/ops/runs/${id}`, { role: "actions" })).body;
-  // Empties the queue: what it claims it also ends, so the sweeper never puts it back (with a 1 s
-  // lease a run left running would be queued again a moment later, ahead of a test's own runs).
+  // Empties the queue: what it claims it also ends, and what it cannot claim (runs still held by
+  // an earlier test's runner, or waiting out a retry backoff) it cancels — else, with a 1 s lease,
+  // the sweeper would put such a run back a moment later, ahead of a test's own runs.
   const drain = async (runnerId: string) => {
     for (let claimed = await api.claim(runnerId, 0); claimed; claimed = await api.claim(runnerId, 0)) {
       const fence = { runId: claimed.run.id, attempt: claimed.run.attempt, runnerId };
       await api.complete(fence, { status: "succeeded" }).catch((error: unknown) => {
         if (!(error instanceof LeaseLost)) throw error; // else swept already: nothing to end
       });
+    }
+    for (const status of ["queued", "running"]) {
+      const left = await g.request("GET", `/ops/runs?status=${status}&limit=200`, { role: "actions" });
+      for (const run of left.body.items as { id: string }[])
+        await g.request("POST", `/ops/runs/${run.id}/cancel`, { role: "operator" });
     }
   };
 
@@ -101,6 +107,24 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
     }, 10_000);
     expect(failed.error.code).toBe("lease_expired");
     expect(failed.attempt).toBe(3);
+  });
+
+  it("a run cancelled while its runner is gone ends cancelled when the lease lapses, not requeued", async () => {
+    const r = (await api.register({ name: "vanished" })).runner_id;
+    await drain(r);
+    const [id] = await queueRuns(g, 1);
+    expect((await api.claim(r, 0))?.run.id).toBe(id);
+    const res = await g.request("POST", `/ops/runs/${id}/cancel`, { role: "operator" });
+    expect(res.body.cancel_requested).toBe(true);
+    // The runner never reports again; the sweeper ends the run once its 1 s lease lapses.
+    const ended = await eventually(async () => {
+      const run = await runOf(id as string);
+      return run.status !== "running" ? run : undefined;
+    }, 10_000);
+    expect(ended.status).toBe("cancelled");
+    expect(ended.error.code).toBe("cancelled");
+    expect(ended.attempt).toBe(1);
+    expect(await api.claim(r, 0)).toBeUndefined();
   });
 
   it("cancellation reaches a running handler within one heartbeat", async () => {

@@ -32,8 +32,9 @@ import { refreshTaskStatus } from "./tasks.ts";
  * lease owner and expiry.
  *
  * The sweeper finds running runs whose lease expired: with attempts left they go back to `queued`
- * after a jittered backoff; without, they fail with `lease_expired`. It runs at server start too,
- * which recovers the runs left behind while the server was down.
+ * after a jittered backoff; without, they fail with `lease_expired`; a run whose cancellation was
+ * requested ends `cancelled` instead (its runner died before it could stop). It runs at server start
+ * too, which recovers the runs left behind while the server was down.
  */
 export interface ClaimedRun {
   run: Run;
@@ -242,11 +243,18 @@ export class QueueService {
           .where("lease_expires_at", "<", w.now)
           .executeTakeFirst();
         if (!run) return false;
-        const retry = run.attempt < run.max_attempts;
-        const error = {
-          code: "lease_expired",
-          message: `runner ${run.lease_owner} stopped renewing its lease (attempt ${run.attempt})`,
-        };
+        // A run whose cancellation was requested is not retried: the person asked for it to stop.
+        const cancelled = run.cancel_requested === 1;
+        const retry = !cancelled && run.attempt < run.max_attempts;
+        const error = cancelled
+          ? {
+              code: "cancelled",
+              message: `cancelled on request; runner ${run.lease_owner} stopped renewing its lease before it stopped the work`,
+            }
+          : {
+              code: "lease_expired",
+              message: `runner ${run.lease_owner} stopped renewing its lease (attempt ${run.attempt})`,
+            };
         const updated = await w.tx
           .updateTable("runs")
           .set(
@@ -258,7 +266,7 @@ export class QueueService {
                   updated_at: w.now,
                 }
               : {
-                  status: "failed",
+                  status: cancelled ? "cancelled" : "failed",
                   error: JSON.stringify(error),
                   lease_expires_at: null,
                   finished_at: w.now,
@@ -270,11 +278,12 @@ export class QueueService {
           .where("attempt", "=", run.attempt)
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) !== 1) return false;
-        w.emit(retry ? "run.lease_expired" : "run.failed", id, {
+        const event = retry ? "run.lease_expired" : cancelled ? "run.cancelled" : "run.failed";
+        w.emit(event, id, {
           task_id: run.task_id,
           attempt: run.attempt,
           runner_id: run.lease_owner,
-          ...(retry ? { requeued: true } : { error }),
+          ...(retry ? { requeued: true } : { error_code: error.code, error }),
         });
         if (!retry) await refreshTaskStatus(w, run.task_id);
         return true;
