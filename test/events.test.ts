@@ -17,6 +17,7 @@ interface Frame {
 interface SseStream {
   status: number;
   contentType: string | null;
+  correlationId: string | null;
   frames: Frame[];
   comments: string[];
   /** Resolves once `predicate(frames)` holds; fails after `timeoutMs`. */
@@ -89,6 +90,7 @@ async function openStream(
 
   return {
     status: res.status,
+    correlationId: res.headers.get("x-correlation-id"),
     contentType: res.headers.get("content-type"),
     frames,
     comments,
@@ -185,9 +187,10 @@ describe.each(storageKinds())("the event stream on %s", (kind) => {
 
   it("streams each new event live, id = seq, in order, identical to the log", async () => {
     const start = await head();
-    const s = await stream();
+    const s = await stream("", { "x-correlation-id": "sse-trace-1" });
     expect(s.status).toBe(200);
     expect(s.contentType).toMatch(/^text\/event-stream/);
+    expect(s.correlationId).toBe("sse-trace-1");
     const draft = await mutate("live one");
     await g.request("PUT", `/ops/drafts/${draft.id}`, { role: "operator", body: { prompt: "live edited" } });
     const approve = await g.request("POST", `/ops/drafts/${draft.id}/approve`, {

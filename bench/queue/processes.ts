@@ -6,10 +6,12 @@ import { type ChildProcess, fork, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { resolve } from "node:path";
+import type { EmbeddedCommand, EmbeddedMessage } from "./embedded-server.ts";
 import type { WorkerKind, WorkerMessage } from "./workers.ts";
 
 const CLI = resolve(import.meta.dirname, "../../src/operators/cli/main.ts");
 const HANDLER = resolve(import.meta.dirname, "handler.ts");
+const EMBEDDED = resolve(import.meta.dirname, "embedded-server.ts");
 
 /** A worker process (a `gimo runner` or a forked pg-boss/graphile-worker) and its start reports. */
 export interface Worker {
@@ -104,11 +106,8 @@ export interface GimoServer {
   stop(): Promise<void>;
 }
 
-export async function startGimoServer(
-  dataDir: string,
-  databaseUrl: string | undefined,
-  repo: string,
-): Promise<GimoServer> {
+/** The environment of a bench server: its data, its database, fresh tokens, no rate limit. */
+function serverEnv(dataDir: string, databaseUrl: string | undefined) {
   const t = () => randomBytes(12).toString("hex");
   const tokens = { admin: `adm_${t()}`, operator: `opr_${t()}`, runner: `run_${t()}` };
   const env: Record<string, string | undefined> = {
@@ -123,6 +122,15 @@ export async function startGimoServer(
     LOG_LEVEL: "silent",
   };
   if (!databaseUrl) delete env.DATABASE_URL;
+  return { env, tokens };
+}
+
+export async function startGimoServer(
+  dataDir: string,
+  databaseUrl: string | undefined,
+  repo: string,
+): Promise<GimoServer> {
+  const { env, tokens } = serverEnv(dataDir, databaseUrl);
   const child = track(
     spawn(process.execPath, [CLI, "serve", "--port", "0", "--repo", repo], {
       env,
@@ -135,6 +143,55 @@ export async function startGimoServer(
     pid: child.pid as number,
     tokens,
     stop: () => stopProcess(child, () => child.kill("SIGTERM")),
+  };
+}
+
+/** A GIMO server whose runner is embedded (embedded-server.ts), started and stopped per phase. */
+export interface EmbeddedGimo extends GimoServer {
+  startRunner(concurrency: number, reportStarts: boolean): Promise<Worker>;
+}
+
+export async function startEmbeddedGimo(
+  dataDir: string,
+  databaseUrl: string | undefined,
+  repo: string,
+): Promise<EmbeddedGimo> {
+  const { env, tokens } = serverEnv(dataDir, databaseUrl);
+  const child = track(fork(EMBEDDED, [repo], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] }));
+  const reply = <T extends EmbeddedMessage>(what: string, match: (m: EmbeddedMessage) => boolean) =>
+    Promise.race([
+      new Promise<T>((done) => {
+        const onMessage = (m: EmbeddedMessage) => {
+          if (!match(m)) return;
+          child.off("message", onMessage);
+          done(m as T);
+        };
+        child.on("message", onMessage);
+      }),
+      once(child, "exit").then(([code]) => {
+        throw new Error(`the embedded GIMO server exited (code ${code}) while the bench awaited ${what}`);
+      }),
+    ]);
+  const { url } = await reply<{ url: string }>("its start", (m) => "url" in m);
+  const started = trackStarts(child);
+  return {
+    url,
+    pid: child.pid as number,
+    tokens,
+    stop: () => stopProcess(child, () => child.kill("SIGTERM")),
+    async startRunner(concurrency, reportStarts) {
+      child.send({ start: concurrency, report: reportStarts } satisfies EmbeddedCommand);
+      const m = await reply("its runner", (m) => "ready" in m || "failed" in m);
+      if ("failed" in m) throw new Error(`the embedded runner failed to start:\n${m.failed}`);
+      return {
+        pid: child.pid as number,
+        started,
+        stop: async () => {
+          child.send("stop" satisfies EmbeddedCommand);
+          await reply("its runner's stop", (m) => "stopped" in m);
+        },
+      };
+    },
   };
 }
 

@@ -1,7 +1,15 @@
 /** The queue bench's figures: the shapes it measures and the table it prints, as ratios. */
 import { availableParallelism, loadavg } from "node:os";
 
-export type System = "gimo-sqlite" | "gimo-postgres" | "pg-boss" | "graphile-worker";
+/** GIMO with its runner embedded in `gimo serve` (the default), or a `gimo runner` over HTTP. */
+export const GIMO_SYSTEMS = [
+  "gimo-sqlite",
+  "gimo-postgres",
+  "gimo-sqlite/http",
+  "gimo-postgres/http",
+] as const;
+export type GimoSystem = (typeof GIMO_SYSTEMS)[number];
+export type System = GimoSystem | "pg-boss" | "graphile-worker";
 
 export interface BenchOptions {
   runs: number;
@@ -47,7 +55,7 @@ export function report(rows: Row[], opts: BenchOptions, loadAtStart: number): bo
   const out: string[] = [];
   const bySystem = (s: System) => rows.find((r) => r.system === s);
   const tput = (r: Row | undefined, c: number) => r?.throughput.find((t) => t.concurrency === c)?.perSecond;
-  const w = 16;
+  const w = 20;
   out.push("");
   out.push(
     `GIMO queue bench — ${opts.runs} pre-queued no-op runs per throughput phase, ${opts.samples} pickup samples, node ${process.version}, ${availableParallelism()} CPUs`,
@@ -56,7 +64,10 @@ export function report(rows: Row[], opts: BenchOptions, loadAtStart: number): bo
     `load average (1 min): ${fmt(loadAtStart, 2)} at the start, ${fmt(loadavg()[0] ?? Number.NaN, 2)} at the end — other work on the machine skews every figure`,
   );
   out.push("");
-  out.push("throughput: runs (jobs) claimed and completed per second; one worker process with C slots");
+  out.push("throughput: runs (jobs) claimed and completed per second; one worker with C slots");
+  out.push(
+    "(gimo-*: runner embedded in gimo serve, the default; gimo-*/http: a gimo runner process over HTTP)",
+  );
   out.push(`${"system".padEnd(w)}  ${"C=1".padStart(8)}  ${`C=${opts.workers}`.padStart(8)}`);
   for (const r of rows) {
     const flag = r.throughput.flatMap((t) => t.problems);
@@ -79,10 +90,10 @@ export function report(rows: Row[], opts: BenchOptions, loadAtStart: number): bo
   out.push("");
   out.push("memory (VmRSS)");
   for (const r of rows)
-    for (const m of r.memory) out.push(`  ${m.label.padEnd(44)} ${fmt(m.kib / 1024, 1).padStart(7)} MiB`);
+    for (const m of r.memory) out.push(`  ${m.label.padEnd(50)} ${fmt(m.kib / 1024, 1).padStart(7)} MiB`);
 
   const others = (["pg-boss", "graphile-worker"] as const).filter((s) => bySystem(s));
-  const gimos = (["gimo-postgres", "gimo-sqlite"] as const).filter((s) => bySystem(s));
+  const gimos = GIMO_SYSTEMS.filter((s) => bySystem(s));
   if (others.length > 0) {
     out.push("");
     out.push("GIMO against the others (throughput: higher is better; pickup: lower is better)");
@@ -91,7 +102,7 @@ export function report(rows: Row[], opts: BenchOptions, loadAtStart: number): bo
       for (const o of others) {
         const or = bySystem(o);
         out.push(
-          `  ${g.padEnd(13)} throughput ${ratio(tput(gr, 1), tput(or, 1))} ${o} (C=1), ${ratio(tput(gr, opts.workers), tput(or, opts.workers))} ${o} (C=${opts.workers}); pickup p50 ${ratio(gr?.pickup?.p50, or?.pickup?.p50)} ${o}, p99 ${ratio(gr?.pickup?.p99, or?.pickup?.p99)} ${o}`,
+          `  ${g.padEnd(18)} throughput ${ratio(tput(gr, 1), tput(or, 1))} ${o} (C=1), ${ratio(tput(gr, opts.workers), tput(or, opts.workers))} ${o} (C=${opts.workers}); pickup p50 ${ratio(gr?.pickup?.p50, or?.pickup?.p50)} ${o}, p99 ${ratio(gr?.pickup?.p99, or?.pickup?.p99)} ${o}`,
         );
       }
     }
@@ -103,7 +114,7 @@ export function report(rows: Row[], opts: BenchOptions, loadAtStart: number): bo
   for (const g of gimos) {
     const p50 = bySystem(g)?.pickup?.p50;
     out.push(
-      `  ${g.padEnd(13)} pickup p50 < 20 ms: ${mark(p50 === undefined ? undefined : p50 < 20)} (${fmt(p50 ?? Number.NaN, 2)} ms)`,
+      `  ${g.padEnd(18)} pickup p50 < 20 ms: ${mark(p50 === undefined ? undefined : p50 < 20)} (${fmt(p50 ?? Number.NaN, 2)} ms)`,
     );
   }
   const boss = bySystem("pg-boss");
@@ -113,7 +124,7 @@ export function report(rows: Row[], opts: BenchOptions, loadAtStart: number): bo
       const theirs = tput(boss, c);
       const ok = mine === undefined || theirs === undefined ? undefined : mine >= theirs;
       out.push(
-        `  ${g.padEnd(13)} throughput ≥ pg-boss at C=${c}: ${mark(ok)} (${fmt(mine ?? Number.NaN, 0)} vs ${fmt(theirs ?? Number.NaN, 0)}/s)`,
+        `  ${g.padEnd(18)} throughput ≥ pg-boss at C=${c}: ${mark(ok)} (${fmt(mine ?? Number.NaN, 0)} vs ${fmt(theirs ?? Number.NaN, 0)}/s)`,
       );
     }
   }

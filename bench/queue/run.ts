@@ -8,8 +8,25 @@ import pg from "pg";
 import { adminQuery, createRepo, dbUrl, PG_ADMIN_URL, percentile } from "../support.ts";
 import { Api, approvedPlans, finishedCounter, gimoCounts, queueRuns } from "./gimo-api.ts";
 import { clockMs } from "./handler.ts";
-import { children, startForkedWorker, startGimoRunner, startGimoServer, type Worker } from "./processes.ts";
-import { type BenchOptions, fmt, type Pickup, type Row, report, type Throughput } from "./report.ts";
+import {
+  children,
+  type EmbeddedGimo,
+  type GimoServer,
+  startEmbeddedGimo,
+  startForkedWorker,
+  startGimoRunner,
+  startGimoServer,
+  type Worker,
+} from "./processes.ts";
+import {
+  type BenchOptions,
+  fmt,
+  type GimoSystem,
+  type Pickup,
+  type Row,
+  report,
+  type Throughput,
+} from "./report.ts";
 import { GRAPHILE_TASK, PGBOSS_QUEUE } from "./workers.ts";
 
 /** How often completion is polled during a throughput phase: the end time's resolution. */
@@ -109,16 +126,30 @@ function note(msg: string): void {
   process.stderr.write(`  [${fmt((performance.now() - benchStart) / 1000, 1).padStart(5)} s] ${msg}\n`);
 }
 
+/**
+ * GIMO on one database with one kind of runner: embedded in `gimo serve` (the default deployment:
+ * the runner calls the services in-process, as pg-boss's and graphile-worker's workers call the
+ * database) or a `gimo runner` process speaking the HTTP runner protocol (a runner on another
+ * machine: one HTTP round trip more per run).
+ */
 async function benchGimo(
-  system: "gimo-sqlite" | "gimo-postgres",
+  system: GimoSystem,
   root: string,
   repo: string,
   databaseUrl: string | undefined,
   opts: BenchOptions,
 ): Promise<Row> {
   const row: Row = { system, throughput: [], memory: [] };
-  const dataDir = join(root, `data-${system}`);
-  const server = await startGimoServer(dataDir, databaseUrl, repo);
+  const dataDir = join(root, `data-${system.replace("/", "-")}`);
+  const embedded = !system.endsWith("/http");
+  const server: GimoServer & Partial<EmbeddedGimo> = embedded
+    ? await startEmbeddedGimo(dataDir, databaseUrl, repo)
+    : await startGimoServer(dataDir, databaseUrl, repo);
+  const startRunner = (concurrency: number, reportStarts: boolean): Promise<Worker> =>
+    server.startRunner
+      ? server.startRunner(concurrency, reportStarts)
+      : startGimoRunner(server, concurrency, reportStarts);
+  const serverLabel = embedded ? "gimo serve (embedded runner)" : "gimo serve";
   note(`${system}: server up`);
   try {
     const api = new Api(server);
@@ -131,7 +162,7 @@ async function benchGimo(
     await api.call("PATCH", `/ops/projects/${project}`, { max_concurrent_runs: 100 }, { as: "admin" });
     await api.call("GET", "/ops/runs?limit=10");
     await sleep(1_000);
-    row.memory.push({ label: "gimo serve, idle after start", kib: rssKib(server.pid) });
+    row.memory.push({ label: `${serverLabel}, idle after start`, kib: rssKib(server.pid) });
 
     // Each approved plan (and so each task) gets ~5 runs, the same for every phase.
     const approved = await approvedPlans(api, Math.max(1, Math.ceil(opts.runs / 5)));
@@ -148,7 +179,7 @@ async function benchGimo(
         const result = await timeDrain(
           opts.runs,
           concurrency,
-          () => startGimoRunner(server, concurrency, false),
+          () => startRunner(concurrency, false),
           async () => {
             const c = await finished.count();
             return { finished: c.succeeded - from, failed: c.failed };
@@ -161,10 +192,10 @@ async function benchGimo(
       await finished.close();
     }
 
-    const runner = await startGimoRunner(server, 1, true);
+    const runner = await startRunner(1, true);
     try {
       await sleep(1_000);
-      row.memory.push({ label: "gimo runner, idle (long-polling)", kib: rssKib(runner.pid) });
+      if (!embedded) row.memory.push({ label: "gimo runner, idle (long-polling)", kib: rssKib(runner.pid) });
       let i = 0;
       row.pickup = await timePickups(runner, opts.samples, async () => {
         const run = await api.call<{ id: string }>("POST", "/ops/runs", {
@@ -177,7 +208,7 @@ async function benchGimo(
       await runner.stop();
     }
     row.memory.push({
-      label: `gimo serve, idle after ${2 * opts.runs + opts.samples + 10} runs`,
+      label: `${serverLabel}, idle after ${2 * opts.runs + opts.samples + 10} runs`,
       kib: rssKib(server.pid),
     });
   } finally {
@@ -349,6 +380,7 @@ async function main(): Promise<void> {
     );
     const rows: Row[] = [];
     rows.push(await benchGimo("gimo-sqlite", root, repo, undefined, opts));
+    rows.push(await benchGimo("gimo-sqlite/http", root, repo, undefined, opts));
 
     let pgOk = true;
     try {
@@ -365,6 +397,7 @@ async function main(): Promise<void> {
         return dbUrl(name);
       };
       rows.push(await benchGimo("gimo-postgres", root, repo, await database("gimo"), opts));
+      rows.push(await benchGimo("gimo-postgres/http", root, repo, await database("gimo_http"), opts));
       rows.push(await benchPgBoss(await database("pgboss"), opts));
       rows.push(await benchGraphile(await database("graphile"), opts));
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { IncomingMessage } from "node:http";
 import type { Context, MiddlewareHandler } from "hono";
 import { GimoError } from "../../../core/errors.ts";
 import type { HttpEnv } from "../env.ts";
@@ -7,14 +8,18 @@ import type { HttpEnv } from "../env.ts";
 
 const CORRELATION = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Echoes a sane `x-correlation-id` or mints one; every response carries it. */
+/**
+ * Echoes a sane `x-correlation-id` or mints one; every response carries it. The header is set
+ * before the route runs, so it goes into the response as it is built (setting it afterwards would
+ * make the Node adapter turn its lightweight response into a full web Response).
+ */
 export function correlation(): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     const given = c.req.header("x-correlation-id");
     const id = given && CORRELATION.test(given) ? given : randomUUID();
     c.set("correlationId", id);
-    await next();
     c.header("x-correlation-id", id);
+    await next();
   };
 }
 
@@ -47,8 +52,14 @@ export function bodyGuard(maxBytes: number): MiddlewareHandler<HttpEnv> {
   };
 }
 
-/** Reads the whole body, refusing it as soon as it grows past the limit (chunked bodies too). */
+/**
+ * Reads the whole body, refusing it as soon as it grows past the limit (chunked bodies too). Under
+ * the Node adapter it reads the Node request itself: going through `c.req.raw.body` would build a
+ * web Request and a web stream for every request, a good part of a small request's cost.
+ */
 async function readBounded(c: Context<HttpEnv>, maxBytes: number): Promise<string> {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  if (incoming instanceof IncomingMessage) return readIncoming(c, incoming, maxBytes);
   const body = c.req.raw.body;
   if (!body) return "";
   let size = 0;
@@ -58,7 +69,34 @@ async function readBounded(c: Context<HttpEnv>, maxBytes: number): Promise<strin
     if (size > maxBytes) throw tooLarge(c, maxBytes);
     chunks.push(chunk);
   }
-  return new TextDecoder("utf-8").decode(Buffer.concat(chunks));
+  return utf8.decode(Buffer.concat(chunks));
+}
+
+/** Decodes UTF-8 as `Request.text()` does: a leading BOM dropped, invalid bytes as U+FFFD. */
+const utf8 = new TextDecoder("utf-8");
+
+function readIncoming(c: Context<HttpEnv>, incoming: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > maxBytes) finish(() => reject(tooLarge(c, maxBytes)));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(() => resolve(utf8.decode(Buffer.concat(chunks, size))));
+    const onError = (error: Error) => finish(() => reject(error));
+    const onClose = () => {
+      if (incoming.readableEnded) onEnd();
+      else onError(new Error("the client closed the connection before sending the whole body"));
+    };
+    const finish = (settle: () => void) => {
+      incoming.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+      settle();
+    };
+    if (incoming.readableEnded) return resolve("");
+    incoming.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
+  });
 }
 
 /**
