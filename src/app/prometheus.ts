@@ -12,6 +12,7 @@ export class PrometheusMetrics {
   readonly claims: Counter;
   readonly runDuration: Histogram;
   readonly httpDuration: Histogram;
+  readonly completionBatch: Histogram;
 
   constructor(status: StatusService) {
     new Gauge({
@@ -41,6 +42,12 @@ export class PrometheusMetrics {
       help: "HTTP request durations",
       labelNames: ["method", "route", "status"],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [this.registry],
+    });
+    this.completionBatch = new Histogram({
+      name: "gimo_run_end_batch_size",
+      help: "Ends of runs written together in one statement (PostgreSQL, batches of two or more)",
+      buckets: [2, 4, 8, 16, 32],
       registers: [this.registry],
     });
   }

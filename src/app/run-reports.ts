@@ -3,6 +3,7 @@ import { backoffSeconds } from "../core/backoff.ts";
 import { isoAfter } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
+import { Batcher, type Settled } from "../store/batcher.ts";
 import { decodeCursor, encodeCursor } from "../store/pagination.ts";
 import { NOTIFY_CHANNEL } from "../store/pg-listener.ts";
 import type { Database, RunsTable } from "../store/schema.ts";
@@ -59,6 +60,11 @@ export class RunReportService {
   readonly #prometheus: PrometheusMetrics;
 
   readonly #queue: QueueService;
+  /** PostgreSQL: ends that arrive while one is being written go together in the next statement. */
+  readonly #pgEnds = new Batcher<PgEnd, Ended>(
+    (ends) => this.#completeManyOnPostgres(ends),
+    (end) => this.#completeOnPostgres(end),
+  );
 
   constructor(ctx: AppContext, prometheus: PrometheusMetrics, queue: QueueService) {
     this.#ctx = ctx;
@@ -144,9 +150,10 @@ export class RunReportService {
    * back to the queue while attempts remain — after `retry_after_seconds` when the provider said
    * when (a rate limit's reset), else after a jittered backoff.
    *
-   * Ends are grouped on both databases (Store, group commit): the ends that arrive while one is
-   * committing share the next transaction, so many runners ending runs at once cost one commit
-   * per group, not one per run.
+   * Ends are batched on both databases: the ends that arrive while one is being written go
+   * together in the next transaction (SQLite: the store's group commit; PostgreSQL: one call of
+   * `gimo_complete_many`), so many runners ending runs at once cost one commit per batch, not one
+   * per run.
    */
   async complete(
     principal: Principal,
@@ -164,7 +171,7 @@ export class RunReportService {
     const claimNext = options.claimNext === true;
     const { status, startedAt, next } =
       this.#ctx.store.kind === "postgres"
-        ? await this.#completeOnPostgres(principal, fence, end, claimNext)
+        ? await this.#pgEnds.submit({ principal, fence, end, claimNext })
         : await this.#ctx.store.write(
             principal,
             async (w) => {
@@ -180,50 +187,83 @@ export class RunReportService {
     return claimNext ? { status, next: this.#queue.counted(next) ?? null } : { status };
   }
 
-  /**
-   * PostgreSQL: the same end in one call of `gimo_complete` (migration 0005), which with
-   * `claimNext` also claims the next run in the same transaction.
-   */
-  async #completeOnPostgres(principal: Principal, fence: Fence, end: AttemptEnd, claimNext: boolean) {
+  /** PostgreSQL: one end alone, one call of `gimo_complete` (migration 0005). */
+  async #completeOnPostgres({ principal, fence, end, claimNext }: PgEnd): Promise<Ended> {
     const { clock, config } = this.#ctx;
-    return this.#ctx.store.call(
-      async (db) => {
-        const now = clock.now().toISOString();
-        const args = sql.join([
-          fence.runId,
-          fence.attempt,
-          fence.runnerId,
-          end.status,
-          end.result,
-          end.error ? JSON.stringify(end.error) : null,
-          end.error ? JSON.stringify(end.error.code) : null,
-          end.error?.retryable === true,
-          isoAfter(clock, end.wait),
-          JSON.stringify(end.wait),
-          now,
-          principal.actor,
-          principal.role,
-          NOTIFY_CHANNEL,
-        ]);
-        const { rows } = await sql<CompletionRow>`select * from gimo_complete(${args}, ${claimNext},
-          ${isoAfter(clock, config.leaseSeconds)}, ${PROVIDER_DEFAULT_CONCURRENCY})`.execute(db);
-        const row = rows[0];
-        if (!row || row.outcome === "lease_lost") {
-          await loadRunRow(db, fence.runId); // an unknown run is a 404, not a lost lease
-          throw leaseLost(fence);
-        }
-        return {
-          result: {
-            status: row.outcome as AttemptEnd["status"] | "queued",
-            startedAt: row.started_at,
-            next: this.#queue.fromClaimRow(row),
-          },
-          lastSeq: Number(row.seq),
-          queueChanged: true,
-        };
-      },
-      { group: true },
-    );
+    return this.#ctx.store.call(async (db) => {
+      const now = clock.now().toISOString();
+      const args = sql.join([
+        fence.runId,
+        fence.attempt,
+        fence.runnerId,
+        end.status,
+        end.result,
+        end.error ? JSON.stringify(end.error) : null,
+        end.error ? JSON.stringify(end.error.code) : null,
+        end.error?.retryable === true,
+        isoAfter(clock, end.wait),
+        JSON.stringify(end.wait),
+        now,
+        principal.actor,
+        principal.role,
+        NOTIFY_CHANNEL,
+      ]);
+      const { rows } = await sql<CompletionRow>`select * from gimo_complete(${args}, ${claimNext},
+        ${isoAfter(clock, config.leaseSeconds)}, ${PROVIDER_DEFAULT_CONCURRENCY})`.execute(db);
+      const row = rows[0];
+      if (!row || row.outcome === "lease_lost") throw await lostOrUnknown(db, fence);
+      return { result: this.#ended(row), lastSeq: Number(row.seq), queueChanged: true };
+    });
+  }
+
+  /**
+   * PostgreSQL: the ends that waited while one was being written, in one call of
+   * `gimo_complete_many` (migration 0007) — one statement, one commit, one append of their events.
+   * An end whose runner lost its lease fails alone; an error of the statement sends every end of
+   * the batch back to be written alone (Batcher).
+   */
+  async #completeManyOnPostgres(ends: PgEnd[]): Promise<Settled<Ended>[]> {
+    const { clock, config } = this.#ctx;
+    return this.#ctx.store.call(async (db) => {
+      const units = ends.map(({ principal, fence, end, claimNext }) => ({
+        run: fence.runId,
+        attempt: fence.attempt,
+        runner: fence.runnerId,
+        status: end.status,
+        result: end.result,
+        error: end.error ? JSON.stringify(end.error) : null,
+        error_code_json: end.error ? JSON.stringify(end.error.code) : null,
+        retryable: end.error?.retryable === true,
+        retry_after: isoAfter(clock, end.wait),
+        wait_json: JSON.stringify(end.wait),
+        claim_next: claimNext,
+        actor: principal.actor,
+        role: principal.role,
+      }));
+      const { rows } = await sql<CompletionRow & { i: number }>`select * from gimo_complete_many(
+        ${JSON.stringify(units)}::json, ${clock.now().toISOString()}, ${NOTIFY_CHANNEL},
+        ${isoAfter(clock, config.leaseSeconds)}, ${PROVIDER_DEFAULT_CONCURRENCY})`.execute(db);
+      const byPosition = new Map(rows.map((row) => [row.i, row]));
+      const settled = await Promise.all(
+        ends.map(async ({ fence }, k): Promise<Settled<Ended>> => {
+          const row = byPosition.get(k + 1);
+          if (!row || row.outcome === "lease_lost")
+            return { ok: false, error: await lostOrUnknown(db, fence) };
+          return { ok: true, value: this.#ended(row) };
+        }),
+      );
+      this.#prometheus.completionBatch.observe(ends.length);
+      const lastSeq = Math.max(-1, ...rows.map((row) => (row.seq == null ? -1 : Number(row.seq))));
+      return { result: settled, lastSeq, queueChanged: true };
+    });
+  }
+
+  #ended(row: CompletionRow): Ended {
+    return {
+      status: row.outcome as Ended["status"],
+      startedAt: row.started_at,
+      next: this.#queue.fromClaimRow(row),
+    };
   }
 
   /** SQLite: the end inside the caller's IMMEDIATE transaction. */
@@ -312,7 +352,6 @@ export class RunReportService {
   }
 }
 
-/** How an attempt ends, redacted, with the wait before a retry. */
 /** A row of `gimo_complete` (its claim columns are null when no run was claimed). */
 type CompletionRow = Partial<ClaimRow> & {
   outcome: string;
@@ -320,6 +359,22 @@ type CompletionRow = Partial<ClaimRow> & {
   claim_seq?: string | null;
 };
 
+/** An end waiting to be written on PostgreSQL. */
+interface PgEnd {
+  principal: Principal;
+  fence: Fence;
+  end: AttemptEnd;
+  claimNext: boolean;
+}
+
+/** What writing an end gives back: how it ended, when the attempt started, the run claimed next. */
+interface Ended {
+  status: AttemptEnd["status"] | "queued";
+  startedAt: string | null;
+  next: ClaimedRun | undefined;
+}
+
+/** How an attempt ends, redacted, with the wait before a retry. */
 interface AttemptEnd {
   status: Completion["status"];
   result: string | null;
@@ -332,6 +387,19 @@ function leaseLost(fence: Fence): GimoError {
     "lease_lost",
     `run ${fence.runId} attempt ${fence.attempt} is no longer held by runner ${fence.runnerId}; stop working on it`,
   );
+}
+
+/**
+ * The error for an end that changed nothing: 404 for an unknown run, else 409 `lease_lost`. It
+ * never throws: in a batch it runs after the statement committed the other ends.
+ */
+async function lostOrUnknown(db: Kysely<Database>, fence: Fence): Promise<GimoError> {
+  try {
+    await loadRunRow(db, fence.runId);
+  } catch (error) {
+    if (error instanceof GimoError) return error;
+  }
+  return leaseLost(fence);
 }
 
 /** The fenced UPDATE: applies `set` only while the runner still holds this attempt's lease. */

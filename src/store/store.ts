@@ -2,10 +2,10 @@ import type { Kysely, Transaction } from "kysely";
 import { type Clock, isoNow } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
+import { GroupCommit } from "./batcher.ts";
 import type { DatabaseHandle, StorageKind } from "./database.ts";
 import { EventBus, QUEUE_EVENTS } from "./event-bus.ts";
 import { appendEvents, type NewEvent } from "./event-log.ts";
-import { GroupCommit } from "./group-commit.ts";
 import { NOTIFY_CHANNEL } from "./pg-listener.ts";
 import type { Database } from "./schema.ts";
 import { readPanic } from "./settings.ts";
@@ -32,7 +32,7 @@ export interface WriteOptions {
   allowInPanic?: boolean;
   /**
    * May share its transaction with other grouped writes that arrive while one is committing
-   * (group commit, see group-commit.ts). The work may then run twice, so it must be database work
+   * (group commit, see batcher.ts). The work may then run twice, so it must be database work
    * only: nothing outside the transaction may depend on it having run once.
    */
   group?: boolean;

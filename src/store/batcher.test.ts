@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GroupCommit, type GroupUnit } from "./group-commit.ts";
+import { Batcher, GroupCommit, type GroupUnit } from "./batcher.ts";
 
 /** A fake transaction: the list of units run inside it. */
 type Tx = string[];
@@ -91,5 +91,38 @@ describe("group commit", () => {
     all.push(h.commit.submit(h.unit("c")));
     g.open();
     expect(await Promise.all(all)).toEqual(["a (alone)", "b (alone)", "c (alone)"]);
+  });
+});
+
+describe("batcher", () => {
+  it("settles each unit of a batch with its own result or its own error, without re-running any", async () => {
+    const batches: number[][] = [];
+    const alone: number[] = [];
+    const g = gate();
+    const batcher = new Batcher<number, string>(
+      async (units) => {
+        batches.push(units);
+        return units.map((n) =>
+          n % 2 ? { ok: true, value: `${n} ok` } : { ok: false, error: new Error(`${n} odd one out`) },
+        );
+      },
+      async (n) => {
+        await g.opened;
+        alone.push(n);
+        return `${n} alone`;
+      },
+    );
+    const first = batcher.submit(0);
+    const rest = [1, 2, 3].map((n) => batcher.submit(n));
+    g.open();
+    expect(await first).toBe("0 alone");
+    const settled = await Promise.allSettled(rest);
+    expect(settled.map((s) => (s.status === "fulfilled" ? s.value : (s.reason as Error).message))).toEqual([
+      "1 ok",
+      "2 odd one out",
+      "3 ok",
+    ]);
+    expect(batches).toEqual([[1, 2, 3]]);
+    expect(alone).toEqual([0]);
   });
 });
