@@ -1,4 +1,4 @@
-import { sql, type Transaction } from "kysely";
+import { type RawBuilder, sql, type Transaction } from "kysely";
 import type { Approved } from "../contract/approved.ts";
 import type { Project, ProjectConfig } from "../contract/project.ts";
 import type { Run } from "../contract/run.ts";
@@ -331,22 +331,24 @@ const WALK_BATCH = 32;
 /**
  * The queued runs in claim order (priority, highest first, then oldest), read in batches along
  * the partial index `runs_queued`. Each batch starts where the last ended: first the rest of the
- * last run's priority, then the lower priorities, so every read is an index seek.
+ * last run's priority, then the lower priorities, so every read is an index seek. (SQLite only:
+ * PostgreSQL walks in `gimo_claim_core`.) The index is named: without statistics SQLite's planner
+ * prefers `runs_lease` for `status = 'queued'` and then sorts every queued run, which made a claim
+ * cost 0.2 ms per 2,000 queued runs instead of 0.02 ms whatever the backlog.
  */
 async function* queuedInClaimOrder(tx: Transaction<Database>) {
-  const queued = tx
-    .selectFrom("runs")
-    .select(["id", "project_id", "priority", "run_after"])
-    .where("status", "=", "queued")
-    .orderBy("priority", "desc")
-    .orderBy("id")
-    .limit(WALK_BATCH);
-  let batch = await queued.execute();
+  type Queued = Pick<RunsTable, "id" | "project_id" | "priority" | "run_after">;
+  const page = async (after: RawBuilder<unknown>) =>
+    (
+      await sql<Queued>`select id, project_id, priority, run_after from runs indexed by runs_queued
+        where status = 'queued' ${after} order by priority desc, id limit ${WALK_BATCH}`.execute(tx)
+    ).rows;
+  let batch = await page(sql``);
   while (batch.length > 0) {
     yield* batch;
-    const last = batch.at(-1) as (typeof batch)[number];
-    batch = await queued.where("priority", "=", last.priority).where("id", ">", last.id).execute();
-    if (batch.length === 0) batch = await queued.where("priority", "<", last.priority).execute();
+    const last = batch.at(-1) as Queued;
+    batch = await page(sql`and priority = ${last.priority} and id > ${last.id}`);
+    if (batch.length === 0) batch = await page(sql`and priority < ${last.priority}`);
   }
 }
 

@@ -4,16 +4,19 @@ import { Batcher, GroupCommit, type GroupUnit } from "./batcher.ts";
 /** A fake transaction: the list of units run inside it. */
 type Tx = string[];
 
-function harness(opts: { failGroups?: boolean; maxGroup?: number } = {}) {
+function harness(opts: { failGroups?: boolean; maxGroup?: number; gatherTurn?: boolean } = {}) {
   const groups: Tx[] = [];
   const alone: string[] = [];
-  const commit = new GroupCommit<Tx>(async (work) => {
-    const tx: Tx = [];
-    const out = await work(tx);
-    if (opts.failGroups) throw new Error("the group failed");
-    groups.push(tx);
-    return out.map((o) => `${o} (grouped)`);
-  }, opts.maxGroup);
+  const commit = new GroupCommit<Tx>(
+    async (work) => {
+      const tx: Tx = [];
+      const out = await work(tx);
+      if (opts.failGroups) throw new Error("the group failed");
+      groups.push(tx);
+      return out.map((o) => `${o} (grouped)`);
+    },
+    { maxBatch: opts.maxGroup, gatherTurn: opts.gatherTurn },
+  );
   const unit = (name: string, gate?: Promise<void>, fails = false): GroupUnit<Tx, string> => ({
     inGroup: async (tx) => {
       tx.push(name);
@@ -82,6 +85,15 @@ describe("group commit", () => {
     await expect(bad).rejects.toThrow("c failed");
     expect(h.groups).toEqual([]);
     expect(h.alone.sort()).toEqual(["a", "b", "c"]);
+  });
+
+  it("with gatherTurn, groups the units submitted in one turn of the event loop, the first too", async () => {
+    const h = harness({ gatherTurn: true });
+    const all = ["a", "b", "c"].map((n) => h.commit.submit(h.unit(n)));
+    expect(await Promise.all(all)).toEqual(["a (grouped)", "b (grouped)", "c (grouped)"]);
+    expect(h.groups).toEqual([["a", "b", "c"]]);
+    // Alone in its turn, a unit still runs alone.
+    expect(await h.commit.submit(h.unit("d"))).toBe("d (alone)");
   });
 
   it("a failed commit of the group re-runs every unit alone", async () => {

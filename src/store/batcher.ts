@@ -6,6 +6,8 @@
  *
  * Life of a unit:
  *   submitted ─┬─ nothing in flight ──▶ runs alone at once (no wait, exactly as without batching)
+ *              │                        — or, with `gatherTurn`, after the current turn of the
+ *              │                        event loop, with every unit submitted during that turn
  *              └─ a batch in flight ──▶ waits; then goes with everything that waited with it in
  *                                       one batch (at most `maxBatch`)
  *   batch failed (it threw) ──▶ every unit of it runs again alone, so each gets its own result or
@@ -14,6 +16,10 @@
  *
  * So a unit may run more than once and must be safe to re-run: units are database work whose
  * batch is one transaction, rolled back whole when it throws.
+ *
+ * `gatherTurn` is for a database driver that never yields to I/O (node:sqlite is synchronous):
+ * there a batch is never "in flight" while other requests are read, so without a turn's wait
+ * nothing would ever be batched.
  *
  * Two uses: group commit (GroupCommit, below: units of work sharing one transaction, for the
  * store's grouped writes) and PostgreSQL's ends of runs (RunReportService: one statement,
@@ -27,10 +33,18 @@ interface Waiting<U> {
   reject(error: unknown): void;
 }
 
+export interface BatchOptions {
+  /** At most this many units in one batch (32). */
+  maxBatch?: number;
+  /** Wait for the end of the event loop's turn before writing, gathering its units (false). */
+  gatherTurn?: boolean;
+}
+
 export class Batcher<U, R> {
   readonly #runBatch: (units: U[]) => Promise<Settled<R>[]>;
   readonly #runAlone: (unit: U) => Promise<R>;
   readonly #maxBatch: number;
+  readonly #gatherTurn: boolean;
   #waiting: Waiting<U>[] = [];
   #running = false;
 
@@ -41,22 +55,25 @@ export class Batcher<U, R> {
   constructor(
     runBatch: (units: U[]) => Promise<Settled<R>[]>,
     runAlone: (unit: U) => Promise<R>,
-    maxBatch = 32,
+    options: BatchOptions = {},
   ) {
     this.#runBatch = runBatch;
     this.#runAlone = runAlone;
-    this.#maxBatch = maxBatch;
+    this.#maxBatch = options.maxBatch ?? 32;
+    this.#gatherTurn = options.gatherTurn ?? false;
   }
 
   submit(unit: U): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#waiting.push({ unit, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#running) void this.#drain();
+      if (this.#running) return;
+      this.#running = true;
+      if (this.#gatherTurn) setImmediate(() => void this.#drain());
+      else void this.#drain();
     });
   }
 
   async #drain(): Promise<void> {
-    this.#running = true;
     try {
       while (this.#waiting.length > 0) {
         const batch = this.#waiting.splice(0, this.#maxBatch);
@@ -107,7 +124,10 @@ export class GroupCommit<Tx> {
    * `runGroup` runs `work` in one transaction, commits it, and turns what each unit's `inGroup`
    * returned into what its `submit` resolves with.
    */
-  constructor(runGroup: (work: (tx: Tx) => Promise<unknown[]>) => Promise<unknown[]>, maxGroup = 32) {
+  constructor(
+    runGroup: (work: (tx: Tx) => Promise<unknown[]>) => Promise<unknown[]>,
+    options: BatchOptions = {},
+  ) {
     this.#batcher = new Batcher(
       async (units) => {
         const results = await runGroup(async (tx) => {
@@ -118,7 +138,7 @@ export class GroupCommit<Tx> {
         return results.map((value) => ({ ok: true as const, value }));
       },
       (unit) => unit.alone(),
-      maxGroup,
+      options,
     );
   }
 

@@ -57,16 +57,7 @@ export class Store {
   readonly bus = new EventBus();
   readonly clock: Clock;
   readonly #handle: DatabaseHandle;
-  readonly #groups = new GroupCommit<Transaction<Database>>(async (work) => {
-    const outcomes = (await this.db.transaction().execute(work)) as Outcome<unknown>[];
-    const lastSeq = Math.max(-1, ...outcomes.map((o) => o.lastSeq));
-    if (lastSeq >= 0)
-      this.bus.notify(
-        lastSeq,
-        outcomes.some((o) => o.queueChanged),
-      );
-    return outcomes.map((o) => o.result);
-  });
+  readonly #groups: GroupCommit<Transaction<Database>>;
 
   constructor(handle: DatabaseHandle, clock: Clock) {
     this.#handle = handle;
@@ -74,6 +65,21 @@ export class Store {
     this.db = handle.db;
     this.location = handle.location;
     this.clock = clock;
+    // node:sqlite never yields to I/O inside a transaction: grouped writes gather for a turn of the
+    // event loop instead, or no group would ever form (see batcher.ts).
+    this.#groups = new GroupCommit(
+      async (work) => {
+        const outcomes = (await this.db.transaction().execute(work)) as Outcome<unknown>[];
+        const lastSeq = Math.max(-1, ...outcomes.map((o) => o.lastSeq));
+        if (lastSeq >= 0)
+          this.bus.notify(
+            lastSeq,
+            outcomes.some((o) => o.queueChanged),
+          );
+        return outcomes.map((o) => o.result);
+      },
+      { gatherTurn: handle.kind === "sqlite" },
+    );
   }
 
   async write<T>(
