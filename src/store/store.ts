@@ -96,18 +96,12 @@ export class Store {
   }
 
   /**
-   * A write that is a single statement calling one of the PostgreSQL functions of migration 0005:
-   * atomic on its own (no BEGIN/COMMIT round trips) and appending its own events. Retried like
-   * `write`; readers are woken with the seq it reports (-1: no event). With `group`, a statement
-   * that arrives while a group is committing runs in the next group's transaction instead.
+   * A write that is a single statement calling one of the PostgreSQL functions of migrations 0005
+   * and 0007: atomic on its own (no BEGIN/COMMIT round trips) and appending its own events.
+   * Retried like `write`; readers are woken with the seq it reports (-1: no event).
    */
-  async call<T>(
-    statement: (db: Kysely<Database>) => Promise<Outcome<T>>,
-    options: { group?: boolean } = {},
-  ): Promise<T> {
-    const alone = () => this.#retrying(() => statement(this.db));
-    if (!options.group) return alone();
-    return this.#groups.submit({ inGroup: (tx) => statement(tx), alone });
+  async call<T>(statement: (db: Kysely<Database>) => Promise<Outcome<T>>): Promise<T> {
+    return this.#retrying(() => statement(this.db));
   }
 
   async #retrying<T>(once: () => Promise<Outcome<T>>): Promise<T> {
