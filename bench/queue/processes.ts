@@ -196,9 +196,8 @@ export async function startEmbeddedGimo(
 }
 
 /**
- * A `gimo runner` process. `stop()` kills it (SIGKILL) once its work is done: its claim long-poll
- * just ends. (A graceful SIGTERM stop is correct too, but the process then lingers for --grace + 5 s
- * on a timer left behind in Runner.stop, which would only stretch the bench.)
+ * A `gimo runner` process. `stop()` kills it (SIGKILL) once its work is done: it is idle, and its
+ * claim long-poll just ends.
  */
 export async function startGimoRunner(server: GimoServer, concurrency: number, reportStarts: boolean) {
   const args = [CLI, "runner", "--server", server.url, "--token", server.tokens.runner];
