@@ -136,6 +136,10 @@ describe.each(storageKinds())("the approval gate on %s", (kind) => {
     );
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(201));
     expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+    // Replays are answers like any other: they carry the request's correlation id.
+    const replayed = results.filter((r) => r.headers.get("idempotent-replayed") === "true");
+    expect(replayed.length).toBeGreaterThan(0);
+    for (const r of results) expect(r.headers.get("x-correlation-id")).toMatch(/^[\w.:-]{1,128}$/);
     const runs = await g.request("GET", `/ops/runs?task=${draft.task_id}`);
     expect(runs.body.items).toHaveLength(1);
     const reused = await g.request("POST", "/ops/runs", {

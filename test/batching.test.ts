@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "../src/core/roles.ts";
 import { systemPrincipal } from "../src/core/roles.ts";
@@ -89,6 +90,42 @@ describe.each(storageKinds().filter((k) => k === "postgres"))("batching on %s", 
     expect((await runOf(c)).status).toBe("running"); // the stale end changed nothing
     expect((await runOf(b)).status).toBe("succeeded");
     expect((await runOf(ids[6] as string)).status).toBe("running");
+    const audit = await g.request("GET", "/ops/audit/verify");
+    expect(audit.body).toMatchObject({ ok: true });
+  });
+
+  it("a batch that would wait on a lock gives up and writes each end alone, all of them landing", async () => {
+    const { runners, queue, reports } = g.gimo.services;
+    const runner: Principal = { actor: "batch-lock-test", role: "runner", tokenId: null };
+    const { runner_id: runnerId } = await runners.register(runner, { name: "batch-lock" });
+    const ids = await queueRuns(g, 4);
+    for (const id of ids) expect((await queue.claim(runner, runnerId))?.run.id).toBe(id);
+    const taskOf = async (id: string) =>
+      (await g.request("GET", `/ops/runs/${id}`, { role: "actions" })).body.task_id as string;
+    // Another transaction holds the task row of the last run's task, as a cancel of it would.
+    const other = new pg.Client({ connectionString: g.gimo.config.databaseUrl });
+    await other.connect();
+    try {
+      await other.query("begin");
+      await other.query("select 1 from tasks where id = $1 for update", [await taskOf(ids[3] as string)]);
+      const batches = async () =>
+        Number(
+          (await g.gimo.services.prometheus.text()).match(/^gimo_run_end_batch_size_count (\d+)/m)?.[1] ?? 0,
+        );
+      const before = await batches();
+      const ends = ids.map((id) =>
+        reports.complete(runner, { runId: id, attempt: 1, runnerId }, { status: "succeeded" }),
+      );
+      // The first end went alone; the batch of the other three gives up on the lock after 100 ms
+      // and each of them is written alone: two land, the third waits for the lock like any write.
+      await new Promise((r) => setTimeout(r, 600));
+      await other.query("commit");
+      const settled = await Promise.all(ends);
+      expect(settled.map((e) => e.status)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);
+      expect(await batches()).toBe(before); // no batch committed
+    } finally {
+      await other.end();
+    }
     const audit = await g.request("GET", "/ops/audit/verify");
     expect(audit.body).toMatchObject({ ok: true });
   });

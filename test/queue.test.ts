@@ -127,6 +127,24 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
     expect(await api.claim(r, 0)).toBeUndefined();
   });
 
+  it("a retryable failure of a run whose cancellation was requested ends it cancelled", async () => {
+    const r = (await api.register({ name: "stopping-while-cancelled" })).runner_id;
+    await drain(r);
+    const [id] = await queueRuns(g, 1);
+    expect((await api.claim(r, 0))?.run.id).toBe(id);
+    await g.request("POST", `/ops/runs/${id}/cancel`, { role: "operator" });
+    // The runner is stopping and hands the run back before it saw the cancellation.
+    const handedBack = {
+      status: "failed" as const,
+      error: { code: "runner_stopping", message: "handing it back", retryable: true },
+    };
+    await api.complete({ runId: id as string, attempt: 1, runnerId: r }, handedBack);
+    const run = await runOf(id as string);
+    expect(run.status).toBe("cancelled");
+    expect(run.error.code).toBe("cancelled");
+    expect(await api.claim(r, 0)).toBeUndefined();
+  });
+
   it("cancellation reaches a running handler within one heartbeat", async () => {
     let aborted: string | undefined;
     const [id] = await queueRuns(g, 1);

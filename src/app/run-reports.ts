@@ -187,42 +187,23 @@ export class RunReportService {
     return claimNext ? { status, next: this.#queue.counted(next) ?? null } : { status };
   }
 
-  /** PostgreSQL: one end alone, one call of `gimo_complete` (migration 0005). */
-  async #completeOnPostgres({ principal, fence, end, claimNext }: PgEnd): Promise<Ended> {
-    const { clock, config } = this.#ctx;
-    return this.#ctx.store.call(async (db) => {
-      const now = clock.now().toISOString();
-      const args = sql.join([
-        fence.runId,
-        fence.attempt,
-        fence.runnerId,
-        end.status,
-        end.result,
-        end.error ? JSON.stringify(end.error) : null,
-        end.error ? JSON.stringify(end.error.code) : null,
-        end.error?.retryable === true,
-        isoAfter(clock, end.wait),
-        JSON.stringify(end.wait),
-        now,
-        principal.actor,
-        principal.role,
-        NOTIFY_CHANNEL,
-      ]);
-      const { rows } = await sql<CompletionRow>`select * from gimo_complete(${args}, ${claimNext},
-        ${isoAfter(clock, config.leaseSeconds)}, ${PROVIDER_DEFAULT_CONCURRENCY})`.execute(db);
-      const row = rows[0];
-      if (!row || row.outcome === "lease_lost") throw await lostOrUnknown(db, fence);
-      return { result: this.#ended(row), lastSeq: Number(row.seq), queueChanged: true };
-    });
+  /** PostgreSQL: one end alone — a batch of one, which waits for locks as long as it must. */
+  async #completeOnPostgres(end: PgEnd): Promise<Ended> {
+    const [settled] = await this.#completeManyOnPostgres([end], null);
+    if (!settled?.ok) throw settled?.error;
+    return settled.value;
   }
 
   /**
-   * PostgreSQL: the ends that waited while one was being written, in one call of
-   * `gimo_complete_many` (migration 0007) — one statement, one commit, one append of their events.
-   * An end whose runner lost its lease fails alone; an error of the statement sends every end of
-   * the batch back to be written alone (Batcher).
+   * PostgreSQL: ends in one call of `gimo_complete_many` (migration 0007) — one statement, one
+   * commit, one append of their events. An end whose runner lost its lease fails alone. A batch of
+   * several gives up on a lock after `lockTimeout` (so it never waits on a deadlock); any error of
+   * the statement then sends each of its ends back to be written alone (Batcher).
    */
-  async #completeManyOnPostgres(ends: PgEnd[]): Promise<Settled<Ended>[]> {
+  async #completeManyOnPostgres(
+    ends: PgEnd[],
+    lockTimeout: string | null = "100ms",
+  ): Promise<Settled<Ended>[]> {
     const { clock, config } = this.#ctx;
     return this.#ctx.store.call(async (db) => {
       const units = ends.map(({ principal, fence, end, claimNext }) => ({
@@ -242,17 +223,24 @@ export class RunReportService {
       }));
       const { rows } = await sql<CompletionRow & { i: number }>`select * from gimo_complete_many(
         ${JSON.stringify(units)}::json, ${clock.now().toISOString()}, ${NOTIFY_CHANNEL},
-        ${isoAfter(clock, config.leaseSeconds)}, ${PROVIDER_DEFAULT_CONCURRENCY})`.execute(db);
+        ${isoAfter(clock, config.leaseSeconds)}, ${PROVIDER_DEFAULT_CONCURRENCY}, ${lockTimeout})`.execute(
+        db,
+      );
+      // From here on the ends are committed: nothing may throw, or the Batcher would write them again.
       const byPosition = new Map(rows.map((row) => [row.i, row]));
       const settled = await Promise.all(
         ends.map(async ({ fence }, k): Promise<Settled<Ended>> => {
           const row = byPosition.get(k + 1);
           if (!row || row.outcome === "lease_lost")
             return { ok: false, error: await lostOrUnknown(db, fence) };
-          return { ok: true, value: this.#ended(row) };
+          try {
+            return { ok: true, value: this.#ended(row) };
+          } catch (error) {
+            return { ok: false, error };
+          }
         }),
       );
-      this.#prometheus.completionBatch.observe(ends.length);
+      if (ends.length > 1) this.#prometheus.completionBatch.observe(ends.length);
       const lastSeq = Math.max(-1, ...rows.map((row) => (row.seq == null ? -1 : Number(row.seq))));
       return { result: settled, lastSeq, queueChanged: true };
     });
@@ -267,8 +255,13 @@ export class RunReportService {
   }
 
   /** SQLite: the end inside the caller's IMMEDIATE transaction. */
-  async #completeIn(w: Write, fence: Fence, end: AttemptEnd) {
+  async #completeIn(w: Write, fence: Fence, reported: AttemptEnd) {
     const current = await loadRunRow(w.tx, fence.runId);
+    // A retryable failure of a run whose cancellation was requested ends it: cancelled, not retried.
+    const end: AttemptEnd =
+      current.cancel_requested === 1 && reported.status === "failed" && reported.error?.retryable === true
+        ? { ...reported, status: "cancelled", error: CANCELLED_INSTEAD_OF_RETRY }
+        : reported;
     const { error } = end;
     const retry =
       end.status === "failed" && error?.retryable === true && current.attempt < current.max_attempts;
@@ -381,6 +374,12 @@ interface AttemptEnd {
   error: Completion["error"];
   wait: number;
 }
+
+/** The error of a run cancelled while its runner reported a retryable failure (as gimo_complete_many says). */
+const CANCELLED_INSTEAD_OF_RETRY = {
+  code: "cancelled",
+  message: "cancelled on request; the runner had reported a retryable failure",
+};
 
 function leaseLost(fence: Fence): GimoError {
   return new GimoError(

@@ -106,10 +106,9 @@ export class Store {
 
   async #retrying<T>(once: () => Promise<Outcome<T>>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      let outcome: Outcome<T>;
       try {
-        const { result, lastSeq, queueChanged } = await once();
-        if (lastSeq >= 0) this.bus.notify(lastSeq, queueChanged);
-        return result;
+        outcome = await once();
       } catch (error) {
         if (isUniqueViolation(error)) {
           throw new GimoError("conflict", "a concurrent change got there first; reload and retry");
@@ -119,7 +118,11 @@ export class Store {
         }
         if (attempt >= MAX_TRIES || !isRetryable(error)) throw error;
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+        continue;
       }
+      // Committed: waking readers comes after, outside the retry (a unit must never run twice).
+      if (outcome.lastSeq >= 0) this.bus.notify(outcome.lastSeq, outcome.queueChanged);
+      return outcome.result;
     }
   }
 

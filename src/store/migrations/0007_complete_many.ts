@@ -8,17 +8,22 @@ import { type Kysely, PostgresAdapter, sql } from "kysely";
  * BEGIN and COMMIT, all while the batch held the event log's lock. `gimo_complete_many` takes the
  * whole batch as one JSON array and does, in one statement (so one transaction):
  *
- *   1. for each end, in order: `gimo_complete_core` (the fenced end; `lease_lost` when the runner no
- *      longer holds that attempt, which skips the rest for that end only) and, with `claim_next`,
- *      `gimo_claim_core` for the same runner — so each end's run row, task row and project row are
- *      locked in the order of migration 0005;
- *   2. then the events of every end, in order, in one append (`gimo_append_events_as`, which takes
- *      each event's actor and role): the `event_head` lock is taken last and once;
- *   3. one row per end: `i` (its 1-based position in the array), its outcome, and, unless it lost
- *      its lease, the seq of its last event and the run it claimed, if any.
+ *   1. every end, in run-id order (so two batches lock run rows in one order): the run row locked;
+ *      a runner that no longer holds that attempt gets `lease_lost` for that end only; a retryable
+ *      failure of a run whose cancellation was requested ends it `cancelled` instead of putting it
+ *      back in the queue (the person asked for it to stop); then `gimo_complete_core`;
+ *   2. then, in the batch's order, `gimo_claim_core` for each end that asked for `claim_next`;
+ *   3. then every event of the batch in one append (`gimo_append_events_as`, which takes each
+ *      event's actor and role): the `event_head` lock is taken last and once;
+ *   4. one row per end: `i` (its 1-based position in the array), its outcome, the run it claimed
+ *      if any, and (unless it lost its lease) `seq`, the batch's last event.
  *
- * An error (panic mode raises GM001 from `gimo_complete_core`; a deadlock; a lost connection)
- * rolls the statement back whole; the caller then ends each run alone.
+ * A batch holds the locks of several ends at once, so it can meet another transaction that locks
+ * the same rows in another order (a cancel of one of its runs, a claim that walks to another
+ * project). With `p_lock_timeout` it gives up after that long instead of waiting for PostgreSQL's
+ * deadlock detector: the statement fails whole, and the caller writes each end alone, which
+ * waits as usual. An error (panic mode raises GM001 from `gimo_complete_core`) fails it whole too.
+ * A single end is a batch of one without a lock timeout: `gimo_complete` (0005) is no longer used.
  *
  * Each element of `p_units`: `run, attempt, runner, status, result, error, error_code_json,
  * retryable, retry_after, wait_json, claim_next, actor, role` — the arguments of `gimo_complete`,
@@ -59,83 +64,108 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await sql`
     create or replace function gimo_complete_many(
-      p_units json, p_now text, p_channel text, p_lease_until text, p_provider_default_limit integer
+      p_units json, p_now text, p_channel text, p_lease_until text, p_provider_default_limit integer,
+      p_lock_timeout text
     ) returns table (
       i integer, outcome text, started_at text, seq bigint,
       run json, approved json, project json, executor jsonb
     ) language plpgsql as $fn$
     declare
-      u json;
+      u record;
       v_types text[];
       v_subjects text[];
       v_data text[];
       v_claim_data text;
-      v_outcome text;
-      v_started text;
+      v_cancel boolean;
+      v_status text;
+      v_error text;
+      v_error_code text;
+      v_retryable boolean;
       v_run json;
       v_approved json;
       v_project json;
       v_executor jsonb;
-      -- Per end, in order.
-      a_outcome text[] := '{}';
-      a_started text[] := '{}';
-      a_run json[] := '{}';
-      a_approved json[] := '{}';
-      a_project json[] := '{}';
-      a_executor jsonb[] := '{}';
-      a_events integer[] := '{}'; -- events appended up to and including this end
-      -- Every end's events, in order.
+      v_last bigint;
+      v_outcome text;
+      v_started text;
+      v_count integer := json_array_length(p_units);
+      -- Per end, by position in the batch (filled out of order: sized up front).
+      a_outcome text[] := array_fill(null::text, array[v_count]);
+      a_started text[] := array_fill(null::text, array[v_count]);
+      a_run json[] := array_fill(null::json, array[v_count]);
+      a_approved json[] := array_fill(null::json, array[v_count]);
+      a_project json[] := array_fill(null::json, array[v_count]);
+      a_executor jsonb[] := array_fill(null::jsonb, array[v_count]);
+      -- Every event of the batch, in order.
       e_types text[] := '{}';
       e_subjects text[] := '{}';
       e_data text[] := '{}';
       e_actors text[] := '{}';
       e_roles text[] := '{}';
-      v_last bigint;
     begin
-      for u in select value from json_array_elements(p_units) loop
-        v_run := null;
-        v_approved := null;
-        v_project := null;
-        v_executor := null;
+      if p_lock_timeout is not null then
+        perform set_config('lock_timeout', p_lock_timeout, true);
+      end if;
+      for u in
+        select e.value as v, e.ordinality::integer as k from json_array_elements(p_units) with ordinality e
+        order by e.value ->> 'run', e.ordinality
+      loop
+        v_status := u.v ->> 'status';
+        v_error := u.v ->> 'error';
+        v_error_code := u.v ->> 'error_code_json';
+        v_retryable := (u.v ->> 'retryable')::boolean;
+        select x.cancel_requested = 1 into v_cancel from runs x
+          where x.id = u.v ->> 'run' and x.status = 'running' and x.attempt = (u.v ->> 'attempt')::integer
+            and x.lease_owner = u.v ->> 'runner'
+          for update;
+        if v_cancel and v_status = 'failed' and v_retryable then
+          v_status := 'cancelled';
+          v_retryable := false;
+          v_error := '{"code":"cancelled","message":"cancelled on request; the runner had reported a retryable failure"}';
+          v_error_code := '"cancelled"';
+        end if;
         select c.outcome, c.started_at, c.types, c.subjects, c.data
           into v_outcome, v_started, v_types, v_subjects, v_data
-          from gimo_complete_core(u ->> 'run', (u ->> 'attempt')::integer, u ->> 'runner', u ->> 'status',
-            u ->> 'result', u ->> 'error', u ->> 'error_code_json', (u ->> 'retryable')::boolean,
-            u ->> 'retry_after', u ->> 'wait_json', p_now) c;
+          from gimo_complete_core(u.v ->> 'run', (u.v ->> 'attempt')::integer, u.v ->> 'runner', v_status,
+            u.v ->> 'result', v_error, v_error_code, v_retryable, u.v ->> 'retry_after', u.v ->> 'wait_json',
+            p_now) c;
+        a_outcome[u.k] := v_outcome;
+        a_started[u.k] := v_started;
         if v_outcome <> 'lease_lost' then
-          if (u ->> 'claim_next')::boolean then
-            select k.run, k.approved, k.project, k.executor, k.event_data
-              into v_run, v_approved, v_project, v_executor, v_claim_data
-              from gimo_claim_core(u ->> 'runner', p_now, p_lease_until, p_provider_default_limit) k;
-            if v_run is not null then
-              v_types := v_types || 'run.started'::text;
-              v_subjects := v_subjects || (v_run ->> 'id');
-              v_data := v_data || v_claim_data;
-            end if;
-          end if;
           e_types := e_types || v_types;
           e_subjects := e_subjects || v_subjects;
           e_data := e_data || v_data;
-          e_actors := e_actors || array_fill(u ->> 'actor', array[cardinality(v_types)]);
-          e_roles := e_roles || array_fill(u ->> 'role', array[cardinality(v_types)]);
+          e_actors := e_actors || array_fill(u.v ->> 'actor', array[cardinality(v_types)]);
+          e_roles := e_roles || array_fill(u.v ->> 'role', array[cardinality(v_types)]);
         end if;
-        a_outcome := a_outcome || v_outcome;
-        a_started := a_started || v_started;
-        a_run := a_run || v_run;
-        a_approved := a_approved || v_approved;
-        a_project := a_project || v_project;
-        a_executor := a_executor || v_executor;
-        a_events := a_events || cardinality(e_types);
+      end loop;
+      for u in
+        select e.value as v, e.ordinality::integer as k from json_array_elements(p_units) with ordinality e
+        order by e.ordinality
+      loop
+        continue when a_outcome[u.k] = 'lease_lost' or not (u.v ->> 'claim_next')::boolean;
+        select k.run, k.approved, k.project, k.executor, k.event_data
+          into v_run, v_approved, v_project, v_executor, v_claim_data
+          from gimo_claim_core(u.v ->> 'runner', p_now, p_lease_until, p_provider_default_limit) k;
+        continue when v_run is null;
+        a_run[u.k] := v_run;
+        a_approved[u.k] := v_approved;
+        a_project[u.k] := v_project;
+        a_executor[u.k] := v_executor;
+        e_types := e_types || 'run.started'::text;
+        e_subjects := e_subjects || (v_run ->> 'id');
+        e_data := e_data || v_claim_data;
+        e_actors := e_actors || (u.v ->> 'actor');
+        e_roles := e_roles || (u.v ->> 'role');
       end loop;
       if cardinality(e_types) > 0 then
         v_last := gimo_append_events_as(e_actors, e_roles, p_now, e_types, e_subjects, e_data, p_channel, true);
       end if;
-      for n in 1 .. cardinality(a_outcome) loop
+      for n in 1 .. v_count loop
         i := n;
         outcome := a_outcome[n];
         started_at := a_started[n];
-        seq := case when outcome = 'lease_lost' then null
-          else v_last - cardinality(e_types) + a_events[n] end;
+        seq := case when outcome = 'lease_lost' then null else v_last end;
         run := a_run[n];
         approved := a_approved[n];
         project := a_project[n];

@@ -85,17 +85,19 @@ function readIncoming(c: Context<HttpEnv>, incoming: IncomingMessage, maxBytes: 
       else chunks.push(chunk);
     };
     const onEnd = () => finish(() => resolve(utf8.decode(Buffer.concat(chunks, size))));
-    const onError = (error: Error) => finish(() => reject(error));
-    const onClose = () => {
-      if (incoming.readableEnded) onEnd();
-      else onError(new Error("the client closed the connection before sending the whole body"));
-    };
+    // The client went away mid-body: nobody will read the answer; a 400, not a logged 500.
+    const gone = () =>
+      finish(() =>
+        reject(new GimoError("bad_request", "the connection closed before the whole body arrived")),
+      );
+    const onClose = () => (incoming.readableEnded ? onEnd() : gone());
     const finish = (settle: () => void) => {
-      incoming.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+      incoming.off("data", onData).off("end", onEnd).off("error", gone).off("close", onClose);
       settle();
     };
     if (incoming.readableEnded) return resolve("");
-    incoming.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
+    if (incoming.destroyed || incoming.errored) return gone();
+    incoming.on("data", onData).on("end", onEnd).on("error", gone).on("close", onClose);
   });
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { GimoError } from "../../../core/errors.ts";
 import type { HttpDeps, HttpEnv } from "../env.ts";
 
@@ -20,9 +21,10 @@ export function idempotency(deps: HttpDeps): MiddlewareHandler<HttpEnv> {
     const idem = deps.services.idempotency;
     const reservation = await idem.reserve(actor, key, fingerprint);
     if (reservation.kind === "replay") {
-      return new Response(reservation.body, {
-        status: reservation.status,
-        headers: { "content-type": "application/json", "idempotent-replayed": "true" },
+      // Through the context, so the headers set before the route (x-correlation-id) are kept.
+      return c.body(reservation.body, reservation.status as ContentfulStatusCode, {
+        "content-type": "application/json",
+        "idempotent-replayed": "true",
       });
     }
     try {
