@@ -110,6 +110,9 @@ export function report(rows: Row[], opts: BenchOptions, loadAtStart: number): bo
 
   out.push("");
   out.push("targets");
+  out.push(
+    "(like for like with pg-boss, whose worker is a library talking to the database: the embedded rows, gimo-sqlite and gimo-postgres; the /http rows add a remote runner's HTTP round trip per run)",
+  );
   const mark = (ok: boolean | undefined) => (ok === undefined ? "n/a" : ok ? "met" : "NOT met");
   for (const g of gimos) {
     const p50 = bySystem(g)?.pickup?.p50;
