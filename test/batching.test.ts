@@ -19,6 +19,11 @@ describe.each(storageKinds().filter((k) => k === "postgres"))("batching on %s", 
   afterAll(async () => {
     await g?.close();
   });
+  /** How many batches of ends were written in one statement so far (gimo_run_end_batch_size). */
+  const batches = async () => {
+    const text = await g.gimo.services.prometheus.text();
+    return Number(text.match(/^gimo_run_end_batch_size_count (\d+)/m)?.[1] ?? 0);
+  };
 
   it("writes that arrive while one is committing share the next transaction", async () => {
     const store = g.gimo.services.ctx.store;
@@ -51,10 +56,6 @@ describe.each(storageKinds().filter((k) => k === "postgres"))("batching on %s", 
     const { runner_id: runnerId } = await runners.register(runner, { name: "batch" });
     const ids = await queueRuns(g, 9);
     for (const id of ids.slice(0, 6)) expect((await queue.claim(runner, runnerId))?.run.id).toBe(id);
-    const batches = async () => {
-      const text = await g.gimo.services.prometheus.text();
-      return Number(text.match(/^gimo_run_end_batch_size_count (\d+)/m)?.[1] ?? 0);
-    };
     const before = await batches();
     const fence = (id: string, attempt = 1) => ({ runId: id, attempt, runnerId });
     const [a, b, c, d, e, f] = ids as [string, string, string, string, string, string];
@@ -108,10 +109,6 @@ describe.each(storageKinds().filter((k) => k === "postgres"))("batching on %s", 
     try {
       await other.query("begin");
       await other.query("select 1 from tasks where id = $1 for update", [await taskOf(ids[3] as string)]);
-      const batches = async () =>
-        Number(
-          (await g.gimo.services.prometheus.text()).match(/^gimo_run_end_batch_size_count (\d+)/m)?.[1] ?? 0,
-        );
       const before = await batches();
       const ends = ids.map((id) =>
         reports.complete(runner, { runId: id, attempt: 1, runnerId }, { status: "succeeded" }),

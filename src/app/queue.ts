@@ -98,7 +98,7 @@ export class QueueService {
     });
   }
 
-  /** A row of `gimo_claim` (or of `gimo_complete`) → the claimed run; undefined when none. */
+  /** A row of `gimo_claim` (or of `gimo_complete_many`) → the claimed run; undefined when none. */
   fromClaimRow(row: Partial<ClaimRow>): ClaimedRun | undefined {
     if (!row.run || !row.approved || !row.project) return undefined;
     return this.#claimed(row.run, row.approved, row.project, row.executor ?? null);

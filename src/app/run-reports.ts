@@ -1,16 +1,16 @@
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import { backoffSeconds } from "../core/backoff.ts";
 import { isoAfter } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
-import { Batcher, type Settled } from "../store/batcher.ts";
 import { decodeCursor, encodeCursor } from "../store/pagination.ts";
-import { NOTIFY_CHANNEL } from "../store/pg-listener.ts";
 import type { Database, RunsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
 import type { PrometheusMetrics } from "./prometheus.ts";
-import { type ClaimedRun, type ClaimRow, PROVIDER_DEFAULT_CONCURRENCY, type QueueService } from "./queue.ts";
+import type { ClaimedRun, QueueService } from "./queue.ts";
+import { type AttemptEnd, CANCELLED_INSTEAD_OF_RETRY, type Ended, leaseLost } from "./run-end.ts";
+import { PostgresRunEnds } from "./run-ends-postgres.ts";
 import { loadRunRow } from "./runs.ts";
 import { refreshTaskStatus } from "./tasks.ts";
 
@@ -60,16 +60,13 @@ export class RunReportService {
   readonly #prometheus: PrometheusMetrics;
 
   readonly #queue: QueueService;
-  /** PostgreSQL: ends that arrive while one is being written go together in the next statement. */
-  readonly #pgEnds = new Batcher<PgEnd, Ended>(
-    (ends) => this.#completeManyOnPostgres(ends),
-    (end) => this.#completeOnPostgres(end),
-  );
+  readonly #pgEnds: PostgresRunEnds;
 
   constructor(ctx: AppContext, prometheus: PrometheusMetrics, queue: QueueService) {
     this.#ctx = ctx;
     this.#prometheus = prometheus;
     this.#queue = queue;
+    this.#pgEnds = new PostgresRunEnds(ctx, prometheus, queue);
   }
 
   /** Extends the lease; tells the runner whether cancellation was requested. */
@@ -160,7 +157,7 @@ export class RunReportService {
     fence: Fence,
     completion: Completion,
     options: { claimNext?: boolean } = {},
-  ): Promise<{ status: AttemptEnd["status"] | "queued"; next?: ClaimedRun | null }> {
+  ): Promise<{ status: Ended["status"]; next?: ClaimedRun | null }> {
     const error = completion.error
       ? { ...completion.error, message: this.#ctx.redactor.redact(completion.error.message) }
       : undefined;
@@ -171,7 +168,7 @@ export class RunReportService {
     const claimNext = options.claimNext === true;
     const { status, startedAt, next } =
       this.#ctx.store.kind === "postgres"
-        ? await this.#pgEnds.submit({ principal, fence, end, claimNext })
+        ? await this.#pgEnds.end({ principal, fence, end, claimNext })
         : await this.#ctx.store.write(
             principal,
             async (w) => {
@@ -185,73 +182,6 @@ export class RunReportService {
       this.#prometheus.runDuration.observe({ status }, seconds);
     }
     return claimNext ? { status, next: this.#queue.counted(next) ?? null } : { status };
-  }
-
-  /** PostgreSQL: one end alone — a batch of one, which waits for locks as long as it must. */
-  async #completeOnPostgres(end: PgEnd): Promise<Ended> {
-    const [settled] = await this.#completeManyOnPostgres([end], null);
-    if (!settled?.ok) throw settled?.error;
-    return settled.value;
-  }
-
-  /**
-   * PostgreSQL: ends in one call of `gimo_complete_many` (migration 0007) — one statement, one
-   * commit, one append of their events. An end whose runner lost its lease fails alone. A batch of
-   * several gives up on a lock after `lockTimeout` (so it never waits on a deadlock); any error of
-   * the statement then sends each of its ends back to be written alone (Batcher).
-   */
-  async #completeManyOnPostgres(
-    ends: PgEnd[],
-    lockTimeout: string | null = "100ms",
-  ): Promise<Settled<Ended>[]> {
-    const { clock, config } = this.#ctx;
-    return this.#ctx.store.call(async (db) => {
-      const units = ends.map(({ principal, fence, end, claimNext }) => ({
-        run: fence.runId,
-        attempt: fence.attempt,
-        runner: fence.runnerId,
-        status: end.status,
-        result: end.result,
-        error: end.error ? JSON.stringify(end.error) : null,
-        error_code_json: end.error ? JSON.stringify(end.error.code) : null,
-        retryable: end.error?.retryable === true,
-        retry_after: isoAfter(clock, end.wait),
-        wait_json: JSON.stringify(end.wait),
-        claim_next: claimNext,
-        actor: principal.actor,
-        role: principal.role,
-      }));
-      const { rows } = await sql<CompletionRow & { i: number }>`select * from gimo_complete_many(
-        ${JSON.stringify(units)}::json, ${clock.now().toISOString()}, ${NOTIFY_CHANNEL},
-        ${isoAfter(clock, config.leaseSeconds)}, ${PROVIDER_DEFAULT_CONCURRENCY}, ${lockTimeout})`.execute(
-        db,
-      );
-      // From here on the ends are committed: nothing may throw, or the Batcher would write them again.
-      const byPosition = new Map(rows.map((row) => [row.i, row]));
-      const settled = await Promise.all(
-        ends.map(async ({ fence }, k): Promise<Settled<Ended>> => {
-          const row = byPosition.get(k + 1);
-          if (!row || row.outcome === "lease_lost")
-            return { ok: false, error: await lostOrUnknown(db, fence) };
-          try {
-            return { ok: true, value: this.#ended(row) };
-          } catch (error) {
-            return { ok: false, error };
-          }
-        }),
-      );
-      if (ends.length > 1) this.#prometheus.completionBatch.observe(ends.length);
-      const lastSeq = Math.max(-1, ...rows.map((row) => (row.seq == null ? -1 : Number(row.seq))));
-      return { result: settled, lastSeq, queueChanged: true };
-    });
-  }
-
-  #ended(row: CompletionRow): Ended {
-    return {
-      status: row.outcome as Ended["status"],
-      startedAt: row.started_at,
-      next: this.#queue.fromClaimRow(row),
-    };
   }
 
   /** SQLite: the end inside the caller's IMMEDIATE transaction. */
@@ -343,62 +273,6 @@ export class RunReportService {
     const last = items.at(-1);
     return { items, next_cursor: more && last ? encodeCursor(last.seq) : null };
   }
-}
-
-/** A row of `gimo_complete` (its claim columns are null when no run was claimed). */
-type CompletionRow = Partial<ClaimRow> & {
-  outcome: string;
-  started_at: string | null;
-  claim_seq?: string | null;
-};
-
-/** An end waiting to be written on PostgreSQL. */
-interface PgEnd {
-  principal: Principal;
-  fence: Fence;
-  end: AttemptEnd;
-  claimNext: boolean;
-}
-
-/** What writing an end gives back: how it ended, when the attempt started, the run claimed next. */
-interface Ended {
-  status: AttemptEnd["status"] | "queued";
-  startedAt: string | null;
-  next: ClaimedRun | undefined;
-}
-
-/** How an attempt ends, redacted, with the wait before a retry. */
-interface AttemptEnd {
-  status: Completion["status"];
-  result: string | null;
-  error: Completion["error"];
-  wait: number;
-}
-
-/** The error of a run cancelled while its runner reported a retryable failure (as gimo_complete_many says). */
-const CANCELLED_INSTEAD_OF_RETRY = {
-  code: "cancelled",
-  message: "cancelled on request; the runner had reported a retryable failure",
-};
-
-function leaseLost(fence: Fence): GimoError {
-  return new GimoError(
-    "lease_lost",
-    `run ${fence.runId} attempt ${fence.attempt} is no longer held by runner ${fence.runnerId}; stop working on it`,
-  );
-}
-
-/**
- * The error for an end that changed nothing: 404 for an unknown run, else 409 `lease_lost`. It
- * never throws: in a batch it runs after the statement committed the other ends.
- */
-async function lostOrUnknown(db: Kysely<Database>, fence: Fence): Promise<GimoError> {
-  try {
-    await loadRunRow(db, fence.runId);
-  } catch (error) {
-    if (error instanceof GimoError) return error;
-  }
-  return leaseLost(fence);
 }
 
 /** The fenced UPDATE: applies `set` only while the runner still holds this attempt's lease. */

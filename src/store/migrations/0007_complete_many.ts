@@ -23,7 +23,10 @@ import { type Kysely, PostgresAdapter, sql } from "kysely";
  * project). With `p_lock_timeout` it gives up after that long instead of waiting for PostgreSQL's
  * deadlock detector: the statement fails whole, and the caller writes each end alone, which
  * waits as usual. An error (panic mode raises GM001 from `gimo_complete_core`) fails it whole too.
- * A single end is a batch of one without a lock timeout: `gimo_complete` (0005) is no longer used.
+ * A single end is a batch of one without a lock timeout, so `gimo_complete` (0005) is dropped.
+ *
+ * `gimo_append_events` (0005) now delegates to `gimo_append_events_as`, so the hash chain is
+ * computed by one function in the database (and by `hashEvent` in TypeScript).
  *
  * Each element of `p_units`: `run, attempt, runner, status, result, error, error_code_json,
  * retryable, retry_after, wait_json, claim_next, actor, role` — the arguments of `gimo_complete`,
@@ -45,7 +48,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       for n in 1 .. coalesce(array_length(p_types, 1), 0) loop
         v_head.seq := v_head.seq + 1;
         v_prev := v_head.hash;
-        -- The canonical JSON of hashEvent (TypeScript), as in gimo_append_events (migration 0005).
+        -- The canonical JSON of hashEvent (TypeScript, src/store/event-log.ts).
         v_head.hash := 'sha256:' || encode(sha256(convert_to(
           '{"actor":' || to_json(p_actors[n])::text || ',"data":' || to_json(p_data[n])::text ||
           ',"prev_hash":' || to_json(v_prev)::text || ',"role":' || to_json(p_roles[n])::text ||
@@ -61,6 +64,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       return v_head.seq;
     end
     $fn$`.execute(db);
+
+  await sql`
+    create or replace function gimo_append_events(
+      p_actor text, p_role text, p_ts text,
+      p_types text[], p_subjects text[], p_data text[],
+      p_channel text, p_queue_changed boolean
+    ) returns bigint language sql as $fn$
+      select gimo_append_events_as(
+        array_fill(p_actor, array[coalesce(cardinality(p_types), 0)]),
+        array_fill(p_role, array[coalesce(cardinality(p_types), 0)]),
+        p_ts, p_types, p_subjects, p_data, p_channel, p_queue_changed)
+    $fn$`.execute(db);
+
+  await sql`drop function gimo_complete(text, integer, text, text, text, text, text, boolean, text, text,
+    text, text, text, text, boolean, text, integer)`.execute(db);
 
   await sql`
     create or replace function gimo_complete_many(

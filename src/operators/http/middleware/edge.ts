@@ -52,30 +52,19 @@ export function bodyGuard(maxBytes: number): MiddlewareHandler<HttpEnv> {
   };
 }
 
-/**
- * Reads the whole body, refusing it as soon as it grows past the limit (chunked bodies too). Under
- * the Node adapter it reads the Node request itself: going through `c.req.raw.body` would build a
- * web Request and a web stream for every request, a good part of a small request's cost.
- */
-async function readBounded(c: Context<HttpEnv>, maxBytes: number): Promise<string> {
-  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
-  if (incoming instanceof IncomingMessage) return readIncoming(c, incoming, maxBytes);
-  const body = c.req.raw.body;
-  if (!body) return "";
-  let size = 0;
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge(c, maxBytes);
-    chunks.push(chunk);
-  }
-  return utf8.decode(Buffer.concat(chunks));
-}
-
 /** Decodes UTF-8 as `Request.text()` does: a leading BOM dropped, invalid bytes as U+FFFD. */
 const utf8 = new TextDecoder("utf-8");
 
-function readIncoming(c: Context<HttpEnv>, incoming: IncomingMessage, maxBytes: number): Promise<string> {
+/**
+ * Reads the whole body, refusing it as soon as it grows past the limit (chunked bodies too). It
+ * reads the Node request itself (the app is served by @hono/node-server, see gimo.ts): going
+ * through `c.req.raw.body` would build a web Request and a web stream for every request, a good
+ * part of a small request's cost.
+ */
+function readBounded(c: Context<HttpEnv>, maxBytes: number): Promise<string> {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  if (!(incoming instanceof IncomingMessage))
+    throw new Error("the HTTP app must be served by @hono/node-server: no Node request to read");
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
