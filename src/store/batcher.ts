@@ -22,7 +22,7 @@
  * nothing would ever be batched.
  *
  * Two uses: group commit (GroupCommit, below: units of work sharing one transaction, for the
- * store's grouped writes) and PostgreSQL's ends of runs (RunReportService: one statement,
+ * store's grouped writes) and PostgreSQL's ends of runs (PostgresRunEnds: one statement,
  * `gimo_complete_many`, for the whole batch).
  */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };

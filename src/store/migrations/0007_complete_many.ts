@@ -3,7 +3,7 @@ import { type Kysely, PostgresAdapter, sql } from "kysely";
 /**
  * PostgreSQL: the ends of many runs in one statement.
  *
- * Ends that arrive while one is being written are batched (RunReportService, src/store/batcher.ts).
+ * Ends that arrive while one is being written are batched (src/app/run-ends-postgres.ts).
  * Until now a batch was a transaction of one `gimo_complete` call per end: a round trip each, plus
  * BEGIN and COMMIT, all while the batch held the event log's lock. `gimo_complete_many` takes the
  * whole batch as one JSON array and does, in one statement (so one transaction):
