@@ -38,6 +38,19 @@ export const Budgets = z
   .strict()
   .openapi("Budgets");
 
+/** Resource limits of a run's sandbox (src/core/sandbox-limits.ts says what each one bounds). */
+export const SandboxLimits = z
+  .object({
+    max_processes: z.number().int().min(16).max(65_536),
+    max_memory_mb: z.number().int().min(64).max(1_048_576),
+    max_file_mb: z.number().int().min(1).max(1_048_576),
+    max_open_files: z.number().int().min(64).max(1_048_576),
+    max_commit_mb: z.number().int().min(1).max(100_000),
+  })
+  .partial()
+  .strict()
+  .openapi("SandboxLimits");
+
 export const PlanContent = z
   .object({
     title: Line(200),
@@ -46,6 +59,9 @@ export const PlanContent = z
     acceptance: z.array(Line(500)).max(50).default([]),
     risk: z.enum(["low", "medium", "high"]).default("low"),
     budgets: Budgets.optional(),
+    limits: SandboxLimits.optional().openapi({
+      description: "sandbox limits for this plan's run, within the project's sandbox.max_limits",
+    }),
   })
   .strict()
   .superRefine((plan, ctx) => {

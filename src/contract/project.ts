@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ProviderConfig } from "../llm/config.ts";
 import { IdOf, Line, PageOf, Text, Timestamp } from "./common.ts";
-import { Budgets } from "./plan.ts";
+import { Budgets, SandboxLimits } from "./plan.ts";
 
 /** A project: a git repository GIMO works on, with its settings (SPEC §5). */
 
@@ -12,6 +12,15 @@ const BranchName = z
   .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]+(?<![./])$/, "must be a valid git branch name");
 
 const SecretRef = z.string().max(2_000);
+
+/** An egress allowlist entry: a host name, optionally `*.` for its subdomains and `:port`. */
+const EgressHost = z
+  .string()
+  .max(253)
+  .regex(
+    /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?$/,
+    "must be a host name, *.domain, optionally with :port",
+  );
 
 export const Forge = z
   .object({
@@ -43,9 +52,19 @@ const ProjectSettings = {
   pull_request: z.enum(["none", "draft"]).default("none"),
   forge: Forge.optional(),
   sandbox: z
-    .object({ network: z.boolean().default(false) })
+    .object({
+      network: z.boolean().default(false),
+      egress: z.array(EgressHost).max(200).default([]).openapi({
+        description:
+          "with network on: the hosts commands may reach (`host`, `host:port`, `*.domain`); empty = any public host",
+      }),
+      limits: SandboxLimits.default({}),
+      max_limits: SandboxLimits.default({}).openapi({
+        description: "the most a plan's `limits` may ask for (default: the project's limits)",
+      }),
+    })
     .strict()
-    .default({ network: false }),
+    .prefault({}),
   max_concurrent_runs: z.number().int().min(1).max(100).default(2),
   budgets: Budgets.default({}),
   planner: ProviderRef.optional(),
@@ -111,7 +130,12 @@ export const Project = z
         token_set: z.boolean(),
       })
       .nullable(),
-    sandbox: z.object({ network: z.boolean() }),
+    sandbox: z.object({
+      network: z.boolean(),
+      egress: z.array(z.string()).optional(),
+      limits: SandboxLimits.optional(),
+      max_limits: SandboxLimits.optional(),
+    }),
     planner: ProviderView.nullable(),
     executor: ProviderView.nullable(),
     max_concurrent_runs: z.number().int(),

@@ -11,9 +11,10 @@ import { commitAll, fileChanges, type PreparedWorkspace, pushBranch } from "./wo
 
 /**
  * The end of a green run: commit everything with a conventional message from the plan and the
- * `Gimo-Run` / `Gimo-Approved` trailers, push the task branch (the workspace refuses a protected
- * one before any git call), render the link, open a draft pull request when the project asks for
- * one — never a merge — and assemble the run's result.
+ * `Gimo-Run` / `Gimo-Approved` trailers (within the run's `max_commit_mb`), push the task branch
+ * (the workspace refuses a protected one before any git call; `pushed` is what the remote answers
+ * afterwards), render the link, open a draft pull request when the project asks for one — never a
+ * merge — and assemble the run's result.
  */
 export async function deliver(
   deps: ExecutorDeps,
@@ -23,13 +24,14 @@ export async function deliver(
   plan: PlanContent,
   tests: TestReport | null,
   usage: Usage,
+  maxCommitBytes: number,
 ) {
   const message = conventionalMessage(plan, {
     run: job.run.id,
     approved: job.approved.id,
     hash: job.approved.content_hash,
   });
-  const committed = await commitAll(ws, message);
+  const committed = await commitAll(ws, message, { maxCommitBytes });
   if (committed.commits.length === 0) {
     throw new RunFailed(
       { code: "no_changes", message: "the run finished without changing any file" },
@@ -43,7 +45,9 @@ export async function deliver(
   );
   const project = job.project;
   const token = await deps.forgeToken(job);
-  const pushed = project.push ? (await pushBranch(ws, project, token ? { token } : {})).pushed : false;
+  const pushed = project.push
+    ? (await pushBranch(ws, project, committed.headSha, token ? { token } : {})).pushed
+    : false;
   const vars = {
     branch: ws.branch,
     task_id: job.run.task_id,

@@ -1,16 +1,23 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handOver, sandboxUser } from "./sandbox/identity.ts";
 import { createSandbox } from "./sandbox/sandbox.ts";
 import { ATTEMPTS, runCommandStep } from "./steps.ts";
 
 describe("a command step", () => {
   const workspace = mkdtempSync(join(tmpdir(), "gimo-steps-"));
+  const user = sandboxUser();
+  beforeAll(async () => {
+    if (user) await handOver(workspace, user);
+  });
   afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+  const sandbox = createSandbox("on");
   const deps = (reasoner?: (c: string, out: string) => Promise<string | undefined>) => ({
-    sandbox: createSandbox("on"),
-    spec: { workspace, network: false, timeoutMs: 10_000, outputCapBytes: 100_000 },
+    sandbox,
+    spec: () => ({ workspace, network: false, timeoutMs: 10_000, outputCapBytes: 100_000 }),
+    workspace: "/workspace",
     io: {},
     protectedBranches: ["main"],
     reasoner,

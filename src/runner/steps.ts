@@ -10,7 +10,10 @@ export const ATTEMPTS = 2;
 
 export interface CommandStepDeps {
   sandbox: Sandbox;
-  spec: SandboxSpec;
+  /** A fresh spec for each attempt (its timeout is what is left of the run's wall budget). */
+  spec: () => SandboxSpec;
+  /** Where commands see the workspace: the command policy's view. */
+  workspace: string;
   io: { signal?: AbortSignal; onOutput?: (chunk: string) => void };
   protectedBranches: string[];
   reasoner?: (command: string, failureOutput: string) => Promise<string | undefined>;
@@ -30,11 +33,13 @@ export async function runCommandStep(command: string, deps: CommandStepDeps): Pr
   let last: CommandResult | undefined;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     deps.log("info", `$ ${command}${attempt > 1 ? ` (attempt ${attempt})` : ""}`);
-    last = await deps.sandbox.run(command, deps.spec, deps.io);
+    last = await deps.sandbox.run(command, deps.spec(), deps.io);
+    if (deps.io.signal?.aborted) break;
     if (last.exitCode === 0) return { ok: true, attempts: attempt, detail: `exit 0`, result: last };
     deps.log("warn", `exit ${last.exitCode ?? (last.timedOut ? "timeout" : last.signal)}`);
   }
   const failure = last?.output ?? "";
+  if (deps.io.signal?.aborted) return { ok: false, attempts: ATTEMPTS, detail: "stopped", result: last };
   const corrected = deps.reasoner ? await deps.reasoner(command, failure).catch(() => undefined) : undefined;
   if (!corrected || corrected.trim() === command.trim()) {
     return {
@@ -48,7 +53,7 @@ export async function runCommandStep(command: string, deps: CommandStepDeps): Pr
   if (refusedFix)
     return { ok: false, attempts: ATTEMPTS, detail: `the corrected command was refused: ${refusedFix}` };
   deps.log("info", `$ ${corrected} (corrected by the reasoner)`);
-  const fixed = await deps.sandbox.run(corrected, deps.spec, deps.io);
+  const fixed = await deps.sandbox.run(corrected, deps.spec(), deps.io);
   return fixed.exitCode === 0
     ? { ok: true, attempts: ATTEMPTS + 1, detail: `corrected to \`${corrected}\``, result: fixed }
     : {
@@ -61,7 +66,7 @@ export async function runCommandStep(command: string, deps: CommandStepDeps): Pr
 
 function refusal(command: string, deps: CommandStepDeps): string | undefined {
   const verdict = checkCommand(command, {
-    workspace: deps.spec.workspace,
+    workspace: deps.workspace,
     protectedBranches: deps.protectedBranches,
   });
   return verdict.allowed ? undefined : `refused by the command policy (${verdict.rule}): ${verdict.reason}`;

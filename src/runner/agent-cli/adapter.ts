@@ -2,8 +2,9 @@
  * An agent CLI adapter: how to start one coding-agent CLI (Claude Code, Codex, Gemini CLI,
  * OpenCode) non-interactively on a prompt, and how to read what it prints.
  *
- * `buildCommand` answers the argv and the ONLY environment variables the CLI gets besides the
- * sandbox's minimal base (env.ts): its API key under the name that CLI reads, nothing of GIMO's.
+ * `buildCommand` answers the argv, the ONLY environment variables the CLI gets besides the
+ * sandbox's minimal base (env.ts) — its API key under the name that CLI reads, nothing of GIMO's —
+ * and the hosts of its model API, which the sandbox's egress proxy lets it reach.
  * `parseOutput` turns one line of its output (JSON lines, or plain text) into a readable log line,
  * or undefined for noise. A parsed line may carry the agent's final `result` text, token `usage`,
  * or be a `partial` chunk of a streamed message that the runner joins into one line.
@@ -30,11 +31,16 @@ export interface AgentCliInput {
   options?: AgentCliOptions;
   /** Whether it runs inside GIMO's bubblewrap sandbox (some CLIs relax their own guard then). */
   sandboxed?: boolean;
+  /** More `host[:port]`s its model API lives at (a configured base URL's). */
+  apiHosts?: string[];
 }
 
 export interface AgentCliCommand {
   argv: string[];
   env: Record<string, string>;
+  /** The `host[:port]`s of its model API: the sandbox lets the CLI reach these, and only these
+   * unless the project's network is on. */
+  apiHosts: string[];
 }
 
 export interface ParsedLine {

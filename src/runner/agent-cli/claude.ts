@@ -49,7 +49,7 @@ export const claudeAdapter: AgentCliAdapter = {
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
     };
     if (input.sandboxed) env.IS_SANDBOX = "1";
-    return { argv, env };
+    return { argv, env, apiHosts: ["api.anthropic.com"] };
   },
   parseOutput(line) {
     const ev = jsonLine(line);

@@ -38,7 +38,7 @@ export const codexAdapter: AgentCliAdapter = {
       "--",
       promptArg(input.prompt),
     ];
-    return { argv, env: keyEnv(o.apiKeyEnv ?? "CODEX_API_KEY", input.apiKey) };
+    return { argv, env: keyEnv(o.apiKeyEnv ?? "CODEX_API_KEY", input.apiKey), apiHosts: ["api.openai.com"] };
   },
   parseOutput(line) {
     const ev = jsonLine(line);

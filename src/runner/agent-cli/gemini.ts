@@ -35,7 +35,11 @@ export const geminiAdapter: AgentCliAdapter = {
       "-p",
       promptArg(input.prompt),
     ];
-    return { argv, env: keyEnv(o.apiKeyEnv ?? "GEMINI_API_KEY", input.apiKey) };
+    return {
+      argv,
+      env: keyEnv(o.apiKeyEnv ?? "GEMINI_API_KEY", input.apiKey),
+      apiHosts: ["generativelanguage.googleapis.com"],
+    };
   },
   parseOutput(line) {
     const ev = jsonLine(line);

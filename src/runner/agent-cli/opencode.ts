@@ -34,6 +34,18 @@ const PROVIDER_KEYS: Record<string, string> = {
   xai: "XAI_API_KEY",
 };
 
+/** Where each provider's API lives (opencode also reads its model catalogue from models.dev). */
+const PROVIDER_HOSTS: Record<string, string> = {
+  anthropic: "api.anthropic.com",
+  openai: "api.openai.com",
+  google: "generativelanguage.googleapis.com",
+  openrouter: "openrouter.ai",
+  groq: "api.groq.com",
+  deepseek: "api.deepseek.com",
+  mistral: "api.mistral.ai",
+  xai: "api.x.ai",
+};
+
 export const opencodeAdapter: AgentCliAdapter = {
   kind: "opencode",
   binary: "opencode",
@@ -56,7 +68,8 @@ export const opencodeAdapter: AgentCliAdapter = {
       ...(o.args ?? []),
       promptArg(input.prompt),
     ];
-    return { argv, env: keyEnv(keyName, input.apiKey) };
+    const host = provider ? PROVIDER_HOSTS[provider] : undefined;
+    return { argv, env: keyEnv(keyName, input.apiKey), apiHosts: ["models.dev", ...(host ? [host] : [])] };
   },
   parseOutput(line) {
     const ev = jsonLine(line);

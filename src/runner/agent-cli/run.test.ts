@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handOver, sandboxUser } from "../sandbox/identity.ts";
 import type { CommandResult, Sandbox } from "../sandbox/sandbox.ts";
 import { createSandbox } from "../sandbox/sandbox.ts";
 import type { LogLevel } from "./adapter.ts";
@@ -36,9 +37,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 (async () => {
   emit({ type: "system", subtype: "init", model: "fake-model", cwd: process.cwd() });
   const port = /port=(\\d+)/.exec(prompt)?.[1];
+  // Like a real CLI: its API through HTTPS_PROXY (GIMO's egress proxy), as a CONNECT tunnel.
+  const proxy = process.env.HTTPS_PROXY ? new URL(process.env.HTTPS_PROXY) : undefined;
   const api = await new Promise((resolve) => {
-    const s = net.connect(Number(port), "127.0.0.1", () => { s.end(); resolve("reached"); });
-    s.on("error", (e) => resolve(e.code));
+    if (!proxy) return resolve("no proxy");
+    const req = require("node:http").request({ host: proxy.hostname, port: proxy.port, method: "CONNECT", path: "127.0.0.1:" + port });
+    req.on("connect", (res, socket) => { socket.end(); resolve(res.statusCode === 200 ? "reached" : "refused " + res.statusCode); });
+    req.on("error", (e) => resolve(e.code));
+    req.end();
   });
   emit({ type: "assistant", message: { content: [{ type: "text", text: "model api: " + api }, { type: "tool_use", name: "Edit", input: { file_path: "src/a.txt" } }] } });
   fs.writeFileSync("src/a.txt", "edited by fake claude\\n");
@@ -61,12 +67,15 @@ let connections = 0;
 
 beforeAll(async () => {
   root = mkdtempSync(join(existsSync("/var/tmp") ? "/var/tmp" : tmpdir(), "gimo-agent-cli-"));
+  chmodSync(root, 0o755); // the sandbox user (GIMO is root here) runs the fake CLI from it
   ws = join(root, "ws");
   mkdirSync(join(ws, "src"), { recursive: true });
   writeFileSync(join(ws, "src", "a.txt"), "original\n");
   cli = join(root, "bin", "claude");
   mkdirSync(join(root, "bin"));
   writeFileSync(cli, FAKE_CLAUDE, { mode: 0o755 });
+  const user = sandboxUser();
+  if (user) await handOver(ws, user);
   server = createServer((s) => {
     connections++;
     s.end();
@@ -93,6 +102,7 @@ describe.skipIf(!hasBwrap)("an agent CLI through the sandbox", () => {
           prompt: `port=${port} edit src/a.txt`,
           workspace: ws,
           apiKey: "sk-ant-test",
+          apiHosts: [`127.0.0.1:${port}`],
           options: { command: cli },
         },
         sandbox,
@@ -155,6 +165,8 @@ describe("line handling", () => {
     ];
     const fake: Sandbox = {
       kind: "off",
+      user: undefined,
+      view: (spec) => ({ workspace: spec.workspace, gitObjects: spec.gitObjects }),
       run: () => Promise.reject(new Error("unused")),
       async runArgv(_argv, spec, opts) {
         expect(spec.network).toBe(true);

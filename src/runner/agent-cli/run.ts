@@ -5,8 +5,9 @@ import type { AgentCliAdapter, AgentCliInput, LogLevel, ParsedLine } from "./ada
  * Runs a coding-agent CLI as the executor of one step, in the same sandbox and under the same
  * budgets as any command: the spec's timeout is the step's wall budget, its output cap bounds what
  * is kept. Two things differ from a plain command:
- *  - network is on (the CLI talks to its model API), and the environment is exactly what the
- *    adapter returns — the CLI's own API key under its own name, nothing else of GIMO's;
+ *  - it reaches its model API (the adapter's hosts, and a configured base URL's) through the
+ *    egress proxy — and nothing else unless the project's network is on — and the environment is
+ *    exactly what the adapter returns: the CLI's own API key under its own name, nothing of GIMO's;
  *  - the output is read line by line as it streams and each line goes through the adapter's
  *    parser to the run's log (`onLog`); streamed message fragments are joined into one line.
  *
@@ -74,13 +75,19 @@ export async function runAgentCli(
     }
   };
 
+  const api = [...built.apiHosts, ...(input.apiHosts ?? [])];
   opts.onLog(
     "info",
-    `running ${adapter.kind}: ${built.argv[0]} (network on, ${Math.round(spec.timeoutMs / 1000)} s budget)`,
+    `running ${adapter.kind}: ${built.argv[0]} (network: ${spec.network ? "on" : api.join(", ") || "off"}, ${Math.round(spec.timeoutMs / 1000)} s budget)`,
   );
+  const network: Partial<SandboxSpec> = {
+    network: spec.network || api.length > 0,
+    egress: spec.network ? (spec.egress ?? []) : api,
+    egressAlways: api,
+  };
   const command = await sandbox.runArgv(
     built.argv,
-    { ...spec, network: true, env: built.env },
+    { ...spec, ...network, env: built.env },
     {
       signal: opts.signal,
       streamCapBytes: STREAM_CAP_BYTES,

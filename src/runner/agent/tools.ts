@@ -1,23 +1,25 @@
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import { z } from "zod";
 import { checkCommand } from "../../core/command-policy.ts";
 import { describeZodError, jsonSchemaOf } from "../../llm/json.ts";
 import type { ToolSpec } from "../../llm/port.ts";
 import type { CommandResult, Sandbox, SandboxSpec } from "../sandbox/sandbox.ts";
 import { confine } from "./paths.ts";
+import type { WorkspaceFs } from "./workspace-fs.ts";
 
 /**
  * The executor's tools. Files are read and written by GIMO itself, confined to the workspace
- * (agent/paths.ts); every command — `run_command`, `run_tests`, `search` — passes the command policy
- * and runs inside the sandbox with a timeout and an output cap. A tool never throws at the model:
- * it answers with text, marked as an error when the call failed, so the model can correct itself.
+ * (paths.ts) and never through a symlink (workspace-fs.ts); every command — `run_command`,
+ * `run_tests`, `search` — passes the command policy and runs inside the sandbox with a timeout (cut
+ * to the run's remaining wall budget), an output cap and the run's limits. A tool never throws at
+ * the model: it answers with text, marked as an error when the call failed, so it can correct itself.
  */
 export interface ToolContext {
-  workspace: string;
+  files: WorkspaceFs;
+  /** Where commands see the workspace (/workspace under bubblewrap): the command policy's view. */
+  commandWorkspace: string;
   sandbox: Sandbox;
-  /** The sandbox settings every command gets (network, env, timeout, cap, writable git dir). */
-  sandboxSpec: SandboxSpec;
+  /** The sandbox settings for the next command (network, env, limits, timeout cut to the budget). */
+  sandboxSpec(): SandboxSpec;
   testCommand: string | undefined;
   protectedBranches: string[];
   signal?: AbortSignal;
@@ -41,6 +43,8 @@ interface Tool<A> {
 }
 
 const MAX_READ = 100_000;
+/** The most of a file read_file and edit_file load. */
+const MAX_FILE = 4_000_000;
 const MAX_LIST = 400;
 
 function tool<A>(name: string, description: string, args: z.ZodType<A>, run: Tool<A>["run"]): Tool<A> {
@@ -55,19 +59,19 @@ const listFiles = tool(
   "List files and directories under a path of the workspace (default: its root), up to `depth` levels.",
   z.object({ path: z.string().default("."), depth: z.number().int().min(1).max(6).default(2) }),
   async ({ path, depth }, ctx) => {
-    const { absolute } = await confine(ctx.workspace, path);
+    const { relative } = confine(path, [ctx.commandWorkspace]);
     const out: string[] = [];
     const walk = async (dir: string, prefix: string, level: number) => {
-      const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
-        a.name.localeCompare(b.name),
-      );
+      const entries = (await ctx.files.list(dir)).sort((a, b) => a.name.localeCompare(b.name));
       for (const e of entries) {
         if (e.name === ".git" || e.name === "node_modules" || out.length >= MAX_LIST) continue;
-        out.push(`${prefix}${e.name}${e.isDirectory() ? "/" : ""}`);
-        if (e.isDirectory() && level < depth) await walk(join(dir, e.name), `${prefix}${e.name}/`, level + 1);
+        const link = e.isSymbolicLink() ? " (symlink)" : "";
+        out.push(`${prefix}${e.name}${e.isDirectory() ? "/" : ""}${link}`);
+        if (e.isDirectory() && level < depth)
+          await walk(`${dir}/${e.name}`, `${prefix}${e.name}/`, level + 1);
       }
     };
-    await walk(absolute, "", 1);
+    await walk(relative, "", 1);
     return ok(out.length === 0 ? "(empty)" : `${out.join("\n")}${out.length >= MAX_LIST ? "\n…(more)" : ""}`);
   },
 );
@@ -81,10 +85,9 @@ const readFileTool = tool(
     end_line: z.number().int().min(1).optional(),
   }),
   async ({ path, start_line, end_line }, ctx) => {
-    const { absolute } = await confine(ctx.workspace, path);
-    const info = await stat(absolute).catch(() => undefined);
-    if (!info?.isFile()) return fail(`${path} is not a file`);
-    const text = await readFile(absolute, "utf8");
+    const { relative } = confine(path, [ctx.commandWorkspace]);
+    const { text, size } = await ctx.files.read(relative, MAX_FILE);
+    if (size > MAX_FILE) return fail(`${relative} is ${size} bytes; read_file reads files up to ${MAX_FILE}`);
     const lines = text.split("\n");
     const from = (start_line ?? 1) - 1;
     const to = end_line ?? lines.length;
@@ -98,13 +101,11 @@ const searchTool = tool(
   "Search the workspace for a regular expression (ripgrep); answers file:line:text matches.",
   z.object({ pattern: z.string().min(1).max(500), path: z.string().default(".") }),
   async ({ pattern, path }, ctx) => {
-    const { relative } = await confine(ctx.workspace, path);
+    const { relative } = confine(path, [ctx.commandWorkspace]);
     const result = await ctx.sandbox.runArgv(
       ["rg", "--line-number", "--no-heading", "--max-count", "50", "--", pattern, relative],
-      ctx.sandboxSpec,
-      {
-        signal: ctx.signal,
-      },
+      ctx.sandboxSpec(),
+      { signal: ctx.signal },
     );
     if (result.exitCode === 1) return ok("no matches");
     if (result.exitCode !== 0) return fail(`search failed: ${result.output.slice(0, 2_000)}`);
@@ -117,9 +118,8 @@ const writeFileTool = tool(
   "Create or overwrite a file of the workspace with the given content.",
   z.object({ path: z.string(), content: z.string().max(2_000_000) }),
   async ({ path, content }, ctx) => {
-    const { absolute, relative } = await confine(ctx.workspace, path);
-    await mkdir(dirname(absolute), { recursive: true });
-    await writeFile(absolute, content);
+    const { relative } = confine(path, [ctx.commandWorkspace]);
+    await ctx.files.write(relative, content);
     return ok(`wrote ${relative} (${content.length} characters)`);
   },
 );
@@ -129,9 +129,15 @@ const editFile = tool(
   "Replace exactly one occurrence of `search` with `replace` in a file. `search` must appear exactly once: include enough surrounding lines to make it unique.",
   z.object({ path: z.string(), search: z.string().min(1), replace: z.string() }),
   async ({ path, search, replace }, ctx) => {
-    const { absolute, relative } = await confine(ctx.workspace, path);
-    const text = await readFile(absolute, "utf8").catch(() => undefined);
-    if (text === undefined) return fail(`${relative} does not exist; use write_file to create it`);
+    const { relative } = confine(path, [ctx.commandWorkspace]);
+    const file = await ctx.files.read(relative, MAX_FILE).catch((error: Error) => {
+      if ((error as { code?: string }).code === "not_found") return undefined;
+      throw error;
+    });
+    if (file === undefined) return fail(`${relative} does not exist; use write_file to create it`);
+    if (file.size > MAX_FILE)
+      return fail(`${relative} is ${file.size} bytes; edit_file edits files up to ${MAX_FILE}`);
+    const { text } = file;
     const first = text.indexOf(search);
     if (first < 0)
       return fail(`the search text was not found in ${relative}; read the file and copy the text exactly`);
@@ -140,7 +146,7 @@ const editFile = tool(
         `the search text appears more than once in ${relative}; include more surrounding lines so it is unique`,
       );
     }
-    await writeFile(absolute, text.slice(0, first) + replace + text.slice(first + search.length));
+    await ctx.files.write(relative, text.slice(0, first) + replace + text.slice(first + search.length));
     return ok(`edited ${relative}`);
   },
 );
@@ -151,11 +157,11 @@ const runCommand = tool(
   z.object({ command: z.string().min(1).max(4_000) }),
   async ({ command }, ctx) => {
     const verdict = checkCommand(command, {
-      workspace: ctx.workspace,
+      workspace: ctx.commandWorkspace,
       protectedBranches: ctx.protectedBranches,
     });
     if (!verdict.allowed) return fail(`refused by the command policy (${verdict.rule}): ${verdict.reason}`);
-    const result = await ctx.sandbox.run(command, ctx.sandboxSpec, {
+    const result = await ctx.sandbox.run(command, ctx.sandboxSpec(), {
       signal: ctx.signal,
       onOutput: ctx.onOutput,
     });
@@ -169,7 +175,7 @@ const runTests = tool(
   z.object({}),
   async (_args, ctx) => {
     if (!ctx.testCommand) return ok("this project has no test command");
-    const result = await ctx.sandbox.run(ctx.testCommand, ctx.sandboxSpec, {
+    const result = await ctx.sandbox.run(ctx.testCommand, ctx.sandboxSpec(), {
       signal: ctx.signal,
       onOutput: ctx.onOutput,
     });

@@ -1,113 +1,246 @@
-import { execFile } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import { chown, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GimoError } from "../../core/errors.ts";
+import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from "../../core/sandbox-limits.ts";
 import { SYSTEM_PATH, sandboxEnv } from "./env.ts";
-import { type Mount, planMounts } from "./mounts.ts";
+import { passwdFiles, SANDBOX_USER_NAME, type SandboxUser, sandboxUser } from "./identity.ts";
+import {
+  gimoNodeBin,
+  type Mount,
+  planLayout,
+  SANDBOX_GIT_OBJECTS,
+  SANDBOX_NODE_BIN,
+  SANDBOX_WORKSPACE,
+} from "./layout.ts";
+import { type EgressSession, startEgress } from "./network.ts";
 import { runProcess } from "./process.ts";
-import type { Sandbox, SandboxDeps } from "./sandbox.ts";
+import { rlimitArgs } from "./rlimits.ts";
+import type { Sandbox, SandboxDeps, SandboxSpec } from "./sandbox.ts";
 import { checkSpec } from "./spec.ts";
 
 /**
  * The bubblewrap sandbox.
  *
- *   first run ─▶ self-check (`bwrap … /bin/true`, once per sandbox) ─┬─ ok ─▶ every run goes through bwrap
- *                                                                    └─ failed ─▶ every run is refused
+ *   first run ─▶ self-check (a real run of /bin/true, once per sandbox) ─┬─ ok ─▶ every run goes through bwrap
+ *                                                                       └─ failed ─▶ every run is refused
  *
- * Each run: `/` read-only, `/dev` and `/proc` fresh, the mounts of mounts.ts, all namespaces
- * unshared (so no network) plus `--share-net` only when the spec asks, `--die-with-parent`,
- * `--new-session` (no TIOCSTI into GIMO's terminal), every capability dropped when GIMO runs as root
- * (bubblewrap keeps them for a privileged caller otherwise), `--clearenv` and then exactly the
- * environment of env.ts. The bwrap process itself also starts with nothing but PATH.
+ * Each run, from the outside in:
+ *
+ *   bwrap            the filesystem of layout.ts; new PID, IPC, UTS, network and cgroup namespaces;
+ *                    `--die-with-parent`, `--new-session` (no TIOCSTI into GIMO's terminal),
+ *                    `--clearenv` then exactly the environment of env.ts
+ *   ├ GIMO is root:  bwrap runs privileged (so it can mount anything GIMO can read) and keeps only
+ *   │                CAP_SETUID/CAP_SETGID for the next step; `setpriv` becomes the dedicated
+ *   │                sandbox uid/gid with no groups, no capabilities and `no_new_privs`; `unshare
+ *   │                --user --map-current-user` puts it in a user namespace mapping only that id
+ *   └ otherwise:     bwrap runs unprivileged and makes the user namespace itself (GIMO's uid, no
+ *                    capabilities, `no_new_privs`)
+ *   [egress bridge]  with network on: network.ts's bridge to GIMO's egress proxy
+ *   prlimit          the run's resource limits (rlimits.ts), counted in that user namespace
+ *   the command
+ *
+ * The bwrap process itself starts with nothing but PATH in its environment.
  */
-export interface BwrapOptions {
-  network: boolean;
+export interface BwrapCommand {
+  mounts: Mount[];
   env: Record<string, string>;
+  /** Working directory inside the sandbox. */
   cwd: string;
-  dropCaps: boolean;
+  /** The dedicated user when GIMO is root; undefined runs unprivileged as GIMO's own uid. */
+  user: SandboxUser | undefined;
+  limits: SandboxLimits;
+  /** Programs wrapped around the command after the limits (the egress bridge). */
+  wrap: string[];
+  tools: HelperTools;
 }
 
-export function bwrapArgs(mounts: Mount[], opts: BwrapOptions, argv: string[]): string[] {
-  const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
-  for (const m of mounts) {
-    if (m.kind === "tmpfs") args.push("--tmpfs", m.path);
-    else if (m.kind === "null") args.push("--ro-bind", "/dev/null", m.path);
-    else if (m.kind === "ro") args.push("--ro-bind", m.path, m.path);
-    else if (m.kind === "ro-try") args.push("--ro-bind-try", m.path, m.path);
-    else args.push("--bind", m.path, m.path);
+export interface HelperTools {
+  setpriv: string;
+  unshare: string;
+  prlimit: string;
+}
+
+export function bwrapArgs(cmd: BwrapCommand, argv: string[]): string[] {
+  const args: string[] = [];
+  for (const m of cmd.mounts) args.push(...mountArgs(m));
+  if (cmd.user) {
+    // biome-ignore format: argv
+    args.push(
+      "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try",
+      "--die-with-parent", "--new-session",
+      "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+    );
+  } else {
+    args.push("--unshare-all", "--die-with-parent", "--new-session");
   }
-  args.push("--unshare-all");
-  if (opts.network) args.push("--share-net");
-  args.push("--die-with-parent", "--new-session");
-  if (opts.dropCaps) args.push("--cap-drop", "ALL");
   args.push("--clearenv");
-  for (const [key, value] of Object.entries(opts.env)) args.push("--setenv", key, value);
-  args.push("--chdir", opts.cwd, "--", ...argv);
+  for (const [key, value] of Object.entries(cmd.env)) args.push("--setenv", key, value);
+  if (cmd.user) {
+    // bwrap, without CAP_DAC_OVERRIDE, may not enter a workspace only the sandbox user may: the
+    // working directory is entered after the switch, by `unshare --wd`.
+    // biome-ignore format: argv
+    args.push(
+      "--", cmd.tools.setpriv, `--reuid=${cmd.user.uid}`, `--regid=${cmd.user.gid}`, "--clear-groups",
+      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+      cmd.tools.unshare, "--user", "--map-current-user", `--wd=${cmd.cwd}`, "--",
+    );
+  } else {
+    args.push("--chdir", cmd.cwd, "--");
+  }
+  args.push(cmd.tools.prlimit, ...rlimitArgs(cmd.limits), "--", ...cmd.wrap, ...argv);
   return args;
 }
 
+function mountArgs(m: Mount): string[] {
+  switch (m.kind) {
+    case "tmpfs":
+      return [...(m.mode === undefined ? [] : ["--perms", octal(m.mode)]), "--tmpfs", m.dest];
+    case "dir":
+      return ["--perms", octal(m.mode), "--dir", m.dest];
+    case "dev":
+      return ["--dev", m.dest];
+    case "proc":
+      return ["--proc", m.dest];
+    case "ro":
+      return ["--ro-bind", m.src, m.dest];
+    case "rw":
+      return ["--bind", m.src, m.dest];
+    case "symlink":
+      return ["--symlink", m.target, m.dest];
+    case "mask-file":
+      return ["--ro-bind", "/dev/null", m.dest];
+    case "remount-ro":
+      return ["--remount-ro", m.dest];
+  }
+}
+
+const octal = (mode: number) => mode.toString(8).padStart(4, "0");
+
 export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
   const bwrap = deps.bwrapPath ?? findOnPath("bwrap") ?? "/usr/bin/bwrap";
-  const dropCaps = process.getuid?.() === 0;
-  let ready: Promise<void> | undefined;
+  const user = sandboxUser(deps.sandboxId);
+  let ready: Promise<Prepared> | undefined;
+
+  const build = async (prepared: Prepared, spec: SandboxSpec, argv: string[], egress?: EgressSession) => {
+    const { workspace, cwd } = await checkSpec(argv, spec);
+    const mounts = await planLayout({
+      workspace,
+      ...(spec.gitObjects ? { gitObjects: spec.gitObjects } : {}),
+      nodeBin: prepared.nodeBin,
+      ...(deps.home ? { home: deps.home } : {}),
+      hide: deps.hide ?? [],
+      ...(prepared.passwd ? { passwd: prepared.passwd } : {}),
+      extra: egress?.mounts ?? [],
+    });
+    const path = `${SANDBOX_NODE_BIN}:${SYSTEM_PATH}`;
+    return bwrapArgs(
+      {
+        mounts,
+        env: { ...sandboxEnv(spec.env, path, user ? SANDBOX_USER_NAME : undefined), ...egress?.env },
+        cwd: cwd === "." ? SANDBOX_WORKSPACE : `${SANDBOX_WORKSPACE}/${cwd}`,
+        user,
+        limits: spec.limits ?? DEFAULT_SANDBOX_LIMITS,
+        wrap: egress?.wrap ?? [],
+        tools: prepared.tools,
+      },
+      argv,
+    );
+  };
 
   const sandbox: Sandbox = {
     kind: "bwrap",
+    user,
+    view: (spec) => ({
+      workspace: SANDBOX_WORKSPACE,
+      gitObjects: spec.gitObjects ? SANDBOX_GIT_OBJECTS : undefined,
+    }),
     run: (command, spec, opts) => sandbox.runArgv(["/bin/sh", "-c", command], spec, opts),
     async runArgv(argv, spec, opts) {
-      ready ??= selfCheck(bwrap, dropCaps);
-      await ready;
-      const { workspace, cwd } = await checkSpec(argv, spec);
-      const mounts = await planMounts(spec, workspace, { home: deps.home, hide: deps.hide });
-      const args = bwrapArgs(
-        mounts,
-        { network: spec.network, env: sandboxEnv(spec.env), cwd, dropCaps },
-        argv,
-      );
-      return runProcess({ file: bwrap, args, env: { PATH: SYSTEM_PATH }, cwd: workspace }, spec, opts);
+      ready ??= prepare(bwrap, user, (prepared, probe, probeArgv) => build(prepared, probe, probeArgv));
+      const prepared = await ready;
+      let note: (text: string) => void = () => {};
+      const egress = spec.network
+        ? await startEgress({
+            rules: { allow: spec.egress ?? [], always: spec.egressAlways ?? [] },
+            log: (line) => note(line),
+          })
+        : undefined;
+      try {
+        const args = await build(prepared, spec, argv, egress);
+        const plan = { file: bwrap, args, env: { PATH: SYSTEM_PATH }, cwd: "/" };
+        return await runProcess({ ...plan, attach: (write) => (note = write) }, spec, opts);
+      } finally {
+        await egress?.close();
+      }
     },
   };
   return sandbox;
 }
 
-/** Runs a trivial command the way real runs do; a failure refuses every run of this sandbox. */
-function selfCheck(bwrap: string, dropCaps: boolean): Promise<void> {
-  // biome-ignore format: argv
-  const args = [
-    "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-    "--unshare-all", "--die-with-parent", "--new-session", ...(dropCaps ? ["--cap-drop", "ALL"] : []),
-    "--clearenv", "--", "/bin/true",
-  ];
-  return new Promise((resolve, reject) => {
-    execFile(bwrap, args, { timeout: 15_000, env: { PATH: SYSTEM_PATH } }, (error, _stdout, stderr) => {
-      if (!error) return resolve();
-      const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-      const why = missing
-        ? `${bwrap} was not found`
-        : `${bwrap} failed its self-check: ${String(stderr).trim() || error.message}`;
-      reject(
-        new GimoError(
-          "unavailable",
-          `commands cannot run: the bubblewrap sandbox is unavailable (${why}). ` +
-            "Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; it needs unprivileged user " +
-            "namespaces or root) or set GIMO_SANDBOX=off to run commands without a sandbox.",
-          { sandbox: "bwrap", path: bwrap },
-        ),
-      );
-    });
-  });
+interface Prepared {
+  tools: HelperTools;
+  nodeBin: string;
+  passwd: { passwd: string; group: string } | undefined;
+}
+
+/**
+ * Once per sandbox: finds the helper programs, writes the sandbox user's passwd files, and runs
+ * `/bin/true` exactly the way real commands run. Any failure refuses every run, with the reason.
+ */
+async function prepare(
+  bwrap: string,
+  user: SandboxUser | undefined,
+  build: (prepared: Prepared, spec: SandboxSpec, argv: string[]) => Promise<string[]>,
+): Promise<Prepared> {
+  const refuse = (why: string) =>
+    new GimoError(
+      "unavailable",
+      `commands cannot run: the bubblewrap sandbox is unavailable (${why}). ` +
+        "Install bubblewrap and util-linux (Debian/Ubuntu: apt-get install bubblewrap util-linux; " +
+        "bubblewrap needs unprivileged user namespaces or root) or set GIMO_SANDBOX=off to run " +
+        "commands without a sandbox.",
+      { sandbox: "bwrap", path: bwrap },
+    );
+  if (!isExecutable(bwrap)) throw refuse(`${bwrap} was not found`);
+  const tools = { setpriv: "", unshare: "", prlimit: "" };
+  for (const name of ["setpriv", "unshare", "prlimit"] as const) {
+    const found = findOnPath(name);
+    if (!found) throw refuse(`${name} (util-linux) was not found`);
+    tools[name] = found;
+  }
+  const prepared: Prepared = {
+    tools,
+    nodeBin: await gimoNodeBin(),
+    passwd: user ? await passwdFiles(user) : undefined,
+  };
+  const workspace = await mkdtemp(join(tmpdir(), "gimo-sandbox-check-"));
+  if (user) await chown(workspace, user.uid, user.gid);
+  const probe: SandboxSpec = { workspace, network: false, timeoutMs: 15_000, outputCapBytes: 4_000 };
+  const result = await build(prepared, probe, ["/bin/true"])
+    .then((args) => runProcess({ file: bwrap, args, env: { PATH: SYSTEM_PATH }, cwd: "/" }, probe))
+    .finally(() => rm(workspace, { recursive: true, force: true }));
+  if (result.exitCode !== 0) {
+    throw refuse(`${bwrap} failed its self-check: ${result.output.trim() || `exit ${result.exitCode}`}`);
+  }
+  return prepared;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? SYSTEM_PATH).split(":")) {
+  for (const dir of `${process.env.PATH ?? ""}:${SYSTEM_PATH}`.split(":")) {
     if (!dir) continue;
     const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
+    if (isExecutable(candidate)) return candidate;
   }
   return undefined;
 }

@@ -7,9 +7,10 @@ import { dirname } from "node:path";
  * API key, see agent-cli/).
  *
  * The base: `PATH` (the system directories plus the directory of the Node binary running GIMO, so
- * `node`/`npm` projects work), `HOME=/tmp` (the sandbox's private /tmp: tools that write caches and
- * config under ~ keep working, and nothing lands in the real home), `TMPDIR=/tmp`, `LANG=C.UTF-8`.
- * The caller's values win, `PATH` included.
+ * `node`/`npm` projects work — under bubblewrap that is /gimo/node/bin), `HOME=/tmp` (the sandbox's
+ * private /tmp: tools that write caches and config under ~ keep working, and nothing lands in the
+ * real home), `TMPDIR=/tmp`, `LANG=C.UTF-8`, and `USER`/`LOGNAME` when the sandbox has a user name
+ * of its own. The caller's values win, `PATH` included.
  */
 export const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -21,8 +22,10 @@ export function defaultPath(nodeBinary: string = process.execPath): string {
 export function sandboxEnv(
   given: Record<string, string> | undefined,
   path: string = defaultPath(),
+  user?: string,
 ): Record<string, string> {
   const env: Record<string, string> = { PATH: path, HOME: "/tmp", TMPDIR: "/tmp", LANG: "C.UTF-8" };
+  if (user) Object.assign(env, { USER: user, LOGNAME: user });
   for (const [key, value] of Object.entries(given ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) continue;
     if (typeof value !== "string" || value.includes("\u0000")) continue;

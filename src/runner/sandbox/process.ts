@@ -21,6 +21,8 @@ export interface ProcessPlan {
   args: string[];
   env: Record<string, string>;
   cwd: string;
+  /** Receives a writer for lines of GIMO's own that belong in the output (the egress proxy's). */
+  attach?: (write: (text: string) => void) => void;
 }
 
 export interface ProcessLimits {
@@ -100,6 +102,9 @@ export function runProcess(
       cap.push(chunk);
       stream.write(which, chunk);
     };
+    plan.attach?.((text) => {
+      if (!finished) onData("err")(Buffer.from(text));
+    });
     child.stdout.on("data", onData("out"));
     child.stderr.on("data", onData("err"));
 

@@ -1,11 +1,22 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GimoError } from "../../core/errors.ts";
-import { gitWritablePaths, worktreeGitDirs } from "./git-paths.ts";
+import { DEFAULT_SANDBOX_LIMITS } from "../../core/sandbox-limits.ts";
+import { handOver, sandboxUser } from "./identity.ts";
 import { createSandbox, type Sandbox, type SandboxSpec } from "./sandbox.ts";
 
 /**
@@ -34,10 +45,14 @@ const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
   ...over,
 });
 
-beforeAll(() => {
+const user = sandboxUser();
+
+beforeAll(async () => {
   root = mkdtempSync(join(existsSync("/var/tmp") ? "/var/tmp" : tmpdir(), "gimo-sandbox-"));
+  chmodSync(root, 0o755); // so "readable by the sandbox user, yet masked" can be told from "unreachable"
   ws = join(root, "ws");
   mkdirSync(ws);
+  if (user) await handOver(ws, user);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -56,6 +71,7 @@ describe.skipIf(!hasBwrap)("the bubblewrap sandbox", () => {
 
   it("keeps a workspace under /tmp writable while the rest of /tmp is private", async () => {
     const tmpWs = mkdtempSync(join(tmpdir(), "gimo-sandbox-ws-"));
+    if (user) await handOver(tmpWs, user);
     const marker = `gimo-private-${process.pid}-${Date.now()}`;
     try {
       const r = await sandbox.run(
@@ -71,7 +87,7 @@ describe.skipIf(!hasBwrap)("the bubblewrap sandbox", () => {
     }
   });
 
-  it("has no network unless the spec allows it", async () => {
+  it("never reaches the host's loopback, network on or off", async () => {
     const server = await listen();
     const port = (server.address() as { port: number }).port;
     let connections = 0;
@@ -81,16 +97,46 @@ describe.skipIf(!hasBwrap)("the bubblewrap sandbox", () => {
     });
     const dial = `exec 3<>/dev/tcp/127.0.0.1/${port} && echo connected`;
     try {
-      const off = await sandbox.runArgv(["bash", "-c", dial], spec());
-      expect(off.exitCode).not.toBe(0);
-      expect(off.output).not.toContain("connected");
+      for (const network of [false, true]) {
+        const r = await sandbox.runArgv(["bash", "-c", dial], spec({ network }));
+        expect(r.exitCode).not.toBe(0);
+        expect(r.output).not.toContain("connected");
+      }
       expect(connections).toBe(0);
-      const on = await sandbox.runArgv(["bash", "-c", dial], spec({ network: true }));
-      expect(on.output).toContain("connected");
-      expect(on.exitCode).toBe(0);
-      expect(connections).toBe(1);
     } finally {
       server.close();
+    }
+  });
+
+  it("with network on, goes out only through the egress proxy, which applies the allowlist", async () => {
+    let hits = 0;
+    const web = createHttpServer((_req, res) => {
+      hits++;
+      res.end("hello from the host\n");
+    });
+    await new Promise<void>((r) => web.listen(0, "127.0.0.1", () => r()));
+    const port = (web.address() as { port: number }).port;
+    // --noproxy "": through the proxy even for localhost (which is the sandbox's own loopback otherwise).
+    const curl = (host: string) =>
+      `curl -sS --noproxy "" --max-time 5 http://${host}:${port}/ ; echo " exit=$?"`;
+    try {
+      // Loopback is never "public": refused with no allowlist, and through an allowlist wildcard.
+      const open = await sandbox.run(curl("localhost"), spec({ network: true }));
+      expect(open.output).toMatch(/refused: localhost resolves to 127\.0\.0\.1|403/);
+      const unlisted = await sandbox.run(curl("localhost"), spec({ network: true, egress: ["example.com"] }));
+      expect(unlisted.output).toMatch(/not in the project's egress allowlist/);
+      expect(hits).toBe(0);
+      // An entry naming the host exactly is the admin's word: that one may be private or loopback.
+      const named = await sandbox.run(curl("localhost"), spec({ network: true, egress: ["localhost"] }));
+      expect(named.output).toContain("hello from the host");
+      expect(named.output).toMatch(/egress: GET http:\/\/localhost:\d+\/ \(127\.0\.0\.1\) allowed/);
+      expect(hits).toBe(1);
+      // Without network, there is no proxy to talk to at all.
+      const none = await sandbox.run(curl("localhost"), spec({ egress: ["localhost"] }));
+      expect(none.output).not.toContain("hello from the host");
+      expect(hits).toBe(1);
+    } finally {
+      web.close();
     }
   });
 
@@ -141,6 +187,7 @@ describe.skipIf(!hasBwrap)("the bubblewrap sandbox", () => {
     const data = join(root, "data");
     const inner = join(data, "work", "ws1");
     mkdirSync(inner, { recursive: true });
+    if (user) await handOver(inner, user);
     writeFileSync(join(data, "vault.key"), "SECRET-KEY");
     writeFileSync(join(data, "work", "mirror.db"), "SECRET-DB");
     const hiding = createSandbox("on", { hide: [data] });
@@ -200,7 +247,7 @@ describe.skipIf(!hasBwrap)("the bubblewrap sandbox", () => {
       spec({ cwd: "sub" }),
     );
     expect(r.exitCode).toBe(3);
-    expect(r.output).toBe(`one\ntwo\nthree\n${join(ws, "sub")}\n`);
+    expect(r.output).toBe("one\ntwo\nthree\n/workspace/sub\n");
     await expect(sandbox.run("true", spec({ cwd: "../.." }))).rejects.toThrow(/outside the workspace/);
   });
 
@@ -209,43 +256,71 @@ describe.skipIf(!hasBwrap)("the bubblewrap sandbox", () => {
     expect(r.output).toBe("a b|$HOME|'q'|");
   });
 
-  it("lets git work in a worktree whose git dir is writable", async () => {
-    const repo = join(root, "repo");
-    const wt = join(root, "wt");
-    const git = (cwd: string, ...args: string[]) =>
-      execFileSync("git", ["-C", cwd, ...args], { stdio: "pipe" });
-    mkdirSync(repo);
-    git(repo, "init", "-q", "-b", "main");
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "init");
-    git(repo, "worktree", "add", "-q", "-b", "task/x", wt);
-    const dirs = await worktreeGitDirs(wt);
-    expect(dirs?.commonDir).toBe(join(repo, ".git"));
-    writeFileSync(join(wt, "new.txt"), "hello");
-    const readOnlyGit = await sandbox.run(
-      "git add new.txt",
-      spec({ workspace: wt, extraWritable: dirs ? [dirs.gitDir] : [] }),
+  it("runs unprivileged: not root, no capabilities, no_new_privs, in a user namespace", async () => {
+    const r = await sandbox.run(
+      "id -u; grep -E '^(NoNewPrivs|CapEff)' /proc/self/status; readlink /proc/self/ns/user",
+      spec(),
     );
-    expect(readOnlyGit.exitCode).not.toBe(0); // objects live in the shared repo: not writable
-    const status = await sandbox.run(
-      "git status --porcelain",
-      spec({ workspace: wt, extraWritable: dirs ? [dirs.gitDir] : [] }),
-    );
-    expect(status.output).toContain("?? new.txt");
-    const add = await sandbox.run(
-      "git add new.txt && git status --porcelain",
-      spec({ workspace: wt, extraWritable: await gitWritablePaths(wt) }),
-    );
-    expect(add.exitCode).toBe(0);
-    expect(add.output).toContain("A  new.txt");
-    expect(existsSync(join(dirname(repo), "repo", ".git", "worktrees", "wt", "index"))).toBe(true);
+    const [uid] = r.output.split("\n");
+    expect(Number(uid)).not.toBe(0);
+    if (user) expect(Number(uid)).toBe(user.uid);
+    expect(r.output).toMatch(/NoNewPrivs:\s+1/);
+    expect(r.output).toMatch(/CapEff:\s+0+\n/);
+    const hostUserNs = execFileSync("readlink", ["/proc/self/ns/user"], { encoding: "utf8" }).trim();
+    expect(r.output).toMatch(/user:\[\d+\]/);
+    expect(r.output).not.toContain(hostUserNs);
+    await sandbox.run("echo mine > owned.txt", spec());
+    expect(statSync(join(ws, "owned.txt")).uid).toBe(user ? user.uid : process.getuid?.());
   });
 
-  it("refuses extra writable paths that are missing, relative or the whole filesystem", async () => {
-    await expect(sandbox.run("true", spec({ extraWritable: ["/"] }))).rejects.toThrow(/whole filesystem/);
-    await expect(sandbox.run("true", spec({ extraWritable: ["rel"] }))).rejects.toThrow(/absolute/);
-    await expect(sandbox.run("true", spec({ extraWritable: [join(root, "nope")] }))).rejects.toThrow(
-      /does not exist/,
+  it("shows the object store read-only at /gimo/git-objects, and the workspace only at /workspace", async () => {
+    const objects = join(root, "objects");
+    mkdirSync(join(objects, "info"), { recursive: true });
+    writeFileSync(join(objects, "info", "marker"), "objects\n");
+    chmodSync(objects, 0o755);
+    const r = await sandbox.run(
+      `cat /gimo/git-objects/info/marker; echo x > /gimo/git-objects/new 2>&1; ls ${ws} 2>&1 | head -1`,
+      spec({ gitObjects: objects }),
     );
+    expect(r.output).toContain("objects\n");
+    expect(r.output).toMatch(/Read-only file system/);
+    expect(existsSync(join(objects, "new"))).toBe(false);
+  });
+
+  it("bounds processes, memory, file size and open files", async () => {
+    const limits = {
+      ...DEFAULT_SANDBOX_LIMITS,
+      max_processes: 64,
+      max_memory_mb: 256,
+      max_file_mb: 5,
+      max_open_files: 100,
+    };
+    const fork = await sandbox.run(
+      `python3 -c '
+import os, time
+n = 0
+try:
+    while True:
+        if os.fork() == 0:
+            time.sleep(2); os._exit(0)
+        n += 1
+except OSError as e:
+    print("forks stopped at", n)
+'`,
+      spec({ limits }),
+    );
+    expect(fork.output).toMatch(/forks stopped at (\d+)/);
+    expect(Number(/forks stopped at (\d+)/.exec(fork.output)?.[1])).toBeLessThan(64);
+    const memory = await sandbox.run(
+      `python3 -c 'b = bytearray(512 * 1024 * 1024)' 2>&1 | tail -1`,
+      spec({ limits }),
+    );
+    expect(memory.output).toContain("MemoryError");
+    const big = await sandbox.run("head -c 20000000 /dev/zero > big.bin; echo exit=$?", spec({ limits }));
+    expect(statSync(join(ws, "big.bin")).size).toBe(5 * 1024 * 1024);
+    expect(big.output).not.toContain("exit=0");
+    const files = await sandbox.run("ulimit -n; ulimit -Hn", spec({ limits }));
+    expect(files.output).toBe("100\n100\n");
   });
 });
 
@@ -255,6 +330,7 @@ describe("without bubblewrap", () => {
     const error = await missing
       .run("true", { workspace: tmpdir(), network: false, timeoutMs: 1_000, outputCapBytes: 1_000 })
       .catch((e) => e);
+    expect(error).toBeInstanceOf(GimoError);
     expect(error).toBeInstanceOf(GimoError);
     expect((error as GimoError).code).toBe("unavailable");
     expect((error as GimoError).message).toMatch(/install bubblewrap/i);

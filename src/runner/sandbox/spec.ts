@@ -1,12 +1,13 @@
 import { stat } from "node:fs/promises";
-import { isAbsolute, relative, resolve } from "node:path";
+import { isAbsolute, normalize, relative, resolve } from "node:path";
 import { GimoError } from "../../core/errors.ts";
 import type { SandboxSpec } from "./sandbox.ts";
 
 /**
  * Checks shared by both sandbox kinds before anything runs: a non-empty argv without NUL bytes, an
- * absolute workspace that is a directory, a working directory inside it, a positive timeout and
- * cap. A bad spec is the caller's bug, so it throws (`bad_request`) instead of becoming a result.
+ * absolute workspace that is a directory, a working directory inside it (answered relative to the
+ * workspace, "." for the workspace itself), a positive timeout and cap. A bad spec is the caller's
+ * bug, so it throws (`bad_request`) instead of becoming a result.
  */
 export async function checkSpec(
   argv: string[],
@@ -24,13 +25,13 @@ export async function checkSpec(
   const info = await stat(workspace).catch(() => undefined);
   if (!info?.isDirectory())
     throw new GimoError("bad_request", `the workspace ${workspace} is not a directory`);
-  const cwd = resolve(workspace, spec.cwd ?? ".");
-  if (!isInside(workspace, cwd))
+  const cwd = normalize(spec.cwd ?? ".");
+  if (isAbsolute(cwd) || !isInside(workspace, resolve(workspace, cwd)))
     throw new GimoError("bad_request", `the working directory ${spec.cwd} is outside the workspace`);
   if (!(spec.timeoutMs > 0) || !(spec.outputCapBytes > 0)) {
     throw new GimoError("bad_request", "a command needs a positive timeout and output cap");
   }
-  return { workspace, cwd };
+  return { workspace, cwd: relative(workspace, resolve(workspace, cwd)) || "." };
 }
 
 export function isInside(parent: string, child: string): boolean {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestRepo, type TestRepo } from "../../../test/support/repo.ts";
+import type { GimoError } from "../../core/errors.ts";
 import { commitAll, diffText, fileChanges, type PreparedWorkspace, prepareWorkspace } from "./workspace.ts";
 
 const run = promisify(execFile);
@@ -61,7 +62,9 @@ describe("commitAll", () => {
     expect(await git(repo.path, "log", "-1", "--format=%an <%ae>|%cn <%ce>", "task/t_1")).toBe(
       "GIMO <gimo@localhost>|GIMO <gimo@localhost>",
     );
-    expect(await git(ws.path, "status", "--porcelain")).toBe("");
+    expect(await git(repo.path, "rev-list", "--parents", "-n", "1", "task/t_1")).toBe(
+      `${result.headSha} ${ws.baseSha}`,
+    );
     expect(await git(repo.path, "rev-parse", "main")).toBe(ws.baseSha);
   });
 
@@ -102,9 +105,18 @@ describe("commitAll", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it("is not redirected by a rewritten .git file in the worktree", async () => {
+  it("runs no fsmonitor, even one the repository's config names", async () => {
+    const marker = join(root, "fsmonitor-ran");
+    await repo.git("config", "core.fsmonitor", `touch ${marker}; false`);
+    writeFileSync(join(ws.path, "x.txt"), "x\n");
+    expect((await commitAll(ws, MESSAGE)).commits).toHaveLength(1);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("never reads the worktree's .git: the agent's repository, a decoy, a pointer elsewhere", async () => {
     const decoy = join(root, "decoy");
     await run("git", ["init", "-q", decoy]);
+    rmSync(join(ws.path, ".git"), { recursive: true, force: true });
     writeFileSync(join(ws.path, ".git"), `gitdir: ${join(decoy, ".git")}\n`);
     writeFileSync(join(ws.path, "x.txt"), "x\n");
     const result = await commitAll(ws, MESSAGE);
@@ -113,16 +125,72 @@ describe("commitAll", () => {
     await expect(git(decoy, "rev-parse", "HEAD")).rejects.toThrow();
   });
 
-  it("refuses when HEAD was moved off the task branch, and main stays put", async () => {
+  it("makes exactly one parent, the checked-out commit, whatever MERGE_HEAD, HEAD or grafts say", async () => {
+    const other = await git(repo.path, "commit-tree", "-m", "elsewhere", `${ws.baseSha}^{tree}`);
+    for (const dir of [ws.gitDir, join(ws.path, ".git")]) {
+      writeFileSync(join(dir, "MERGE_HEAD"), `${other}\n`);
+      writeFileSync(join(dir, "CHERRY_PICK_HEAD"), `${other}\n`);
+    }
     writeFileSync(join(ws.gitDir, "HEAD"), "ref: refs/heads/main\n");
+    mkdirSync(join(repo.path, ".git", "info"), { recursive: true });
+    writeFileSync(join(repo.path, ".git", "info", "grafts"), `${ws.baseSha} ${other}\n`);
+    await git(repo.path, "replace", ws.baseSha, other);
     writeFileSync(join(ws.path, "x.txt"), "x\n");
-    await expect(commitAll(ws, MESSAGE)).rejects.toThrow(/HEAD left task\/t_1/);
+    const result = await commitAll(ws, MESSAGE);
+    const parents = await run("git", ["-C", repo.path, "cat-file", "-p", result.headSha]);
+    expect(parents.stdout.match(/^parent .*/gm)).toEqual([`parent ${ws.baseSha}`]);
     expect(await git(repo.path, "rev-parse", "main")).toBe(ws.baseSha);
   });
 
-  it("refuses a config.worktree planted in the worktree's git dir", async () => {
-    writeFileSync(join(ws.gitDir, "config.worktree"), "[core]\n\tfsmonitor = touch /tmp/pwned\n");
-    await expect(commitAll(ws, MESSAGE)).rejects.toThrow(/config.worktree/);
+  it("is a conflict, not an overwrite, when the branch moved while the run worked", async () => {
+    const moved = await git(
+      repo.path,
+      "commit-tree",
+      "-p",
+      ws.baseSha,
+      "-m",
+      "moved",
+      `${ws.baseSha}^{tree}`,
+    );
+    await git(repo.path, "update-ref", "refs/heads/task/t_1", moved);
+    writeFileSync(join(ws.path, "x.txt"), "x\n");
+    await expect(commitAll(ws, MESSAGE)).rejects.toThrow(/moved while the run worked/);
+    expect(await git(repo.path, "rev-parse", "refs/heads/task/t_1")).toBe(moved);
+  });
+
+  it("refuses a nested repository, and never runs the filter it configures", async () => {
+    const marker = join(root, "filter-ran");
+    const sub = join(ws.path, "sub");
+    await run("git", ["init", "-q", sub]);
+    await run("git", ["-C", sub, "config", "filter.x.clean", `touch ${marker}; cat`]);
+    writeFileSync(join(sub, ".gitattributes"), "* filter=x\n");
+    writeFileSync(join(sub, "f.txt"), "inner\n");
+    writeFileSync(join(ws.path, ".gitattributes"), "* filter=x\n");
+    const error = await commitAll(ws, MESSAGE).catch((e: GimoError) => e);
+    expect(error).toMatchObject({ code: "forbidden" });
+    expect((error as Error).message).toMatch(/nested git repository \(sub\/\.git\)/);
+    expect(existsSync(marker)).toBe(false);
+    expect(await git(repo.path, "rev-parse", "refs/heads/task/t_1")).toBe(ws.baseSha);
+  });
+
+  it("refuses a FIFO where git reads its settings, without blocking", async () => {
+    await run("mkfifo", [join(ws.path, ".gitignore")]);
+    await expect(commitAll(ws, MESSAGE)).rejects.toThrow(/special files where git reads its own settings/);
+  });
+
+  it("refuses a change over the commit limit before writing a single object", async () => {
+    const objects = async () =>
+      (await git(repo.path, "count-objects", "-v")).match(/^(count|in-pack): \d+/gm);
+    const before = await objects();
+    writeFileSync(join(ws.path, "big.bin"), Buffer.alloc(3 * 1024 * 1024, 7));
+    writeFileSync(join(ws.path, "small.txt"), "small\n");
+    const error = await commitAll(ws, MESSAGE, { maxCommitBytes: 2 * 1024 * 1024 }).catch(
+      (e: GimoError) => e,
+    );
+    expect(error).toMatchObject({ code: "payload_too_large" });
+    expect((error as Error).message).toMatch(/big\.bin \(3\.0 MB\)/);
+    expect(await objects()).toEqual(before);
+    expect((await commitAll(ws, MESSAGE, { maxCommitBytes: 4 * 1024 * 1024 })).commits).toHaveLength(1);
   });
 });
 

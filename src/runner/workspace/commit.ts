@@ -1,25 +1,31 @@
-import { access, readFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { GimoError } from "../../core/errors.ts";
-import { createGitRunner, type GitRunner } from "./git.ts";
+import { createGitRunner, type GitCall, type GitRunner } from "./git.ts";
 import type { PreparedWorkspace } from "./workspace.ts";
+import { refuseUntrustedEntries, sizesOf } from "./worktree-files.ts";
 
 /**
  * Committing a run's work and reading back what it changed (SPEC §4 steps 4–5).
  *
- * These run OUTSIDE the sandbox, on a worktree an agent has just had write access to, so git is
- * pointed at the repository explicitly and never by what the worktree says: `GIT_DIR` (the
- * worktree's own git dir), `GIT_COMMON_DIR` (the repository's) and `GIT_WORK_TREE` are set, so a
- * rewritten `.git` file or `commondir` cannot aim git at a config the agent wrote; hooks are off
- * (`core.hooksPath=/dev/null`, `--no-verify`: a hook would run the agent's code unsandboxed), as are
- * fsmonitor and signing. A `config.worktree` in the worktree's git dir (which the sandbox can write,
- * and which git reads when the repository enables `extensions.worktreeConfig`) is refused, and so is
- * a HEAD moved off the task branch — GIMO commits to the task branch or not at all.
+ * These run OUTSIDE the sandbox on a worktree a command has written, so they trust nothing in it
+ * but the contents of its files:
+ *  - git is given its repository from GIMO's records (`pinnedGit`): `GIT_DIR` is the worktree's own
+ *    git dir and `GIT_COMMON_DIR` the repository's — neither ever shown to a command — and
+ *    `GIT_WORK_TREE` the worktree; the worktree's `.git` is the agent's and is never read. Config,
+ *    hooks and everything else that could run code are off for every call (git.ts);
+ *  - before git reads the worktree at all, nested repositories and special files where git reads
+ *    its settings are refused (worktree-files.ts), and so is a change larger than `maxCommitBytes`
+ *    (`payload_too_large`, counted before a single object is written);
+ *  - the commit is built from plumbing: `add -A` into GIMO's index, `write-tree`, `commit-tree`
+ *    with exactly one parent — `startSha`, the commit the worktree was checked out at, whatever any
+ *    file says (MERGE_HEAD, grafts and replace refs have no say) — and `update-ref` from `startSha`
+ *    to the new commit, so a branch that moved meanwhile is a conflict, not an overwrite. A tree
+ *    with a gitlink is refused.
  *
- * `commitAll`: `git add -A` (ignored files stay out), one commit with the given message (cleanup
- * `whitespace`, so markdown `#` lines survive) under the identity from `GIT_AUTHOR_*` /
- * `GIT_COMMITTER_*` or `GIMO <gimo@localhost>`; nothing staged → no commit, `nothingToCommit`.
- * `fileChanges` and `diffText` compare `baseSha` with the task branch's tip in the repository itself.
+ * `commitAll`: one commit with the given message (whitespace cleaned, markdown `#` lines kept) under
+ * the identity from `GIT_AUTHOR_*` / `GIT_COMMITTER_*` or `GIMO <gimo@localhost>`; nothing changed →
+ * no commit, `nothingToCommit`. `fileChanges` and `diffText` compare `baseSha` with the task
+ * branch's tip in the repository itself.
  */
 export type CommitOutcome =
   | { commits: string[]; headSha: string; nothingToCommit?: false }
@@ -34,38 +40,121 @@ export interface FileChangeRow {
   old_path?: string;
 }
 
-const HARDENED = [
-  "-c",
-  "core.hooksPath=/dev/null",
-  "-c",
-  "core.fsmonitor=false",
-  "-c",
-  "commit.gpgSign=false",
-];
 const DIFF_FLAGS = ["-M", "--no-color", "--no-ext-diff", "--no-textconv"];
+const GITLINK = "160000";
+
+export interface CommitOptions {
+  git?: GitRunner;
+  /** The most the added and changed files may weigh together (the run's `max_commit_mb`). */
+  maxCommitBytes?: number;
+}
 
 export async function commitAll(
   ws: PreparedWorkspace,
   message: string,
-  opts: { git?: GitRunner } = {},
+  opts: CommitOptions = {},
 ): Promise<CommitOutcome> {
   const git = opts.git ?? createGitRunner();
-  const call = await pinned(ws);
-  await git.run([...HARDENED, "add", "-A"], call);
-  const staged = await git.run([...HARDENED, "diff", "--cached", "--quiet", "--no-ext-diff"], {
-    ...call,
-    allowExit: [1],
-  });
-  if (staged.exitCode === 0) {
-    return { commits: [], headSha: await head(git, call), nothingToCommit: true };
+  const call = pinnedGit(ws);
+  await refuseUntrustedEntries(ws.path);
+  if (opts.maxCommitBytes !== undefined) await checkSize(git, ws, call, opts.maxCommitBytes);
+  await git.run(["add", "-A"], call);
+  const tree = (await git.run(["write-tree"], call)).stdout.trim();
+  const startTree = (await git.run(["rev-parse", `${ws.startSha}^{tree}`], call)).stdout.trim();
+  if (tree === startTree) return { commits: [], headSha: ws.startSha, nothingToCommit: true };
+  await refuseGitlinks(git, call, ws.startSha, tree);
+  const commit = (
+    await git.run(["commit-tree", tree, "-p", ws.startSha, "-F", "-"], {
+      ...call,
+      env: { ...call.env, ...identity() },
+      input: cleanMessage(message),
+    })
+  ).stdout.trim();
+  try {
+    await git.run(
+      ["update-ref", "-m", "gimo: run commit", `refs/heads/${ws.branch}`, commit, ws.startSha],
+      call,
+    );
+  } catch (error) {
+    throw new GimoError(
+      "conflict",
+      `${ws.branch} moved while the run worked (it is no longer at ${ws.startSha.slice(0, 12)}); nothing was committed: ${(error as Error).message}`,
+    );
   }
-  await git.run([...HARDENED, "commit", "-q", "--no-verify", "--cleanup=whitespace", "-F", "-"], {
-    ...call,
-    env: { ...call.env, ...identity() },
-    input: message,
-  });
-  const sha = await head(git, call);
-  return { commits: [sha], headSha: sha };
+  return { commits: [commit], headSha: commit };
+}
+
+/**
+ * The git invocation for a worktree, entirely from GIMO's records: nothing in the worktree (its
+ * `.git`, a pointer file, a config) decides which repository git uses.
+ */
+export function pinnedGit(ws: Pick<PreparedWorkspace, "gitDir" | "commonDir" | "path">): GitCall & {
+  env: Record<string, string>;
+} {
+  return {
+    cwd: "/",
+    env: {
+      GIT_DIR: ws.gitDir,
+      GIT_COMMON_DIR: ws.commonDir,
+      GIT_WORK_TREE: ws.path,
+      GIT_INDEX_FILE: join(ws.gitDir, "index"),
+    },
+  };
+}
+
+/** Refuses a change whose added and modified files weigh more than `max` bytes together. */
+async function checkSize(git: GitRunner, ws: PreparedWorkspace, call: GitCall, max: number): Promise<void> {
+  const [untracked, modified] = await Promise.all([
+    git.run(["ls-files", "-z", "--others", "--exclude-standard"], call),
+    git.run(["diff-files", "-z", "--name-only", "--ignore-submodules=none"], call),
+  ]);
+  const paths = [...new Set([...nulSplit(untracked.stdout), ...nulSplit(modified.stdout)])];
+  const sizes = await sizesOf(ws.path, paths);
+  const total = [...sizes.values()].reduce((a, b) => a + b, 0);
+  if (total <= max) return;
+  const largest = [...sizes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  throw new GimoError(
+    "payload_too_large",
+    `the change weighs ${mb(total)}, more than the run's commit limit of ${mb(max)} (max_commit_mb); largest: ${largest.map(([p, n]) => `${p} (${mb(n)})`).join(", ")}`,
+    { total_bytes: total, limit_bytes: max, largest: largest.map(([path, bytes]) => ({ path, bytes })) },
+  );
+}
+
+async function refuseGitlinks(git: GitRunner, call: GitCall, from: string, tree: string): Promise<void> {
+  const raw = await git.run(
+    ["diff-tree", "-r", "-z", "--raw", "--no-renames", "--ignore-submodules=none", from, tree],
+    call,
+  );
+  const fields = raw.stdout.split("\0");
+  const links: string[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const newMode = (fields[i] as string).split(" ")[1];
+    if (newMode === GITLINK) links.push(fields[i + 1] as string);
+  }
+  if (links.length > 0) {
+    throw new GimoError(
+      "forbidden",
+      `the change adds a gitlink (nested repository) at ${links.slice(0, 5).join(", ")}; GIMO commits plain files only`,
+      { gitlinks: links.slice(0, 50) },
+    );
+  }
+}
+
+/** Whitespace cleanup as `git commit --cleanup=whitespace` does it; `#` lines stay. */
+function cleanMessage(message: string): string {
+  const lines = message.split("\n").map((l) => l.trimEnd());
+  const out: string[] = [];
+  for (const line of lines) if (line !== "" || (out.length > 0 && out.at(-1) !== "")) out.push(line);
+  while (out.at(-1) === "") out.pop();
+  return `${out.join("\n")}\n`;
+}
+
+function nulSplit(text: string): string[] {
+  return text.split("\0").filter(Boolean);
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 export async function fileChanges(
@@ -74,7 +163,7 @@ export async function fileChanges(
 ): Promise<FileChangeRow[]> {
   const git = opts.git ?? createGitRunner();
   const range = [ws.baseSha, `refs/heads/${ws.branch}`];
-  const diff = ["-C", ws.repoDir, ...HARDENED, "diff", "-z", ...DIFF_FLAGS];
+  const diff = ["-C", ws.repoDir, "diff", "-z", ...DIFF_FLAGS];
   const [numstat, names] = await Promise.all([
     git.run([...diff, "--numstat", ...range]),
     git.run([...diff, "--name-status", ...range]),
@@ -94,38 +183,12 @@ export async function diffText(
 ): Promise<string> {
   const git = opts.git ?? createGitRunner();
   const out = await git.run(
-    ["-C", ws.repoDir, ...HARDENED, "diff", ...DIFF_FLAGS, ws.baseSha, `refs/heads/${ws.branch}`],
+    ["-C", ws.repoDir, "diff", ...DIFF_FLAGS, ws.baseSha, `refs/heads/${ws.branch}`],
     { maxOutputBytes: maxBytes },
   );
   if (!out.truncated) return out.stdout;
   const cut = out.stdout.endsWith("\uFFFD") ? out.stdout.slice(0, -1) : out.stdout;
   return `${cut}\n… (diff truncated at ${maxBytes} bytes)\n`;
-}
-
-/** The git invocation for a worktree, pinned to its repository, after checking nothing was redirected. */
-async function pinned(ws: PreparedWorkspace): Promise<{ cwd: string; env: Record<string, string> }> {
-  if (basename(dirname(ws.gitDir)) !== "worktrees") {
-    throw new GimoError("internal", `${ws.gitDir} is not the git dir of a linked worktree`);
-  }
-  const commonDir = dirname(dirname(ws.gitDir));
-  const headRef = (await readFile(join(ws.gitDir, "HEAD"), "utf8")).trim();
-  if (headRef !== `ref: refs/heads/${ws.branch}`) {
-    throw new GimoError(
-      "forbidden",
-      `the worktree's HEAD left ${ws.branch} (${headRef}); refusing to commit anywhere else`,
-    );
-  }
-  if (await exists(join(ws.gitDir, "config.worktree"))) {
-    throw new GimoError(
-      "forbidden",
-      "the worktree's git config was changed during the run (config.worktree); refusing to use it",
-    );
-  }
-  return { cwd: ws.path, env: { GIT_DIR: ws.gitDir, GIT_COMMON_DIR: commonDir, GIT_WORK_TREE: ws.path } };
-}
-
-async function head(git: GitRunner, call: { cwd: string; env: Record<string, string> }): Promise<string> {
-  return (await git.run(["rev-parse", "HEAD"], call)).stdout.trim();
 }
 
 function identity(): Record<string, string> {
@@ -180,11 +243,4 @@ function parseNumstat(text: string): Map<string, [number, number]> {
     counts.set(target, [ins === "-" ? 0 : Number(ins), del === "-" ? 0 : Number(del)]);
   }
   return counts;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }

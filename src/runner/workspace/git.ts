@@ -3,11 +3,21 @@ import { spawn } from "node:child_process";
 /**
  * The narrow port over the `git` CLI that the workspace code uses, and its real implementation.
  *
- * Every call gets a clean environment: the variables that would point git at another repository
- * (`GIT_DIR`, `GIT_WORK_TREE`, `GIT_INDEX_FILE`, …, set when GIMO itself runs inside a git hook) and
- * the tracing ones (`GIT_TRACE*`, `GIT_CURL_VERBOSE`, which could print an `Authorization` header)
- * are dropped; `GIT_TERMINAL_PROMPT=0` so a missing credential fails instead of waiting on a
- * terminal; `LC_ALL=C` so messages are the same everywhere. A call's own `env` is added on top.
+ * Every call is hardened, because some of them read a worktree an agent has written and all of
+ * them run outside the sandbox, as GIMO's own user:
+ *  - a clean environment: the variables that would point git at another repository (`GIT_DIR`,
+ *    `GIT_WORK_TREE`, `GIT_INDEX_FILE`, …, set when GIMO itself runs inside a git hook) and the
+ *    tracing ones (`GIT_TRACE*`, `GIT_CURL_VERBOSE`, which could print an `Authorization` header)
+ *    are dropped; `GIT_TERMINAL_PROMPT=0` so a missing credential fails instead of waiting on a
+ *    terminal; `LC_ALL=C` so messages are the same everywhere;
+ *  - no configuration but the repository's own: no system or global config (`GIT_CONFIG_NOSYSTEM`,
+ *    `GIT_CONFIG_GLOBAL=/dev/null`, `HOME` and `XDG_CONFIG_HOME` pointing nowhere), no system
+ *    attributes, no replace refs; only the transports file, git, http(s) and ssh (`ext::` would run
+ *    a command);
+ *  - nothing that runs code: hooks, fsmonitor, submodule recursion and automatic gc off (`HARDENED`,
+ *    before every call's own arguments; filters and textconv need a driver in the config, which
+ *    only the repository's own config could define).
+ * A call's own `env` is added on top.
  *
  * A non-zero exit is a `GitFailed` (unless `allowExit` lists it) whose message names the git
  * subcommand and ends with git's stderr; every string in `redact` is cut out of that message, of
@@ -75,13 +85,39 @@ function subcommand(args: string[]): string {
 }
 
 const DROPPED =
-  /^(GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|COMMON_DIR|NAMESPACE|PREFIX|CEILING_DIRECTORIES|TRACE.*|CURL_VERBOSE|REDACT_COOKIES|QUARANTINE_PATH|CONFIG_PARAMETERS)|GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+))$/;
+  /^(GIT_(DIR|WORK_TREE|INDEX_FILE|OBJECT_DIRECTORY|ALTERNATE_OBJECT_DIRECTORIES|COMMON_DIR|NAMESPACE|PREFIX|CEILING_DIRECTORIES|TRACE.*|CURL_VERBOSE|REDACT_COOKIES|QUARANTINE_PATH|CONFIG_PARAMETERS|CONFIG|CONFIG_SYSTEM|CONFIG_GLOBAL|CONFIG_NOSYSTEM|ATTR_SOURCE|REPLACE_REF_BASE|EXEC_PATH|TEMPLATE_DIR)|GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+))$/;
 
-/** The environment git runs with: the process's, cleaned, plus `extra`. */
+/** Configuration on every call: nothing git would run on its own. */
+// biome-ignore format: pairs
+export const HARDENED = [
+  "-c", "core.hooksPath=/dev/null",
+  "-c", "core.fsmonitor=false",
+  "-c", "core.untrackedCache=false",
+  "-c", "submodule.recurse=false",
+  "-c", "diff.ignoreSubmodules=all",
+  "-c", "protocol.ext.allow=never",
+  "-c", "gc.auto=0",
+  "-c", "maintenance.auto=false",
+  "-c", "commit.gpgSign=false",
+];
+
+/** The environment git runs with: the process's, cleaned and locked down, plus `extra`. */
 export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!DROPPED.test(key)) env[key] = value;
-  return { ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...extra };
+  return {
+    ...env,
+    GIT_TERMINAL_PROMPT: "0",
+    LC_ALL: "C",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    HOME: "/nonexistent",
+    XDG_CONFIG_HOME: "/nonexistent",
+    GIT_ATTR_NOSYSTEM: "1",
+    GIT_NO_REPLACE_OBJECTS: "1",
+    GIT_ALLOW_PROTOCOL: "file:git:http:https:ssh",
+    ...extra,
+  };
 }
 
 export function redactAll(text: string, secrets: readonly string[] = []): string {
@@ -99,7 +135,7 @@ function runGit(args: string[], call: GitCall = {}): Promise<GitResult> {
   const redact = call.redact ?? [];
   const maxOut = call.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   return new Promise((resolve, reject) => {
-    const child = spawn("git", args, {
+    const child = spawn("git", [...HARDENED, ...args], {
       cwd: call.cwd,
       env: gitEnv(call.env),
       stdio: ["pipe", "pipe", "pipe"],

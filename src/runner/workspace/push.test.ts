@@ -64,7 +64,7 @@ describe("prepare → edit → commit → push", () => {
       TRAILERS,
     );
     const committed = await commitAll(ws, message);
-    const outcome = await pushBranch(ws, project());
+    const outcome = await pushBranch(ws, project(), committed.headSha);
 
     expect(outcome).toEqual({ pushed: true, remoteUrl: repo.remotePath });
     expect(await git(repo.remotePath, "rev-parse", "task/t_1")).toBe(committed.headSha);
@@ -80,8 +80,8 @@ describe("prepare → edit → commit → push", () => {
   it("push: false pushes nothing", async () => {
     const ws = await prepareWorkspace({ runId: "r_2", taskId: "t_2", project: project() }, { root });
     writeFileSync(join(ws.path, "x.txt"), "x\n");
-    await commitAll(ws, "feat: x\n");
-    expect(await pushBranch(ws, project({ push: false }))).toEqual({
+    const committed = await commitAll(ws, "feat: x\n");
+    expect(await pushBranch(ws, project({ push: false }), committed.headSha)).toEqual({
       pushed: false,
       remoteUrl: repo.remotePath,
     });
@@ -100,10 +100,29 @@ describe("prepare → edit → commit → push", () => {
     const theirs = await git(other, "rev-parse", "HEAD");
 
     writeFileSync(join(ws.path, "mine.txt"), "mine\n");
-    await commitAll(ws, "feat: mine\n");
-    await expect(pushBranch(ws, project())).rejects.toThrow(/never force-pushes/);
+    const mine = await commitAll(ws, "feat: mine\n");
+    await expect(pushBranch(ws, project(), mine.headSha)).rejects.toThrow(/never force-pushes/);
     expect(await git(repo.remotePath, "rev-parse", "task/t_3")).toBe(theirs);
     rmSync(other, { recursive: true, force: true });
+  });
+});
+
+describe("what counts as pushed", () => {
+  it("is read back from the remote: a push the remote did not keep is an error, never pushed: true", async () => {
+    const ws = await prepareWorkspace({ runId: "r_6", taskId: "t_6", project: project() }, { root });
+    writeFileSync(join(ws.path, "x.txt"), "x\n");
+    const committed = await commitAll(ws, "feat: x\n");
+    // A remote whose hook accepts the push and then moves the branch elsewhere.
+    const hook = join(repo.remotePath, "hooks", "post-receive");
+    const main = await git(repo.remotePath, "rev-parse", "main");
+    writeFileSync(hook, `#!/bin/sh\ngit update-ref refs/heads/task/t_6 ${main}\n`, { mode: 0o755 });
+    try {
+      await expect(pushBranch(ws, project(), committed.headSha)).rejects.toThrow(
+        /the remote has [0-9a-f]{12} instead of/,
+      );
+    } finally {
+      rmSync(hook, { force: true });
+    }
   });
 });
 
@@ -112,7 +131,7 @@ describe("refusals", () => {
     const mainBefore = await git(repo.remotePath, "rev-parse", "main");
     const real = await prepareWorkspace({ runId: "r_4", taskId: "t_4", project: project() }, { root });
     writeFileSync(join(real.path, "x.txt"), "x\n");
-    await commitAll(real, "feat: x\n");
+    const committed = await commitAll(real, "feat: x\n");
     // Whatever a workspace claims, pushing main (the protected base), another protected branch,
     // the base, or a branch outside the prefix never runs git.
     const calls: string[][] = [];
@@ -130,7 +149,7 @@ describe("refusals", () => {
       [{ ...real, branch: "task/x:main" }, project(), /character git forbids/],
     ];
     for (const [ws, p, message] of cases) {
-      await expect(pushBranch(ws, p, {}, { git: recording })).rejects.toThrow(message);
+      await expect(pushBranch(ws, p, committed.headSha, {}, { git: recording })).rejects.toThrow(message);
     }
     expect(calls).toEqual([]);
     expect(pushes()).toEqual([]);
@@ -169,9 +188,14 @@ describe("https remote with a forge token", () => {
     writeFileSync(join(ws.path, "x.txt"), "x\n");
     const committed = await commitAll(ws, "feat: x\n");
 
-    const refused = await pushBranch(ws, p, { token: "wrong-token-value" }).catch((e: Error) => e);
+    const refused = await pushBranch(ws, p, committed.headSha, { token: "wrong-token-value" }).catch(
+      (e: Error) => e,
+    );
     expect(String(refused)).not.toContain("wrong-token-value");
-    expect(await pushBranch(ws, p, { token: TOKEN })).toEqual({ pushed: true, remoteUrl: url });
+    expect(await pushBranch(ws, p, committed.headSha, { token: TOKEN })).toEqual({
+      pushed: true,
+      remoteUrl: url,
+    });
     expect(await git(repo.remotePath, "rev-parse", "task/t_5")).toBe(committed.headSha);
 
     expect(seen.some((r) => r.url.includes("git-receive-pack") && r.authorization === expected)).toBe(true);

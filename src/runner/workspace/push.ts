@@ -15,7 +15,9 @@ import type { PreparedWorkspace } from "./workspace.ts";
  *     on both sides, never `--force` (a remote branch that moved on is a readable rejection, not an
  *     overwrite), never a tag, never another branch; hooks off (a pre-push hook would run the
  *     agent's code outside the sandbox). Nothing here merges.
- *  4. A forge token for an https remote travels only in that git process's environment
+ *  4. What counts as pushed is read back from the remote (`git ls-remote`), never from local state:
+ *     the remote's branch must be exactly `headSha`, else the push failed (`unavailable`).
+ *  5. A forge token for an https remote travels only in that git process's environment
  *     (`credentials.ts`) and is cut out of any error.
  */
 export interface PushProject extends BranchRules {
@@ -32,6 +34,7 @@ export interface PushOutcome {
 export async function pushBranch(
   ws: PreparedWorkspace,
   project: PushProject,
+  headSha: string,
   secrets: { token?: string } = {},
   opts: { git?: GitRunner } = {},
 ): Promise<PushOutcome> {
@@ -70,6 +73,26 @@ export async function pushBranch(
       rejected
         ? `the remote's ${ws.branch} has commits this run does not have; GIMO never force-pushes (${why})`
         : `could not push ${ws.branch} to ${remoteUrl || ws.remote}: ${why}`,
+    );
+  }
+  const listed = await git
+    .run(["-C", ws.repoDir, "ls-remote", "--heads", ws.remote, ref], {
+      env: creds.env,
+      redact: creds.redact,
+      timeoutMs: 2 * 60_000,
+    })
+    .catch((error: Error) => {
+      throw new GimoError(
+        "unavailable",
+        `could not read ${ws.branch} back from ${remoteUrl}: ${error.message}`,
+      );
+    });
+  const remoteSha = /^([0-9a-f]{40,64})\t/m.exec(listed.stdout)?.[1];
+  if (remoteSha !== headSha) {
+    throw new GimoError(
+      "unavailable",
+      `pushed ${ws.branch}, but the remote has ${remoteSha ? remoteSha.slice(0, 12) : "no such branch"} instead of ${headSha.slice(0, 12)}`,
+      { expected: headSha, found: remoteSha ?? null },
     );
   }
   return { pushed: true, remoteUrl };

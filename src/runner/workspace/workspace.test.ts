@@ -99,7 +99,7 @@ describe("prepareWorkspace (repo_path)", () => {
     expect(ws.remote).toBeNull();
     expect(ws.remoteUrl).toBeNull();
     expect(ws.baseSha).toBe(await repo.git("rev-parse", "main"));
-    const pushed = await pushBranch(ws, { ...project(), push: false });
+    const pushed = await pushBranch(ws, { ...project(), push: false }, ws.startSha);
     expect(pushed).toEqual({ pushed: false, remoteUrl: "" });
   });
 
@@ -292,7 +292,7 @@ describe("prepareWorkspace (repo_url, through the runner's mirror)", () => {
 
     writeFileSync(join(ws.path, "b.txt"), "from the mirror\n");
     const committed = await commitAll(ws, "feat: b\n");
-    expect((await pushBranch(ws, p)).pushed).toBe(true);
+    expect((await pushBranch(ws, p, committed.headSha)).pushed).toBe(true);
     expect(await git(repo.remotePath, "rev-parse", "refs/heads/task/t_11")).toBe(committed.headSha);
     await removeWorkspace(ws);
 
@@ -317,7 +317,7 @@ describe("prepareWorkspace (repo_url, through the runner's mirror)", () => {
     const first = await prepareWorkspace({ runId: "r_13", taskId: "t_13", project: p }, { root });
     writeFileSync(join(first.path, "d.txt"), "one\n");
     const committed = await commitAll(first, "feat: d\n");
-    await pushBranch(first, p);
+    await pushBranch(first, p, (await git(first.repoDir, "rev-parse", `refs/heads/${first.branch}`)).trim());
 
     const otherRoot = mkdtempSync(join(tmpdir(), "gimo-runner2-"));
     const retry = await prepareWorkspace(

@@ -3,6 +3,9 @@ import { access, mkdir, realpath, unlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { GimoError } from "../../core/errors.ts";
 import { assertPushable, type BranchRules, refNameProblem, taskBranch } from "../../core/git-policy.ts";
+import { handOver as giveTo, type SandboxUser } from "../sandbox/identity.ts";
+import { writeAgentRepo } from "./agent-repo.ts";
+import { pinnedGit } from "./commit.ts";
 import { credentialEnv, stripCredentials } from "./credentials.ts";
 import { createGitRunner, type GitRunner } from "./git.ts";
 import { withRepoLock } from "./lock.ts";
@@ -40,9 +43,13 @@ export { pushBranch } from "./push.ts";
  * then `reset --hard` in the new worktree) runs outside it, so concurrent runs of one project
  * check out in parallel. No two runs ever share a directory or a branch checkout (`worktrees.ts`).
  *
- * `gitDir` is the worktree's own git directory (`<common>/worktrees/<name>`: HEAD, index), the only
- * git state the sandbox needs writable for `git status`/`git diff`. The shared object store, refs,
- * config and hooks stay read-only to the agent; GIMO itself commits and pushes (`commit.ts`, `push.ts`).
+ * The trust boundary: once the worktree is checked out — before any command of the run — it is
+ * handed over to the sandbox. Its `.git` pointer file is replaced by the agent's own repository
+ * (agent-repo.ts); when commands run as a dedicated user (GIMO is root), every file becomes theirs
+ * and GIMO's index is refreshed to match. From then on nothing in the worktree is trusted: the
+ * worktree's git dir (`<common>/worktrees/<name>`: HEAD, the index) is never shown to a command,
+ * and GIMO's own git calls name `gitDir`, `commonDir` and the worktree explicitly, from these
+ * records (`commit.ts`); `startSha` is the only parent GIMO's commit may have.
  *
  * For `repo_url` the remote is called `origin` inside the mirror whatever the project's `remote`.
  *
@@ -54,6 +61,15 @@ export interface WorkspaceOptions {
   root: string;
   /** The port over the git CLI; tests only. */
   git?: GitRunner;
+  /** How the sandbox will see the worktree (default: as it is on the host, GIMO's own uid). */
+  sandbox?: SandboxHandOver;
+}
+
+export interface SandboxHandOver {
+  /** The uid/gid commands run as, when not GIMO's own: the worktree becomes theirs. */
+  user: SandboxUser | undefined;
+  /** Where the repository's object store appears to commands (the agent repo's alternates). */
+  objects(hostObjects: string): string;
 }
 
 export interface WorkspaceProject extends BranchRules {
@@ -79,9 +95,13 @@ export interface PreparedWorkspace {
   baseBranch: string;
   baseSha: string;
   reusedBranch: boolean;
+  /** The commit the worktree was checked out at: the parent of the run's commit. */
+  startSha: string;
   /** The repository (or mirror) the worktree belongs to. */
   repoDir: string;
-  /** The worktree's own git directory, which the sandbox must allow writing. */
+  /** Its git directory: the object store, refs and config GIMO's git uses. */
+  commonDir: string;
+  /** The worktree's own git directory in `commonDir` (HEAD, GIMO's index), never shown to commands. */
   gitDir: string;
   /** The remote pushes go to, by name in `repoDir`; null when the repository has none. */
   remote: string | null;
@@ -93,6 +113,7 @@ export interface PreparedWorkspace {
 
 interface Source {
   repoDir: string;
+  commonDir: string;
   lockFile: string;
   remote: string | null;
   url: string | null;
@@ -148,8 +169,10 @@ export async function prepareWorkspace(
     branch,
     baseBranch: project.base_branch,
     baseSha: made.base,
+    startSha: made.base,
     reusedBranch: made.reused,
     repoDir: source.repoDir,
+    commonDir: source.commonDir,
     gitDir,
     remote: source.remote,
     remoteUrl: source.url ? stripCredentials(source.url) : null,
@@ -157,12 +180,30 @@ export async function prepareWorkspace(
   };
   try {
     await git.run(["-C", made.path, "reset", "-q", "--hard", "HEAD"], { timeoutMs: 30 * 60_000 });
+    ws.startSha = (await git.run(["-C", made.path, "rev-parse", "HEAD"])).stdout.trim();
     if (made.reused) ws.baseSha = await mergeBase(git, source.repoDir, branch, made.base);
+    await handOver(git, ws, opts.sandbox);
   } catch (error) {
     await removeWorkspace(ws, opts).catch(() => undefined);
     throw error;
   }
   return ws;
+}
+
+/**
+ * Gives the checked-out worktree to the sandbox: the agent's own `.git` replaces the pointer file,
+ * and with a dedicated sandbox user every file becomes theirs — GIMO's index is then refreshed, so
+ * that its commit later compares the files by content, not by an owner that changed.
+ */
+async function handOver(git: GitRunner, ws: PreparedWorkspace, sandbox: SandboxHandOver | undefined) {
+  const user = sandbox?.user;
+  if (user) {
+    await giveTo(ws.path, user);
+    await git.run(["update-index", "-q", "--refresh"], { ...pinnedGit(ws), allowExit: [1] });
+  }
+  const hostObjects = join(ws.commonDir, "objects");
+  await writeAgentRepo({ ...ws, objects: sandbox ? sandbox.objects(hostObjects) : hostObjects }, git);
+  if (user) await giveTo(join(ws.path, ".git"), user);
 }
 
 /** Removes the run's worktree (even dirty) and prunes; the task branch stays. */
@@ -203,6 +244,7 @@ async function resolveSource(git: GitRunner, input: PrepareInput, root: string):
     await mkdir(dirname(paths.dir), { recursive: true });
     return {
       repoDir: paths.dir,
+      commonDir: paths.dir,
       lockFile: paths.lockFile,
       remote: "origin",
       url,
@@ -227,6 +269,7 @@ async function resolveSource(git: GitRunner, input: PrepareInput, root: string):
   const remote = url ? project.remote : null;
   return {
     repoDir,
+    commonDir,
     lockFile: join(commonDir, "gimo-worktrees.lock"),
     remote,
     url,

@@ -1,4 +1,4 @@
-import { chmod, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { chmod, lstat, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { GimoError } from "../../core/errors.ts";
 import type { GitRunner } from "./git.ts";
@@ -103,11 +103,12 @@ export async function freeBranch(
   await dropWorktree(git, repoDir, holder.path);
 }
 
-/** `git worktree remove --force`, then whatever is left removed by hand, then prune; owner file too. */
+/**
+ * Deletes the worktree's files (never following a symlink in them), then `git worktree prune`
+ * forgets it; the owner file goes too. Not `git worktree remove`: that reads the worktree's `.git`,
+ * which a command may have rewritten.
+ */
 export async function dropWorktree(git: GitRunner, repoDir: string, worktreePath: string): Promise<void> {
-  await git
-    .run(["-C", repoDir, "worktree", "remove", "--force", "--force", worktreePath])
-    .catch(() => undefined);
   await forceRemoveDir(worktreePath);
   await git.run(["-C", repoDir, "worktree", "prune"]);
   await unlink(ownerFile(worktreePath)).catch(() => undefined);
@@ -124,7 +125,7 @@ export async function forceRemoveDir(path: string): Promise<void> {
 }
 
 async function makeWritable(path: string): Promise<void> {
-  const info = await stat(path).catch(() => undefined);
+  const info = await lstat(path).catch(() => undefined);
   if (!info?.isDirectory()) return;
   await chmod(path, 0o700).catch(() => undefined);
   for (const entry of await readdir(path, { withFileTypes: true }).catch(() => [])) {

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { admitsAddress, admitsName, isPublicAddress } from "./egress-policy.ts";
+
+describe("isPublicAddress", () => {
+  it.each([
+    "127.0.0.1",
+    "127.9.9.9",
+    "10.1.2.3",
+    "172.16.0.1",
+    "172.31.255.255",
+    "192.168.1.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "0.0.0.0",
+    "224.0.0.1",
+    "255.255.255.255",
+    "::1",
+    "::",
+    "fe80::1",
+    "fd00::1",
+    "fc00::1",
+    "ff02::1",
+    "::ffff:127.0.0.1",
+    "::ffff:7f00:1",
+    "::ffff:10.0.0.1",
+    "64:ff9b::a9fe:a9fe",
+    "::127.0.0.1",
+    "not an address",
+  ])("%s is not public", (address) => {
+    expect(isPublicAddress(address)).toBe(false);
+  });
+
+  it.each(["1.1.1.1", "8.8.8.8", "172.32.0.1", "151.101.1.69", "2606:4700:4700::1111", "::ffff:1.1.1.1"])(
+    "%s is public",
+    (address) => {
+      expect(isPublicAddress(address)).toBe(true);
+    },
+  );
+});
+
+describe("the egress rules", () => {
+  it("with no allowlist: any name, public addresses only", () => {
+    const rules = { allow: [] };
+    expect(admitsName(rules, "registry.npmjs.org", 443).allowed).toBe(true);
+    expect(admitsAddress(rules, "registry.npmjs.org", 443, "104.16.1.1").allowed).toBe(true);
+    expect(admitsAddress(rules, "evil.example", 443, "127.0.0.1")).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(/loopback, private or reserved/),
+    });
+    expect(admitsAddress(rules, "metadata", 80, "169.254.169.254").allowed).toBe(false);
+  });
+
+  it("with an allowlist: only the names it lists, by exact name, *.domain and port", () => {
+    const rules = { allow: ["registry.npmjs.org", "*.pythonhosted.org", "pypi.org:443"] };
+    expect(admitsName(rules, "registry.npmjs.org", 443).allowed).toBe(true);
+    expect(admitsName(rules, "REGISTRY.NPMJS.ORG.", 80).allowed).toBe(true);
+    expect(admitsName(rules, "files.pythonhosted.org", 443).allowed).toBe(true);
+    expect(admitsName(rules, "a.b.pythonhosted.org", 443).allowed).toBe(true);
+    expect(admitsName(rules, "pythonhosted.org", 443).allowed).toBe(false);
+    expect(admitsName(rules, "evilpythonhosted.org", 443).allowed).toBe(false);
+    expect(admitsName(rules, "pypi.org", 443).allowed).toBe(true);
+    expect(admitsName(rules, "pypi.org", 8080).allowed).toBe(false);
+    expect(admitsName(rules, "github.com", 443)).toMatchObject({
+      allowed: false,
+      reason: "github.com:443 is not in the project's egress allowlist",
+    });
+    expect(admitsName(rules, "registry.npmjs.org", 0).allowed).toBe(false);
+  });
+
+  it("an exact entry may reach a private address; a wildcard may not", () => {
+    const rules = { allow: ["registry.internal", "*.corp.example"] };
+    expect(admitsAddress(rules, "registry.internal", 443, "10.0.0.5").allowed).toBe(true);
+    expect(admitsAddress(rules, "git.corp.example", 443, "10.0.0.6").allowed).toBe(false);
+    expect(admitsAddress(rules, "git.corp.example", 443, "93.184.216.34").allowed).toBe(true);
+  });
+
+  it("`always` hosts pass whatever the allowlist says, and may be private", () => {
+    const rules = { allow: ["registry.npmjs.org"], always: ["127.0.0.1:11434"] };
+    expect(admitsName(rules, "127.0.0.1", 11434).allowed).toBe(true);
+    expect(admitsAddress(rules, "127.0.0.1", 11434, "127.0.0.1").allowed).toBe(true);
+    expect(admitsName(rules, "127.0.0.1", 22).allowed).toBe(false);
+    const open = { allow: [], always: ["api.anthropic.com"] };
+    expect(admitsName(open, "pypi.org", 443).allowed).toBe(true);
+  });
+});

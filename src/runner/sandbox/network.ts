@@ -1,0 +1,74 @@
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { EgressRules } from "../../core/egress-policy.ts";
+import { startEgressProxy } from "./egress-proxy.ts";
+import type { Mount } from "./layout.ts";
+import { SANDBOX_NODE_BIN } from "./layout.ts";
+
+/**
+ * Network for a sandbox with `network: true`. The command still gets its own network namespace
+ * with nothing but a loopback interface — never the host's, so the host's loopback services
+ * (GIMO's own API, a local database) and its private network are not there to reach. Its way out
+ * is GIMO's egress proxy (egress-proxy.ts), started for the command on a unix socket in a private
+ * directory and bind-mounted into the sandbox, and a bridge (egress-bridge.mjs) that listens on
+ * the sandbox's 127.0.0.1:3128 and is the command's parent. `HTTP_PROXY`/`HTTPS_PROXY` (both
+ * cases), `NODE_USE_ENV_PROXY=1` and `NO_PROXY` for the sandbox's own loopback point clients at it:
+ * npm, pip, cargo, go, git over https, curl and Node's fetch all go through; a client that ignores
+ * proxies (raw sockets, ssh) has no route out.
+ *
+ *   command ─▶ 127.0.0.1:3128 (bridge, in the sandbox) ─▶ unix socket ─▶ GIMO's proxy ─▶ policy
+ *           (core/egress-policy.ts: the allowlist, public addresses only) ─▶ the internet
+ *
+ * Every connection allowed or refused is a line of the command's output.
+ */
+export const BRIDGE_PORT = 3128;
+const SOCKET_INSIDE = "/run/gimo/egress.sock";
+const BRIDGE_INSIDE = "/gimo/egress-bridge.mjs";
+const BRIDGE = fileURLToPath(new URL("./egress-bridge.mjs", import.meta.url));
+
+export interface EgressSession {
+  mounts: Mount[];
+  env: Record<string, string>;
+  /** The bridge, to put in front of the command. */
+  wrap: string[];
+  close(): Promise<void>;
+}
+
+export async function startEgress(opts: {
+  rules: EgressRules;
+  log?: ((line: string) => void) | undefined;
+}): Promise<EgressSession> {
+  const dir = await mkdtemp(join(tmpdir(), "gimo-egress-"));
+  const socket = join(dir, "proxy.sock");
+  const log = opts.log;
+  const proxy = await startEgressProxy(socket, {
+    rules: opts.rules,
+    ...(log ? { log: (line: string) => log(`${line}\n`) } : {}),
+  });
+  // The directory stays 0700: only the bind mount leads to the socket, for the sandbox user only.
+  await chmod(socket, 0o666);
+  const url = `http://127.0.0.1:${BRIDGE_PORT}`;
+  const noProxy = "localhost,127.0.0.1,::1";
+  return {
+    mounts: [
+      { kind: "rw", src: socket, dest: SOCKET_INSIDE },
+      { kind: "ro", src: BRIDGE, dest: BRIDGE_INSIDE },
+    ],
+    env: {
+      HTTP_PROXY: url,
+      HTTPS_PROXY: url,
+      http_proxy: url,
+      https_proxy: url,
+      NO_PROXY: noProxy,
+      no_proxy: noProxy,
+      NODE_USE_ENV_PROXY: "1",
+    },
+    wrap: [`${SANDBOX_NODE_BIN}/node`, BRIDGE_INSIDE, SOCKET_INSIDE, String(BRIDGE_PORT)],
+    close: async () => {
+      await proxy.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
