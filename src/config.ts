@@ -14,6 +14,10 @@ export interface Config {
   generateWaitSeconds: number;
   runTtlDays: number;
   sandbox: "on" | "off";
+  /** The uid and gid sandboxed commands run as when GIMO runs as root. */
+  sandboxUid: number;
+  /** A delegated cgroup v2 directory in which each sandboxed command gets a cgroup of its own. */
+  sandboxCgroup: string | undefined;
   embeddedRunners: number;
   masterKey: string | undefined;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
@@ -69,6 +73,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     generateWaitSeconds: int(env, "GIMO_GENERATE_WAIT_S", 25),
     runTtlDays: int(env, "OPS_RUN_TTL", 30, 1),
     sandbox,
+    sandboxUid: int(env, "GIMO_SANDBOX_UID", 64_999, 1),
+    sandboxCgroup: nonEmpty(env.GIMO_SANDBOX_CGROUP),
     embeddedRunners: int(env, "GIMO_EMBEDDED_RUNNERS", 1),
     masterKey: nonEmpty(env.GIMO_MASTER_KEY),
     logLevel: level as Config["logLevel"],

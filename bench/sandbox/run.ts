@@ -1,17 +1,23 @@
 /**
  * Sandbox start-up overhead: what running a command under bubblewrap costs per command, against
- * running the same command without it.
+ * running the same command without it, and against the sandbox GIMO had before its hardening.
  *
  *   npm run bench:sandbox -- [--n 200] [--warmup 10]
  *
  * For each command (`true`, `echo hi`, `git status` in a small repository of 200 committed files),
- * three ways, each N times in sequence after a warm-up, all through `/bin/sh -c` with the same
+ * five ways, each N times in sequence after a warm-up, all through `/bin/sh -c` with the same
  * clean environment:
  *  - `spawn`: node's child_process, nothing of GIMO: the floor;
  *  - `off`:   GIMO's sandbox port with GIMO_SANDBOX=off: process group, timeout, output cap;
- *  - `bwrap`: the same port under bubblewrap: namespaces, mounts, masks, capability drop.
+ *  - `old`:   bubblewrap as GIMO ran it before the hardening: `/` bound read-only, the workspace
+ *             read-write at its own path, every namespace, capabilities dropped (rebuilt here);
+ *  - `bwrap`: the hardened sandbox: the filesystem built from GIMO's records, an unprivileged uid
+ *             in a user namespace (setpriv + unshare when GIMO is root), prlimit, and a cgroup per
+ *             command where the host allows one;
+ *  - `net`:   the hardened sandbox with `network: true`: the egress proxy and the bridge (a Node
+ *             process) in front of the command.
  * A sample is the wall time from the call to the result in this process. The ratios to read are
- * bwrap/off (what the sandbox itself adds) and bwrap/spawn.
+ * bwrap/off (what the sandbox adds), bwrap/old (what the hardening adds) and bwrap/spawn.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,10 +25,12 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { sandboxEnv } from "../../src/runner/sandbox/env.ts";
+import { SYSTEM_PATH, sandboxEnv } from "../../src/runner/sandbox/env.ts";
+import { handOver, sandboxUser } from "../../src/runner/sandbox/identity.ts";
+import { runProcess } from "../../src/runner/sandbox/process.ts";
 import { createSandbox, type SandboxSpec } from "../../src/runner/sandbox/sandbox.ts";
 
-type Mode = "spawn" | "off" | "bwrap";
+type Mode = "spawn" | "off" | "old" | "bwrap" | "net";
 interface Stats {
   mean: number;
   p50: number;
@@ -47,6 +55,21 @@ function rawSpawn(command: string, cwd: string): Promise<number | null> {
     child.on("error", reject);
     child.on("close", (code) => resolve(code));
   });
+}
+
+/** The pre-hardening sandbox's bubblewrap invocation, rebuilt for comparison. */
+function oldBwrap(command: string, spec: SandboxSpec): Promise<number | null> {
+  // biome-ignore format: argv
+  const args = [
+    "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run",
+    "--bind", spec.workspace, spec.workspace, "--unshare-all", "--die-with-parent", "--new-session",
+    ...(process.getuid?.() === 0 ? ["--cap-drop", "ALL"] : []), "--clearenv",
+    ...Object.entries(sandboxEnv(undefined)).flatMap(([k, v]) => ["--setenv", k, v]),
+    "--chdir", spec.workspace, "--", "/bin/sh", "-c", command,
+  ];
+  return runProcess({ file: "bwrap", args, env: { PATH: SYSTEM_PATH }, cwd: spec.workspace }, spec).then(
+    (r) => r.exitCode,
+  );
 }
 
 function makeRepo(root: string): string {
@@ -75,21 +98,26 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(existsSync("/var/tmp") ? "/var/tmp" : tmpdir(), "gimo-bench-sandbox-"));
   try {
     const repo = makeRepo(root);
+    const user = sandboxUser();
+    if (user) await handOver(repo, user);
     const spec: SandboxSpec = {
       workspace: repo,
       network: false,
       timeoutMs: 30_000,
       outputCapBytes: 1_000_000,
+      gitObjects: join(repo, ".git", "objects"),
     };
     const off = createSandbox("off", { warn: () => {} });
     const bwrap = createSandbox("on");
     const probe = await bwrap.run("true", spec).catch((e: Error) => e);
-    const modes: Mode[] = probe instanceof Error ? ["spawn", "off"] : ["spawn", "off", "bwrap"];
+    const modes: Mode[] = probe instanceof Error ? ["spawn", "off"] : ["spawn", "off", "old", "bwrap", "net"];
     if (probe instanceof Error)
       process.stdout.write(`!! bubblewrap unusable, its rows are skipped: ${probe.message}\n`);
 
     const run = async (mode: Mode, command: string): Promise<number | null> => {
       if (mode === "spawn") return rawSpawn(command, repo);
+      if (mode === "old") return oldBwrap(command, spec);
+      if (mode === "net") return (await bwrap.run(command, { ...spec, network: true })).exitCode;
       return (await (mode === "off" ? off : bwrap).run(command, spec)).exitCode;
     };
 
@@ -123,10 +151,14 @@ async function main(): Promise<void> {
       const b = results.get("bwrap");
       const o = results.get("off");
       const r = results.get("spawn");
-      if (b && o && r) {
+      const old = results.get("old");
+      const net = results.get("net");
+      if (b && o && r && old && net) {
         summary.push(
-          `  ${command.padEnd(11)} bwrap/off mean ${(b.mean / o.mean).toFixed(2)}×, p50 ${(b.p50 / o.p50).toFixed(2)}×, p99 ${(b.p99 / o.p99).toFixed(2)}×` +
-            ` (+${(b.mean - o.mean).toFixed(2)} ms);  bwrap/spawn mean ${(b.mean / r.mean).toFixed(2)}×`,
+          `  ${command.padEnd(11)} bwrap/off mean ${(b.mean / o.mean).toFixed(2)}× (+${(b.mean - o.mean).toFixed(2)} ms);` +
+            ` old/off ${(old.mean / o.mean).toFixed(2)}× (+${(old.mean - o.mean).toFixed(2)} ms);` +
+            ` bwrap/old ${(b.mean / old.mean).toFixed(2)}×; bwrap/spawn ${(b.mean / r.mean).toFixed(2)}×;` +
+            ` net/off ${(net.mean / o.mean).toFixed(2)}× (+${(net.mean - o.mean).toFixed(2)} ms)`,
         );
       }
     }

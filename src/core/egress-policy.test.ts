@@ -67,6 +67,16 @@ describe("the egress rules", () => {
     expect(admitsName(rules, "registry.npmjs.org", 0).allowed).toBe(false);
   });
 
+  it("the host's own addresses are never public, even a public one", () => {
+    const rules = { allow: [], hostAddresses: ["203.0.114.7", "2a01:db9::1"] };
+    expect(admitsAddress(rules, "me.example", 9325, "203.0.114.7")).toMatchObject({
+      allowed: false,
+      reason: expect.stringMatching(/GIMO's own host/),
+    });
+    expect(admitsAddress(rules, "me.example", 9325, "2A01:DB9::1").allowed).toBe(false);
+    expect(admitsAddress(rules, "other.example", 443, "203.0.114.8").allowed).toBe(true);
+  });
+
   it("an exact entry may reach a private address; a wildcard may not", () => {
     const rules = { allow: ["registry.internal", "*.corp.example"] };
     expect(admitsAddress(rules, "registry.internal", 443, "10.0.0.5").allowed).toBe(true);

@@ -13,8 +13,9 @@ import { BlockList, isIP } from "node:net";
  *  - the `always` hosts in any case, like exact entries (an agent CLI's own model API).
  *
  * Not public: loopback, private (RFC 1918, ULA), link-local (cloud metadata at 169.254.169.254),
- * carrier-grade NAT, unspecified, multicast, reserved and documentation ranges, and IPv6 forms that
- * embed one of those (IPv4-mapped, NAT64).
+ * carrier-grade NAT, unspecified, multicast, reserved and documentation ranges, IPv6 forms that
+ * embed one of those (IPv4-mapped, NAT64) — and the host's own addresses (`hostAddresses`), even a
+ * public one: a service of the host listening on all interfaces is not "the internet".
  */
 export interface EgressDecision {
   allowed: boolean;
@@ -60,6 +61,8 @@ export interface EgressRules {
   allow: readonly string[];
   /** Exact `host[:port]` entries admitted whatever the allowlist says. */
   always?: readonly string[];
+  /** The addresses of the host GIMO runs on. */
+  hostAddresses?: readonly string[];
 }
 
 interface Entry {
@@ -104,9 +107,11 @@ export function admitsAddress(
 ): EgressDecision {
   const entry = matching([...(rules.always ?? []), ...rules.allow], host, port);
   if (entry && !entry.wildcard) return { allowed: true, reason: `allowlisted by name (${entry.host})` };
-  if (isPublicAddress(address)) return { allowed: true, reason: "public address" };
+  const publicAddress = isPublicAddress(address);
+  const own = rules.hostAddresses?.some((a) => a.toLowerCase() === address.toLowerCase()) ?? false;
+  if (publicAddress && !own) return { allowed: true, reason: "public address" };
   return refuse(
-    `${host} resolves to ${address}, a loopback, private or reserved address; only an allowlist entry naming the host exactly may reach one`,
+    `${host} resolves to ${address}, ${publicAddress ? "an address of GIMO's own host" : "a loopback, private or reserved address"}; only an allowlist entry naming the host exactly may reach one`,
   );
 }
 

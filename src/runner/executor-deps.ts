@@ -21,7 +21,12 @@ export function embeddedExecutorDeps(services: Services, warn: (msg: string) => 
   const { config } = services.ctx;
   return {
     // GIMO's data dir (database, admin token, vault key) is invisible to every command.
-    sandbox: createSandbox(config.sandbox, { warn, hide: [config.dataDir] }),
+    sandbox: createSandbox(config.sandbox, {
+      warn,
+      hide: [config.dataDir],
+      sandboxId: config.sandboxUid,
+      ...(config.sandboxCgroup ? { cgroup: config.sandboxCgroup } : {}),
+    }),
     workspaceRoot: join(config.dataDir, "work"),
     provider: async (job) =>
       services.providers.provider("executor", (await projectConfig(services, job))?.executor),
@@ -50,11 +55,19 @@ async function projectConfig(services: Services, job: ClaimedRun): Promise<Proje
 export function remoteExecutorDeps(opts: {
   workDir: string;
   sandbox: "on" | "off";
+  sandboxUid?: number;
+  sandboxCgroup?: string | undefined;
   env: Env;
   warn: (msg: string) => void;
 }): ExecutorDeps {
   return {
-    sandbox: createSandbox(opts.sandbox, { warn: opts.warn }),
+    // Other runs' worktrees and mirrors are this runner's business, not a command's.
+    sandbox: createSandbox(opts.sandbox, {
+      warn: opts.warn,
+      hide: [opts.workDir],
+      ...(opts.sandboxUid ? { sandboxId: opts.sandboxUid } : {}),
+      ...(opts.sandboxCgroup ? { cgroup: opts.sandboxCgroup } : {}),
+    }),
     workspaceRoot: opts.workDir,
     provider: async (job: ClaimedRun): Promise<LlmProvider> => {
       if (!job.executor)

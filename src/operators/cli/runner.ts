@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { HttpRunnerApi } from "../../client/runner-http.ts";
+import { loadConfig } from "../../config.ts";
 import { createLogger } from "../../log.ts";
 import { createExecutor } from "../../runner/executor.ts";
 import { remoteExecutorDeps } from "../../runner/executor-deps.ts";
@@ -39,6 +40,8 @@ export async function runRunner(args: {
         remoteExecutorDeps({
           workDir: resolve(args.workDir ?? join(process.env.GIMO_DATA_DIR ?? ".orch_data", "runner-work")),
           sandbox: (process.env.GIMO_SANDBOX ?? "on") === "off" ? "off" : "on",
+          sandboxUid: loadConfig(process.env).sandboxUid,
+          sandboxCgroup: loadConfig(process.env).sandboxCgroup,
           env: process.env,
           warn: (m) => process.stderr.write(`warning: ${m}\n`),
         }),

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GimoError } from "../../core/errors.ts";
 import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from "../../core/sandbox-limits.ts";
+import { type Cgroups, detectCgroups, JOIN, type Placement } from "./cgroups.ts";
 import { SYSTEM_PATH, sandboxEnv } from "./env.ts";
 import { passwdFiles, SANDBOX_USER_NAME, type SandboxUser, sandboxUser } from "./identity.ts";
 import {
@@ -17,7 +18,7 @@ import {
 import { type EgressSession, startEgress } from "./network.ts";
 import { runProcess } from "./process.ts";
 import { rlimitArgs } from "./rlimits.ts";
-import type { Sandbox, SandboxDeps, SandboxSpec } from "./sandbox.ts";
+import type { CommandResult, RunOptions, Sandbox, SandboxDeps, SandboxSpec } from "./sandbox.ts";
 import { checkSpec } from "./spec.ts";
 
 /**
@@ -96,7 +97,12 @@ export function bwrapArgs(cmd: BwrapCommand, argv: string[]): string[] {
 function mountArgs(m: Mount): string[] {
   switch (m.kind) {
     case "tmpfs":
-      return [...(m.mode === undefined ? [] : ["--perms", octal(m.mode)]), "--tmpfs", m.dest];
+      return [
+        ...(m.mode === undefined ? [] : ["--perms", octal(m.mode)]),
+        ...(m.sizeBytes === undefined ? [] : ["--size", String(m.sizeBytes)]),
+        "--tmpfs",
+        m.dest,
+      ];
     case "dir":
       return ["--perms", octal(m.mode), "--dir", m.dest];
     case "dev":
@@ -133,6 +139,7 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
       hide: deps.hide ?? [],
       ...(prepared.passwd ? { passwd: prepared.passwd } : {}),
       extra: egress?.mounts ?? [],
+      tmpBytes: (spec.limits ?? DEFAULT_SANDBOX_LIMITS).max_memory_mb * 1024 * 1024,
     });
     const path = `${SANDBOX_NODE_BIN}:${SYSTEM_PATH}`;
     return bwrapArgs(
@@ -158,23 +165,35 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
     }),
     run: (command, spec, opts) => sandbox.runArgv(["/bin/sh", "-c", command], spec, opts),
     async runArgv(argv, spec, opts) {
-      ready ??= prepare(bwrap, user, (prepared, probe, probeArgv) => build(prepared, probe, probeArgv));
-      const prepared = await ready;
-      let note: (text: string) => void = () => {};
-      const egress = spec.network
-        ? await startEgress({
-            rules: { allow: spec.egress ?? [], always: spec.egressAlways ?? [] },
-            log: (line) => note(line),
-          })
-        : undefined;
-      try {
-        const args = await build(prepared, spec, argv, egress);
-        const plan = { file: bwrap, args, env: { PATH: SYSTEM_PATH }, cwd: "/" };
-        return await runProcess({ ...plan, attach: (write) => (note = write) }, spec, opts);
-      } finally {
-        await egress?.close();
-      }
+      ready ??= prepare(bwrap, user, deps.cgroup, (prepared, probe) =>
+        launch(prepared, probe, ["/bin/true"]),
+      );
+      return launch(await ready, spec, argv, opts);
     },
+  };
+
+  /** One command: its egress proxy and cgroups around bwrap, all gone when it ends. */
+  const launch = async (prepared: Prepared, spec: SandboxSpec, argv: string[], opts?: RunOptions) => {
+    let note: (text: string) => void = () => {};
+    const egress = spec.network
+      ? await startEgress({
+          rules: { allow: spec.egress ?? [], always: spec.egressAlways ?? [] },
+          log: (line) => note(line),
+        })
+      : undefined;
+    let placement: Placement | undefined;
+    try {
+      placement = await prepared.cgroups?.place(spec.limits ?? DEFAULT_SANDBOX_LIMITS);
+      const args = await build(prepared, spec, argv, egress);
+      const command = placement
+        ? { file: "/bin/sh", args: ["-c", JOIN, "sh", ...placement.procs, "--", bwrap, ...args] }
+        : { file: bwrap, args };
+      const plan = { ...command, env: { PATH: SYSTEM_PATH }, cwd: "/" };
+      return await runProcess({ ...plan, attach: (write) => (note = write) }, spec, opts);
+    } finally {
+      await placement?.release();
+      await egress?.close();
+    }
   };
   return sandbox;
 }
@@ -183,6 +202,7 @@ interface Prepared {
   tools: HelperTools;
   nodeBin: string;
   passwd: { passwd: string; group: string } | undefined;
+  cgroups: Cgroups | undefined;
 }
 
 /**
@@ -192,7 +212,8 @@ interface Prepared {
 async function prepare(
   bwrap: string,
   user: SandboxUser | undefined,
-  build: (prepared: Prepared, spec: SandboxSpec, argv: string[]) => Promise<string[]>,
+  delegatedCgroup: string | undefined,
+  probe: (prepared: Prepared, spec: SandboxSpec) => Promise<CommandResult>,
 ): Promise<Prepared> {
   const refuse = (why: string) =>
     new GimoError(
@@ -210,17 +231,19 @@ async function prepare(
     if (!found) throw refuse(`${name} (util-linux) was not found`);
     tools[name] = found;
   }
+  const cgroups = await detectCgroups(delegatedCgroup).catch((error: Error) => {
+    throw refuse(error.message);
+  });
   const prepared: Prepared = {
     tools,
     nodeBin: await gimoNodeBin(),
     passwd: user ? await passwdFiles(user) : undefined,
+    cgroups,
   };
   const workspace = await mkdtemp(join(tmpdir(), "gimo-sandbox-check-"));
   if (user) await chown(workspace, user.uid, user.gid);
-  const probe: SandboxSpec = { workspace, network: false, timeoutMs: 15_000, outputCapBytes: 4_000 };
-  const result = await build(prepared, probe, ["/bin/true"])
-    .then((args) => runProcess({ file: bwrap, args, env: { PATH: SYSTEM_PATH }, cwd: "/" }, probe))
-    .finally(() => rm(workspace, { recursive: true, force: true }));
+  const spec: SandboxSpec = { workspace, network: false, timeoutMs: 15_000, outputCapBytes: 4_000 };
+  const result = await probe(prepared, spec).finally(() => rm(workspace, { recursive: true, force: true }));
   if (result.exitCode !== 0) {
     throw refuse(`${bwrap} failed its self-check: ${result.output.trim() || `exit ${result.exitCode}`}`);
   }

@@ -1,6 +1,7 @@
 import { lookup } from "node:dns/promises";
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import { connect, isIP, type Socket } from "node:net";
+import { networkInterfaces } from "node:os";
 import type { Duplex } from "node:stream";
 import { admitsAddress, admitsName, type EgressRules } from "../../core/egress-policy.ts";
 
@@ -41,6 +42,7 @@ const HOP_BY_HOP = new Set([
 
 export async function startEgressProxy(socketPath: string, opts: EgressProxyOptions): Promise<EgressProxy> {
   const log = opts.log ?? (() => {});
+  const rules: EgressRules = { ...opts.rules, hostAddresses: hostAddresses() };
   const open = new Set<Duplex>();
   const track = (s: Duplex) => {
     open.add(s);
@@ -49,7 +51,7 @@ export async function startEgressProxy(socketPath: string, opts: EgressProxyOpti
 
   /** Resolves `host` and answers the first address the policy admits, or the refusal. */
   const vet = async (host: string, port: number): Promise<{ address: string } | { refused: string }> => {
-    const byName = admitsName(opts.rules, host, port);
+    const byName = admitsName(rules, host, port);
     if (!byName.allowed) return { refused: byName.reason };
     const addresses = isIP(host)
       ? [host]
@@ -60,7 +62,7 @@ export async function startEgressProxy(socketPath: string, opts: EgressProxyOpti
     if (addresses.length === 0) return { refused: `${host} does not resolve` };
     let last = "";
     for (const address of addresses) {
-      const verdict = admitsAddress(opts.rules, host, port, address);
+      const verdict = admitsAddress(rules, host, port, address);
       if (verdict.allowed) return { address };
       last = verdict.reason;
     }
@@ -144,6 +146,14 @@ export async function startEgressProxy(socketPath: string, opts: EgressProxyOpti
         server.close(() => resolve());
       }),
   };
+}
+
+/** Every address of this host's interfaces. */
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .map((i) => i?.address.replace(/%.*$/, ""))
+    .filter((a): a is string => Boolean(a));
 }
 
 /** `host:port` or `[v6]:port` of a CONNECT request. */

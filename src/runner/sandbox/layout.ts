@@ -10,7 +10,9 @@ import { dirname, join, resolve } from "node:path";
  *
  *   /                 an empty read-only tmpfs, holding:
  *   /usr, /etc, …     every top-level entry of the host, read-only (top-level symlinks such as
- *                     /bin → usr/bin recreated); /dev and /proc fresh; /tmp and /run private tmpfs
+ *                     /bin → usr/bin recreated); /dev and /proc fresh; /tmp, /dev/shm and /run
+ *                     private tmpfs, each of a bounded size (/tmp and /dev/shm: `tmpBytes`), so
+ *                     a command cannot fill the host's memory through them
  *   /workspace        the run's workspace, read-write — the only place a command can write to
  *                     that outlives it
  *   /gimo/git-objects the repository's object store, read-only (the agent's own .git borrows
@@ -28,9 +30,11 @@ import { dirname, join, resolve } from "node:path";
 export const SANDBOX_WORKSPACE = "/workspace";
 export const SANDBOX_GIT_OBJECTS = "/gimo/git-objects";
 export const SANDBOX_NODE_BIN = "/gimo/node/bin";
+/** The size of the tmpfs that only hold mount points. */
+const SMALL = 1024 * 1024;
 
 export type Mount =
-  | { kind: "tmpfs"; dest: string; mode?: number }
+  | { kind: "tmpfs"; dest: string; mode?: number; sizeBytes?: number }
   | { kind: "dir"; dest: string; mode: number }
   | { kind: "dev" | "proc"; dest: string }
   | { kind: "ro" | "rw"; src: string; dest: string }
@@ -65,10 +69,12 @@ export interface LayoutInput {
   passwd?: { passwd: string; group: string };
   /** More mounts of the run's own (the egress proxy's socket and bridge). */
   extra?: Mount[];
+  /** The size of the sandbox's /tmp and /dev/shm. */
+  tmpBytes: number;
 }
 
 export async function planLayout(input: LayoutInput): Promise<Mount[]> {
-  const mounts: Mount[] = [{ kind: "tmpfs", dest: "/" }];
+  const mounts: Mount[] = [{ kind: "tmpfs", dest: "/", sizeBytes: SMALL }];
   for (const name of (await readdir("/")).sort()) {
     if (OWN_TOP_LEVEL.has(name)) continue;
     const path = `/${name}`;
@@ -80,8 +86,9 @@ export async function planLayout(input: LayoutInput): Promise<Mount[]> {
   mounts.push(
     { kind: "dev", dest: "/dev" },
     { kind: "proc", dest: "/proc" },
-    { kind: "tmpfs", dest: "/tmp", mode: 0o1777 },
-    { kind: "tmpfs", dest: "/run", mode: 0o755 },
+    { kind: "tmpfs", dest: "/dev/shm", mode: 0o1777, sizeBytes: input.tmpBytes },
+    { kind: "tmpfs", dest: "/tmp", mode: 0o1777, sizeBytes: input.tmpBytes },
+    { kind: "tmpfs", dest: "/run", mode: 0o755, sizeBytes: SMALL },
     { kind: "dir", dest: "/run/gimo", mode: 0o755 },
     { kind: "dir", dest: "/gimo", mode: 0o755 },
     { kind: "dir", dest: "/gimo/node", mode: 0o755 },
@@ -129,7 +136,9 @@ async function mask(path: string): Promise<Mount[]> {
     () => false,
   );
   if (!reachable) return [];
-  return [info.isDirectory() ? { kind: "tmpfs", dest: path } : { kind: "mask-file", dest: path }];
+  return [
+    info.isDirectory() ? { kind: "tmpfs", dest: path, sizeBytes: SMALL } : { kind: "mask-file", dest: path },
+  ];
 }
 
 async function sshHostKeys(): Promise<string[]> {

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GimoError } from "../../core/errors.ts";
 import { DEFAULT_SANDBOX_LIMITS } from "../../core/sandbox-limits.ts";
+import { detectCgroups } from "./cgroups.ts";
 import { handOver, sandboxUser } from "./identity.ts";
 import { createSandbox, type Sandbox, type SandboxSpec } from "./sandbox.ts";
 
@@ -321,6 +322,27 @@ except OSError as e:
     expect(big.output).not.toContain("exit=0");
     const files = await sandbox.run("ulimit -n; ulimit -Hn", spec({ limits }));
     expect(files.output).toBe("100\n100\n");
+  });
+});
+
+describe.skipIf(!hasBwrap)("cgroups", () => {
+  it("cap the memory and processes of a command's processes together, where the host allows", async (t) => {
+    const cgroups = await detectCgroups(undefined);
+    if (!cgroups)
+      return t.skip("no cgroups GIMO may create here (needs root on cgroup v1, or GIMO_SANDBOX_CGROUP)");
+    const limits = { ...DEFAULT_SANDBOX_LIMITS, max_memory_mb: 256, max_processes: 200 };
+    // Four processes of 150 MB each: every one is within its rlimit, together they are not.
+    const r = await sandbox.run(
+      `pids=""; for i in 1 2 3 4; do python3 -c 'import time; b = bytearray(150 * 1024 * 1024); time.sleep(3)' & pids="$pids $!"; done
+       for p in $pids; do wait $p; echo "status $?"; done`,
+      spec({ limits }),
+    );
+    const statuses = [...r.output.matchAll(/status (\d+)/g)].map((m) => Number(m[1]));
+    expect(statuses).toHaveLength(4);
+    expect(statuses.filter((s) => s === 0).length).toBeLessThan(4); // not all four fit in 256 MB
+    expect(statuses.filter((s) => s === 0).length).toBeGreaterThan(0); // but one does: it is not a blanket refusal
+    const mine = readFileSync("/proc/self/cgroup", "utf8");
+    expect(mine).not.toContain("gimo-"); // GIMO itself never joins a command's cgroup
   });
 });
 

@@ -90,6 +90,8 @@ export interface SandboxDeps {
   home?: string;
   /** The uid/gid commands run as when GIMO is root (`GIMO_SANDBOX_UID`; default 64999). */
   sandboxId?: number;
+  /** A delegated cgroup v2 directory for per-command cgroups (`GIMO_SANDBOX_CGROUP`). */
+  cgroup?: string;
 }
 
 export function createSandbox(mode: "on" | "off", deps: SandboxDeps = {}): Sandbox {
