@@ -128,6 +128,9 @@ echo '{"type":"result","subtype":"success","result":"add() fixed","usage":{"inpu
     const text = logs.body.items.map((l: { msg: string }) => l.msg).join("\n");
     expect(text).toContain("tool edit_file");
     expect(text).toContain("tool run_tests");
+    expect(text).toMatch(
+      /sandbox: bubblewrap: (uid \d+|GIMO's uid \d+) in a user namespace, no capabilities; no network/,
+    );
   });
 
   it("fails after max_fix_iterations when the model never fixes the test, with the last output", async () => {

@@ -14,6 +14,8 @@
  *  - `prepareWorkspace` on the repository WITHOUT a remote (worktree + GIMO's bookkeeping: lock,
  *    prune, branch checks, owner file, `--no-checkout` then `reset --hard`);
  *  - `prepareWorkspace` WITH `origin` (the same, plus `git fetch` of the remote's branches first);
+ *  - as root, `prepareWorkspace` handed over to the sandbox user (every file chowned, GIMO's index
+ *    refreshed): what running commands as an unprivileged uid costs at the start of a run;
  *  - removal: `removeWorkspace` against `git worktree remove --force`;
  *  - 4 `prepareWorkspace` at once: wall time, against 4× the mean of one.
  * Clean-up between iterations (removing worktrees, branches, clones) is not timed. Every row is a
@@ -25,6 +27,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { sandboxUser } from "../../src/runner/sandbox/identity.ts";
 import {
   type PreparedWorkspace,
   prepareWorkspace,
@@ -162,16 +165,20 @@ async function main(): Promise<void> {
     const spaces = new Map<number, PreparedWorkspace>();
     const dirOf = (i: number) => join(dir, `w-${i}`);
     let seq = 0; // every prepare gets a new task, so a new branch
-    const prepare = (withRemote: boolean) => async (i: number) => {
-      const id = seq++;
-      spaces.set(
-        i,
-        await prepareWorkspace(
-          { runId: `r_${id}`, taskId: `t_${id}`, project: project(withRemote) },
-          { root },
-        ),
-      );
-    };
+    const user = sandboxUser();
+    const prepare =
+      (withRemote: boolean, handedOver = false) =>
+      async (i: number) => {
+        const id = seq++;
+        const sandbox = handedOver ? { sandbox: { user, objects: (host: string) => host } } : {};
+        spaces.set(
+          i,
+          await prepareWorkspace(
+            { runId: `r_${id}`, taskId: `t_${id}`, project: project(withRemote) },
+            { root, ...sandbox },
+          ),
+        );
+      };
     const dropPrepared = async (i: number) => {
       const ws = spaces.get(i);
       if (ws) await removeWorkspace(ws);
@@ -200,6 +207,15 @@ async function main(): Promise<void> {
             run: prepare(true),
             cleanup: dropPrepared,
           },
+          ...(user
+            ? [
+                {
+                  name: "prepareWorkspace, handed to the sandbox user",
+                  run: prepare(false, true),
+                  cleanup: dropPrepared,
+                },
+              ]
+            : []),
         ],
         RUNS,
       ),

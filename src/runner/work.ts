@@ -80,8 +80,9 @@ export class Work {
   }
 
   async execute(plan: PlanContent): Promise<TestReport | null> {
-    const { job, ctx } = this.#s;
+    const { job, ctx, deps } = this.#s;
     const project = job.project;
+    ctx.log("info", `sandbox: ${await deps.sandbox.describe(this.#spec())}`);
     if (project.setup_command) {
       const setup = await this.#command(project.setup_command);
       if (setup.exitCode !== 0)

@@ -167,6 +167,7 @@ describe("line handling", () => {
       kind: "off",
       user: undefined,
       view: (spec) => ({ workspace: spec.workspace, gitObjects: spec.gitObjects }),
+      describe: async () => "fake",
       run: () => Promise.reject(new Error("unused")),
       async runArgv(_argv, spec, opts) {
         expect(spec.network).toBe(true);

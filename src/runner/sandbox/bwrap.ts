@@ -163,13 +163,27 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
       workspace: SANDBOX_WORKSPACE,
       gitObjects: spec.gitObjects ? SANDBOX_GIT_OBJECTS : undefined,
     }),
+    async describe(spec) {
+      const prepared = await ensure();
+      const l = spec.limits ?? DEFAULT_SANDBOX_LIMITS;
+      const who = user ? `uid ${user.uid}` : `GIMO's uid ${process.getuid?.()}`;
+      const net = !spec.network
+        ? "no network"
+        : `network through the egress proxy (${spec.egress?.length ? spec.egress.join(", ") : "any public host"})`;
+      return (
+        `bubblewrap: ${who} in a user namespace, no capabilities; ${net}; ` +
+        `limits ${l.max_processes} processes, ${l.max_memory_mb} MB memory, ${l.max_file_mb} MB per file, ` +
+        `${l.max_open_files} open files — rlimits per process${prepared.cgroups ? ` and ${prepared.cgroups.describe}` : " (no cgroups on this host)"}`
+      );
+    },
     run: (command, spec, opts) => sandbox.runArgv(["/bin/sh", "-c", command], spec, opts),
     async runArgv(argv, spec, opts) {
-      ready ??= prepare(bwrap, user, deps.cgroup, (prepared, probe) =>
-        launch(prepared, probe, ["/bin/true"]),
-      );
-      return launch(await ready, spec, argv, opts);
+      return launch(await ensure(), spec, argv, opts);
     },
+  };
+  const ensure = () => {
+    ready ??= prepare(bwrap, user, deps.cgroup, (prepared, probe) => launch(prepared, probe, ["/bin/true"]));
+    return ready;
   };
 
   /** One command: its egress proxy and cgroups around bwrap, all gone when it ends. */

@@ -75,6 +75,8 @@ export interface Sandbox {
   readonly user: SandboxUser | undefined;
   /** Where the workspace and the object store of `spec` appear inside. */
   view(spec: Pick<SandboxSpec, "workspace" | "gitObjects">): SandboxView;
+  /** What confines commands run with `spec`, in words for the run's log (prepares the sandbox). */
+  describe(spec: SandboxSpec): Promise<string>;
   /** Runs `command` with `/bin/sh -c`. */
   run(command: string, spec: SandboxSpec, opts?: RunOptions): Promise<CommandResult>;
   runArgv(argv: string[], spec: SandboxSpec, opts?: RunOptions): Promise<CommandResult>;
@@ -105,6 +107,8 @@ function createDirectSandbox(warn: (msg: string) => void): Sandbox {
     kind: "off",
     user: undefined,
     view: (spec) => ({ workspace: spec.workspace, gitObjects: spec.gitObjects }),
+    describe: async () =>
+      "no sandbox (GIMO_SANDBOX=off): commands run as GIMO's own user, with a clean environment and a timeout only",
     run: (command, spec, opts) => sandbox.runArgv(["/bin/sh", "-c", command], spec, opts),
     async runArgv(argv, spec, opts) {
       const { workspace, cwd } = await checkSpec(argv, spec);
