@@ -515,6 +515,8 @@ export async function expectContained(a: Arena, o: Outcome, opts: ContainedOptio
     expect.soft(commits.length, `the pushed branch has ${commits.length} commits beyond the base`).toBe(1);
     const parents = (commits[0] ?? "").split(" ").slice(1);
     expect.soft(parents, "the pushed commit's parents are not exactly the run's base").toEqual([since]);
+    const tree = await hostGit(["-C", a.g.repo.remotePath, "ls-tree", "-r", tip]);
+    expect.soft(tree, "the pushed tree holds a gitlink (a nested repository)").not.toMatch(/^160000 /m);
   }
 }
 
