@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GimoError, notFound } from "../core/errors.ts";
-import { type Principal, type Role, roles, systemPrincipal } from "../core/roles.ts";
+import { isReservedActorName, type Principal, type Role, roles, systemPrincipal } from "../core/roles.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import type { TokensTable } from "../store/schema.ts";
 import type { AppContext } from "./context.ts";
@@ -62,6 +62,12 @@ export class TokenService {
   }
 
   async mint(principal: Principal, input: { name: string; role: Role; expires_at?: string }) {
+    if (isReservedActorName(input.name)) {
+      throw new GimoError(
+        "validation_failed",
+        `the token name ${input.name} is reserved: names starting with env: or system, and embedded-runner, are GIMO's own actors`,
+      );
+    }
     const token = `gimo_${randomBytes(32).toString("base64url")}`;
     this.#ctx.redactor.add(token);
     return this.#ctx.store.write(principal, async (w) => {

@@ -6,7 +6,12 @@ export const RoleName = z.enum(roles).openapi("Role");
 
 export const TokenCreate = z
   .object({
-    name: Line(100).regex(/^[A-Za-z0-9._@:-]+$/, "letters, digits and . _ @ : - only"),
+    name: Line(100)
+      .regex(/^[A-Za-z0-9._@:-]+$/, "letters, digits and . _ @ : - only")
+      .openapi({
+        description:
+          "the token's identity in the audit log; names starting with env: or system (any case), and embedded-runner, are reserved (400)",
+      }),
     role: RoleName,
     expires_at: z.iso.datetime().optional(),
   })
