@@ -32,7 +32,10 @@ export const TokenInfo = z
   .openapi("TokenInfo");
 
 export const TokenCreated = TokenInfo.extend({
-  token: z.string().openapi({ description: "shown once, now; only its hash is stored" }),
+  token: z.string().optional().openapi({
+    description:
+      "shown once, now; only its hash is stored. Absent from an Idempotency-Key replay (idempotent-replayed: true): the value is never kept to be shown again — revoke the token and mint another if it was lost",
+  }),
 }).openapi("TokenCreated");
 
 export const TokenPage = PageOf(TokenInfo, "TokenPage");
