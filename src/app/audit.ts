@@ -1,4 +1,6 @@
 import type { Event } from "../contract/event.ts";
+import { eventVisibleTo } from "../core/event-visibility.ts";
+import type { Role } from "../core/roles.ts";
 import { type VerifyResult, verifyChain } from "../store/event-log.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import { toEvent } from "../store/rows.ts";
@@ -30,9 +32,18 @@ export class AuditService {
     return toPage(await q.execute(), filter.limit, toEvent, (r) => r.seq);
   }
 
-  /** Events in (`after`, `upTo`], oldest first; optionally only those about `subjects`. */
-  async between(after: number, upTo: number, limit: number, subjects?: readonly string[]): Promise<Event[]> {
-    if (upTo <= after) return [];
+  /**
+   * What a stream reads next: the events in (`after`, `upTo`] its reader may see (core/
+   * event-visibility), oldest first, optionally only those about `subjects`; `through` is the seq
+   * it read up to (resume from there), `more` whether `limit` cut the read short.
+   */
+  async feed(
+    after: number,
+    upTo: number,
+    limit: number,
+    reader: { role: Role; subjects?: readonly string[] | undefined },
+  ): Promise<{ events: Event[]; through: number; more: boolean }> {
+    if (upTo <= after) return { events: [], through: after, more: false };
     let q = this.#ctx.store.db
       .selectFrom("events")
       .selectAll()
@@ -40,8 +51,14 @@ export class AuditService {
       .where("seq", "<=", upTo)
       .orderBy("seq")
       .limit(limit);
-    if (subjects) q = q.where("subject", "in", subjects);
-    return (await q.execute()).map(toEvent);
+    if (reader.subjects) q = q.where("subject", "in", reader.subjects);
+    const rows = await q.execute();
+    const more = rows.length === limit;
+    return {
+      events: rows.filter((r) => eventVisibleTo(reader.role, r.type)).map(toEvent),
+      through: more ? (rows.at(-1)?.seq ?? upTo) : upTo,
+      more,
+    };
   }
 
   async headSeq(): Promise<number> {

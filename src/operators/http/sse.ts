@@ -7,8 +7,10 @@ import type { HttpDeps, HttpEnv } from "./env.ts";
  * Streams the event log as Server-Sent Events. `id:` is the event seq; a client that reconnects
  * with `Last-Event-ID` (or `?after=`) gets everything after it, from the database, so nothing is
  * lost however long it was away. A run's own stream carries its log lines inside the `run.logs`
- * event that recorded them, so resuming by event seq never repeats or skips a line. New events wake the stream through the store's bus; a comment
- * line every 15 s keeps proxies from closing an idle stream.
+ * event that recorded them, so resuming by event seq never repeats or skips a line. A stream
+ * carries only the events its reader's role may see (core/event-visibility). New events wake the
+ * stream through the store's bus; a comment line every 15 s keeps proxies from closing an idle
+ * stream.
  */
 const BATCH = 500;
 const KEEPALIVE_MS = 15_000;
@@ -22,6 +24,7 @@ export interface StreamOptions {
 
 export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOptions) {
   const { audit, ctx } = deps.services;
+  const principal = c.get("principal");
   const start = startSeq(c.req.header("last-event-id"), c.req.query("after"));
   // Other replicas' commits arrive through PostgreSQL NOTIFY; a slow poll covers a lost one.
   const waitMs = ctx.store.kind === "postgres" ? 5_000 : KEEPALIVE_MS;
@@ -32,7 +35,10 @@ export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOp
     let quietSince = Date.now();
     while (!aborted.signal.aborted) {
       const head = await audit.headSeq();
-      const events = await audit.between(scanned, head, BATCH, opts.subjects);
+      const { events, through, more } = await audit.feed(scanned, head, BATCH, {
+        role: principal.role,
+        subjects: opts.subjects,
+      });
       for (const event of events) {
         let data: unknown = event;
         if (opts.expandLogs && event.type === "run.logs") {
@@ -41,11 +47,8 @@ export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOp
         }
         await stream.writeSSE({ id: String(event.seq), event: event.type, data: JSON.stringify(data) });
       }
-      if (events.length === BATCH) {
-        scanned = events[events.length - 1]?.seq ?? head;
-        continue;
-      }
-      scanned = Math.max(scanned, head);
+      scanned = through;
+      if (more) continue;
       if (events.length > 0) quietSince = Date.now();
       if (Date.now() - quietSince >= KEEPALIVE_MS) {
         await stream.write(": keepalive\n\n");
