@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { streamSSE } from "hono/streaming";
+import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { GimoError } from "../../core/errors.ts";
 import type { HttpDeps, HttpEnv } from "./env.ts";
 
@@ -8,7 +8,8 @@ import type { HttpDeps, HttpEnv } from "./env.ts";
  * with `Last-Event-ID` (or `?after=`) gets everything after it, from the database, so nothing is
  * lost however long it was away. A run's own stream carries its log lines inside the `run.logs`
  * event that recorded them, so resuming by event seq never repeats or skips a line. A stream
- * carries only the events its reader's role may see (core/event-visibility). New events wake the
+ * carries only the events its reader's role may see (core/event-visibility), and ends when the
+ * token that opened it is revoked or expires (app/token-watch). New events wake the
  * stream through the store's bus; a comment line every 15 s keeps proxies from closing an idle
  * stream.
  */
@@ -23,23 +24,23 @@ export interface StreamOptions {
 }
 
 export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOptions) {
-  const { audit, ctx } = deps.services;
+  const { audit, ctx, tokens } = deps.services;
   const principal = c.get("principal");
   const start = startSeq(c.req.header("last-event-id"), c.req.query("after"));
   // Other replicas' commits arrive through PostgreSQL NOTIFY; a slow poll covers a lost one.
   const waitMs = ctx.store.kind === "postgres" ? 5_000 : KEEPALIVE_MS;
-  return streamSSE(c, async (stream) => {
-    const aborted = new AbortController();
-    stream.onAbort(() => aborted.abort());
+
+  const pump = async (stream: SSEStreamingApi, signal: AbortSignal) => {
     let scanned = start ?? (await audit.headSeq());
     let quietSince = Date.now();
-    while (!aborted.signal.aborted) {
+    while (!signal.aborted) {
       const head = await audit.headSeq();
       const { events, through, more } = await audit.feed(scanned, head, BATCH, {
         role: principal.role,
         subjects: opts.subjects,
       });
       for (const event of events) {
+        if (signal.aborted) return;
         let data: unknown = event;
         if (opts.expandLogs && event.type === "run.logs") {
           const { from_seq, to_seq } = event.data as { from_seq: number; to_seq: number };
@@ -54,7 +55,21 @@ export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOp
         await stream.write(": keepalive\n\n");
         quietSince = Date.now();
       }
-      await ctx.store.bus.wait(scanned, waitMs, aborted.signal);
+      await ctx.store.bus.wait(scanned, waitMs, signal);
+    }
+  };
+
+  return streamSSE(c, async (stream) => {
+    const aborted = new AbortController();
+    stream.onAbort(() => aborted.abort());
+    // The token that opened the stream is watched: revoked or expired, the stream ends.
+    const watch = tokens.watch(principal);
+    watch.signal.addEventListener("abort", () => aborted.abort(), { once: true });
+    try {
+      await pump(stream, aborted.signal);
+      if (watch.signal.aborted && !stream.closed) await stream.write(`: ${String(watch.signal.reason)}\n\n`);
+    } finally {
+      watch.stop();
     }
   });
 }
