@@ -136,4 +136,26 @@ describe.each(storageKinds())("minted tokens on %s", (kind) => {
       }
     },
   );
+
+  it("a runner token revoked during a long-poll claim claims nothing", async () => {
+    const minted = await g.request("POST", "/ops/tokens", { body: { name: "poll-runner", role: "runner" } });
+    const token = minted.body.token as string;
+    const register = await g.request("POST", "/ops/runners/register", { token, body: { name: "poller" } });
+    expect(register.status).toBe(201);
+    const started = Date.now();
+    const polling = g.request("POST", "/ops/runs/claim", {
+      token,
+      body: { runner_id: register.body.runner_id, wait_seconds: 20 },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await g.request("DELETE", `/ops/tokens/${minted.body.id}`)).status).toBe(200);
+    const draft = await newDraft();
+    const approved = await g.request("POST", `/ops/drafts/${draft}/approve`, { body: { auto_run: true } });
+    const claim = await polling;
+    expect(claim.status).toBe(401);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const run = await g.request("GET", `/ops/runs/${approved.body.run.id}`);
+    expect(run.body.status).toBe("queued");
+    await g.request("POST", `/ops/runs/${approved.body.run.id}/cancel`, { role: "operator" });
+  });
 });

@@ -311,6 +311,7 @@ export async function claimWaiting(
   for (;;) {
     // Listen before trying, so a run queued during the attempt still wakes us.
     const woken = ctx.store.bus.waitForQueue(Math.min(Math.max(deadline - Date.now(), 0), 1_000), signal);
+    if (signal?.aborted) return undefined; // the caller left, or its token was revoked: claim nothing
     const claimed = await queue.claim(principal, runnerId);
     if (claimed) return claimed;
     if (deadline - Date.now() <= 0 || signal?.aborted) return undefined;
