@@ -1,4 +1,4 @@
-import type { Event } from "../contract/event.ts";
+import type { AuditHead, Event } from "../contract/event.ts";
 import { eventVisibleTo } from "../core/event-visibility.ts";
 import type { Role } from "../core/roles.ts";
 import { type VerifyResult, verifyChain } from "../store/event-log.ts";
@@ -70,7 +70,18 @@ export class AuditService {
     return row.seq;
   }
 
-  verify(): Promise<VerifyResult> {
-    return verifyChain(this.#ctx.store.db);
+  /** The last event's seq and hash, to record outside GIMO (`GET /ops/audit/head`). */
+  async head(): Promise<AuditHead> {
+    const row = await this.#ctx.store.db
+      .selectFrom("event_head")
+      .select(["seq", "hash"])
+      .where("id", "=", 1)
+      .executeTakeFirstOrThrow();
+    return { seq: row.seq, hash: row.hash };
+  }
+
+  /** Walks the chain (through a recorded `head`, when given). */
+  verify(head?: AuditHead): Promise<VerifyResult> {
+    return verifyChain(this.#ctx.store.db, undefined, { head });
   }
 }
