@@ -4,6 +4,7 @@ import type { Role } from "../core/roles.ts";
 import { type VerifyResult, verifyChain } from "../store/event-log.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import { toEvent } from "../store/rows.ts";
+import { approvalCollector, checkApprovals, type RecordedApproval } from "./approval-record.ts";
 import type { AppContext } from "./context.ts";
 
 /** Reading the event log: the audit trail (pages) and the stream feed (everything after a seq). */
@@ -80,8 +81,15 @@ export class AuditService {
     return { seq: row.seq, hash: row.hash };
   }
 
-  /** Walks the chain (through a recorded `head`, when given). */
-  verify(head?: AuditHead): Promise<VerifyResult> {
-    return verifyChain(this.#ctx.store.db, undefined, { head });
+  /**
+   * Walks the chain (through a recorded `head`, when given), then checks every approved snapshot
+   * against the approval the chain recorded (approval-record.ts).
+   */
+  async verify(head?: AuditHead): Promise<VerifyResult> {
+    const { db } = this.#ctx.store;
+    const recorded = new Map<string, RecordedApproval>();
+    const chain = await verifyChain(db, undefined, { head, visit: approvalCollector(recorded) });
+    if (!chain.ok) return chain;
+    return (await checkApprovals(db, recorded, chain.checked)) ?? chain;
   }
 }

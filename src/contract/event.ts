@@ -25,12 +25,11 @@ export const AuditVerify = z
   .object({
     ok: z.boolean(),
     checked: z.number().int(),
-    broken_at: z
-      .number()
-      .int()
-      .optional()
-      .openapi({ description: "the first seq whose row does not fit the chain" }),
-    reason: z.string().optional(),
+    broken_at: z.number().int().optional().openapi({
+      description:
+        "the first seq whose row does not fit the chain; for an approved snapshot that does not match its approval, the seq of its draft.approved event",
+    }),
+    reason: z.string().optional().openapi({ description: "what is wrong, in words" }),
   })
   .openapi("AuditVerify");
 

@@ -51,7 +51,7 @@ export function registerAuditRoutes(app: HttpApp, deps: HttpDeps): void {
         access: "secret_read",
         operationId: "verifyAudit",
         summary:
-          "Walk the hash chain; names the first seq that was edited, deleted or reordered; with ?head=<seq>:<hash> also proves that recorded head is still in the chain",
+          "Walk the hash chain and check each approved plan against the hash its approval recorded; names the first seq that was edited, deleted or reordered; with ?head=<seq>:<hash> also proves that recorded head is still in the chain",
         tags,
         request: { query: AuditVerifyQuery },
         responses: { 200: jsonResponse(AuditVerify, "the verdict") },
