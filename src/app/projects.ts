@@ -2,7 +2,9 @@ import type { Kysely } from "kysely";
 import type { PlanDocInput } from "../contract/plan-doc.ts";
 import { type Project, type ProjectConfig, ProjectCreate, type ProjectPatch } from "../contract/project.ts";
 import { GimoError, notFound } from "../core/errors.ts";
+import { renderLink } from "../core/git-policy.ts";
 import type { Principal } from "../core/roles.ts";
+import { isHttpUrl } from "../core/run-result.ts";
 import { inspectRepository } from "../git/inspect.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import { toProject } from "../store/rows.ts";
@@ -30,6 +32,7 @@ export class ProjectService {
     const baseBranch =
       input.base_branch ?? (input.repo_path ? (await inspectRepository(input.repo_path)).headBranch : "main");
     const { repo_path, repo_url, ...settings } = input;
+    assertLinkTemplate(settings.link_template);
     const config: ProjectConfig = { ...settings, base_branch: baseBranch };
     return this.#ctx.store.write(principal, async (w) => {
       const row = await insertProject(
@@ -83,6 +86,7 @@ export class ProjectService {
     return this.#ctx.store.write(principal, async (w) => {
       const row = await loadProjectRow(w.tx, id);
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      assertLinkTemplate(patch.link_template);
       const config = { ...(JSON.parse(row.config) as ProjectConfig), ...defined };
       const name = patch.name ?? row.name;
       await assertNameFree(w, name, id);
@@ -118,6 +122,27 @@ export class ProjectService {
       );
     }
     return row.id;
+  }
+}
+
+/**
+ * A run's `link` must be an http(s) URL (core/run-result), and it is rendered from the project's
+ * `link_template`: a template that cannot render to one is refused here, where it is written,
+ * rather than at the end of every run.
+ */
+function assertLinkTemplate(template: string | undefined): void {
+  if (template === undefined) return;
+  const sample = {
+    branch: "task/t_x",
+    task_id: "t_x",
+    run_id: "r_x",
+    sha: "0".repeat(40),
+    base_branch: "main",
+  };
+  if (!isHttpUrl(renderLink(template, sample))) {
+    throw new GimoError("validation_failed", "link_template must render to an http(s) URL", {
+      field: "link_template",
+    });
   }
 }
 
