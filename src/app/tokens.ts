@@ -159,7 +159,7 @@ export class TokenService {
         return undefined;
       throw error;
     }
-    mkdirSync(this.#ctx.config.dataDir, { recursive: true });
+    mkdirSync(this.#ctx.config.dataDir, { recursive: true, mode: 0o700 });
     const file = join(this.#ctx.config.dataDir, "admin.token");
     writeFileSync(file, `${created.token}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);
