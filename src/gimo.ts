@@ -69,6 +69,7 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
   for (const token of Object.values(config.envTokens)) redactor.add(token);
   const ctx: AppContext = { store, clock, ids: createIdFactory(), config, startedAt: clock.now(), redactor };
   const services = createServices(ctx, options.services);
+  await services.providers.sealStored();
   if (config.providersFile) await services.providers.loadFile(systemPrincipal, config.providersFile);
   await services.credentials.registerKnownSecrets();
   await services.planning.failStale(systemPrincipal);

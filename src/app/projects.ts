@@ -11,6 +11,7 @@ import { toProject } from "../store/rows.ts";
 import type { Database, ProjectsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
+import { type Seal, sealProject } from "./sealing.ts";
 
 /** Projects: the repositories GIMO works on. The first one registered is the default. */
 export const DEFAULT_PLAN_DOC: PlanDocInput = {
@@ -23,9 +24,12 @@ export const DEFAULT_PLAN_DOC: PlanDocInput = {
 
 export class ProjectService {
   readonly #ctx: AppContext;
+  readonly #seal: Seal;
 
-  constructor(ctx: AppContext) {
+  /** `seal` seals the literal secrets of a project's configuration before it is stored (sealing.ts). */
+  constructor(ctx: AppContext, seal: Seal) {
     this.#ctx = ctx;
+    this.#seal = seal;
   }
 
   async create(principal: Principal, input: ProjectCreate): Promise<Project> {
@@ -33,7 +37,7 @@ export class ProjectService {
       input.base_branch ?? (input.repo_path ? (await inspectRepository(input.repo_path)).headBranch : "main");
     const { repo_path, repo_url, ...settings } = input;
     assertLinkTemplate(settings.link_template);
-    const config: ProjectConfig = { ...settings, base_branch: baseBranch };
+    const config = await sealProject({ ...settings, base_branch: baseBranch }, this.#seal);
     return this.#ctx.store.write(principal, async (w) => {
       const row = await insertProject(
         w,
@@ -87,7 +91,10 @@ export class ProjectService {
       const row = await loadProjectRow(w.tx, id);
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
       assertLinkTemplate(patch.link_template);
-      const config = { ...(JSON.parse(row.config) as ProjectConfig), ...defined };
+      const config = await sealProject(
+        { ...(JSON.parse(row.config) as ProjectConfig), ...defined },
+        this.#seal,
+      );
       const name = patch.name ?? row.name;
       await assertNameFree(w, name, id);
       await w.tx
