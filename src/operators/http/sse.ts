@@ -23,15 +23,17 @@ export interface StreamOptions {
   expandLogs?: (from: number, to: number) => Promise<unknown[]>;
 }
 
-export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOptions) {
+export async function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOptions) {
   const { audit, ctx, tokens } = deps.services;
   const principal = c.get("principal");
-  const start = startSeq(c.req.header("last-event-id"), c.req.query("after"));
+  // Without a resume point the stream starts at the head, read before the answer's headers go
+  // out: whatever commits after the client sees its 200 is on the stream.
+  const start = startSeq(c.req.header("last-event-id"), c.req.query("after")) ?? (await audit.headSeq());
   // Other replicas' commits arrive through PostgreSQL NOTIFY; a slow poll covers a lost one.
   const waitMs = ctx.store.kind === "postgres" ? 5_000 : KEEPALIVE_MS;
 
   const pump = async (stream: SSEStreamingApi, signal: AbortSignal) => {
-    let scanned = start ?? (await audit.headSeq());
+    let scanned = start;
     let quietSince = Date.now();
     while (!signal.aborted) {
       const head = await audit.headSeq();
