@@ -14,6 +14,7 @@ import { createHttpApp, type HttpApp } from "./operators/http/app.ts";
 import type { RunHandler } from "./runner/handler.ts";
 import { LocalRunnerApi } from "./runner/local-api.ts";
 import { Runner } from "./runner/runner.ts";
+import { prepareDataDir } from "./store/data-dir.ts";
 import { migrate, openDatabase } from "./store/database.ts";
 import { startPgListener } from "./store/pg-listener.ts";
 import { Store } from "./store/store.ts";
@@ -49,6 +50,7 @@ export interface GimoOptions {
 export async function createGimo(config: Config, options: GimoOptions = {}): Promise<Gimo> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
+  prepareDataDir(config.dataDir);
   const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await migrate(handle.db);
@@ -67,6 +69,7 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
   for (const token of Object.values(config.envTokens)) redactor.add(token);
   const ctx: AppContext = { store, clock, ids: createIdFactory(), config, startedAt: clock.now(), redactor };
   const services = createServices(ctx, options.services);
+  await services.providers.sealStored();
   if (config.providersFile) await services.providers.loadFile(systemPrincipal, config.providersFile);
   await services.credentials.registerKnownSecrets();
   await services.planning.failStale(systemPrincipal);

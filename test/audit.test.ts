@@ -408,11 +408,109 @@ describe.each(storageKinds())("the audit log on %s", (kind) => {
     expect((await g.request("GET", "/ops/audit?limit=201")).status).toBe(400);
   });
 
+  /** The rows from `from` on, as they are now (to put back after a test rewrote them). */
+  async function saveTail(from: number) {
+    const saved = (await rows()).filter((r) => r.seq >= from);
+    const head = await db()
+      .selectFrom("event_head")
+      .selectAll()
+      .where("id", "=", 1)
+      .executeTakeFirstOrThrow();
+    return async () => {
+      await db().deleteFrom("events").where("seq", ">=", from).execute();
+      for (const row of saved) await db().insertInto("events").values(row).execute();
+      await db()
+        .updateTable("event_head")
+        .set({ seq: head.seq, hash: head.hash })
+        .where("id", "=", 1)
+        .execute();
+    };
+  }
+
+  it("answers the head to record elsewhere, and verify proves a recorded head is still in the chain", async () => {
+    const head = await g.request("GET", "/ops/audit/head");
+    expect(head.status).toBe(200);
+    const last = (await rows()).at(-1) as EventsTable;
+    expect(head.body).toEqual({ seq: last.seq, hash: last.hash });
+    const anchored = await g.request("GET", `/ops/audit/verify?head=${head.body.seq}:${head.body.hash}`);
+    expect(anchored.body).toEqual({ ok: true, checked: last.seq });
+    // Later events do not disturb an older anchor.
+    await newDraft("after the anchor");
+    const later = await g.request("GET", `/ops/audit/verify?head=${head.body.seq}:${head.body.hash}`);
+    expect(later.body).toEqual({ ok: true, checked: await headSeq() });
+    for (const bad of [
+      "1",
+      "x:y",
+      `${head.body.seq}:sha256:zz`,
+      `-1:${head.body.hash}`,
+      `${head.body.seq}:${head.body.hash}x`,
+    ]) {
+      const res = await g.request("GET", `/ops/audit/verify?head=${encodeURIComponent(bad)}`);
+      expect({ bad, status: res.status }).toEqual({ bad, status: 400 });
+    }
+  });
+
+  it("a truncated tail with event_head moved back passes a plain verify but not a recorded head", async () => {
+    const recorded = (await g.request("GET", "/ops/audit/head")).body as { seq: number; hash: string };
+    const all = await rows();
+    const keep = all[all.length - 4] as EventsTable;
+    const restore = await saveTail(keep.seq + 1);
+    await db().deleteFrom("events").where("seq", ">", keep.seq).execute();
+    await db()
+      .updateTable("event_head")
+      .set({ seq: keep.seq, hash: keep.hash })
+      .where("id", "=", 1)
+      .execute();
+    try {
+      // Without an anchor the shorter chain is whole: that is what the head is for.
+      expect(await verify()).toEqual({ ok: true, checked: keep.seq });
+      const res = await g.request("GET", `/ops/audit/verify?head=${recorded.seq}:${recorded.hash}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ ok: false, checked: keep.seq, broken_at: keep.seq + 1 });
+      expect(res.body.reason).toMatch(new RegExp(`ends at event ${keep.seq}.*recorded head ${recorded.seq}`));
+    } finally {
+      await restore();
+    }
+    expect(await verify()).toEqual({ ok: true, checked: all.length });
+  });
+
+  it("a chain rewritten from an event on, hashes recomputed, fails against a recorded head", async () => {
+    const recorded = (await g.request("GET", "/ops/audit/head")).body as { seq: number; hash: string };
+    const all = await rows();
+    const from = all[Math.floor(all.length / 2)] as EventsTable;
+    const restore = await saveTail(from.seq);
+    let prev = from.prev_hash;
+    for (const row of all.filter((r) => r.seq >= from.seq)) {
+      const data =
+        row.seq === from.seq ? JSON.stringify({ ...JSON.parse(row.data), rewritten: true }) : row.data;
+      const { hash: _old, ...rest } = { ...row, data, prev_hash: prev };
+      const hash = hashEvent(rest);
+      await db()
+        .updateTable("events")
+        .set({ data, prev_hash: prev, hash })
+        .where("seq", "=", row.seq)
+        .execute();
+      prev = hash;
+    }
+    await db().updateTable("event_head").set({ hash: prev }).where("id", "=", 1).execute();
+    try {
+      expect((await verify()).ok).toBe(true);
+      const res = await g.request("GET", `/ops/audit/verify?head=${recorded.seq}:${recorded.hash}`);
+      expect(res.body).toMatchObject({ ok: false, broken_at: recorded.seq, checked: recorded.seq - 1 });
+      expect(res.body.reason).toMatch(/recorded head/);
+    } finally {
+      await restore();
+    }
+    expect(await verify()).toEqual({ ok: true, checked: all.length });
+  });
+
   it("is for admins only", async () => {
     for (const role of ["operator", "actions", "runner"] as const) {
       expect((await g.request("GET", "/ops/audit", { role })).status).toBe(403);
       expect((await g.request("GET", "/ops/audit/verify", { role })).status).toBe(403);
+      expect((await g.request("GET", "/ops/audit/head", { role })).status).toBe(403);
     }
+    expect((await g.request("GET", "/ops/audit/head", { role: null })).status).toBe(401);
     expect((await g.request("GET", "/ops/audit/verify", { role: null })).status).toBe(401);
   });
 });

@@ -317,6 +317,7 @@ const ROUTES: Record<string, RouteExpectation> = {
 
   "GET /ops/audit": { allow: ADMIN, ok: 200, req: () => ({ path: "/ops/audit?limit=5" }) },
   "GET /ops/audit/verify": { allow: ADMIN, ok: 200, req: () => ({ path: "/ops/audit/verify" }) },
+  "GET /ops/audit/head": { allow: ADMIN, ok: 200, req: () => ({ path: "/ops/audit/head" }) },
   "GET /ops/events": {
     allow: READ,
     ok: 200,

@@ -1,7 +1,10 @@
-import type { Event } from "../contract/event.ts";
+import type { AuditHead, Event } from "../contract/event.ts";
+import { eventVisibleTo } from "../core/event-visibility.ts";
+import type { Role } from "../core/roles.ts";
 import { type VerifyResult, verifyChain } from "../store/event-log.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import { toEvent } from "../store/rows.ts";
+import { approvalCollector, checkApprovals, type RecordedApproval } from "./approval-record.ts";
 import type { AppContext } from "./context.ts";
 
 /** Reading the event log: the audit trail (pages) and the stream feed (everything after a seq). */
@@ -30,9 +33,18 @@ export class AuditService {
     return toPage(await q.execute(), filter.limit, toEvent, (r) => r.seq);
   }
 
-  /** Events in (`after`, `upTo`], oldest first; optionally only those about `subjects`. */
-  async between(after: number, upTo: number, limit: number, subjects?: readonly string[]): Promise<Event[]> {
-    if (upTo <= after) return [];
+  /**
+   * What a stream reads next: the events in (`after`, `upTo`] its reader may see (core/
+   * event-visibility), oldest first, optionally only those about `subjects`; `through` is the seq
+   * it read up to (resume from there), `more` whether `limit` cut the read short.
+   */
+  async feed(
+    after: number,
+    upTo: number,
+    limit: number,
+    reader: { role: Role; subjects?: readonly string[] | undefined },
+  ): Promise<{ events: Event[]; through: number; more: boolean }> {
+    if (upTo <= after) return { events: [], through: after, more: false };
     let q = this.#ctx.store.db
       .selectFrom("events")
       .selectAll()
@@ -40,8 +52,14 @@ export class AuditService {
       .where("seq", "<=", upTo)
       .orderBy("seq")
       .limit(limit);
-    if (subjects) q = q.where("subject", "in", subjects);
-    return (await q.execute()).map(toEvent);
+    if (reader.subjects) q = q.where("subject", "in", reader.subjects);
+    const rows = await q.execute();
+    const more = rows.length === limit;
+    return {
+      events: rows.filter((r) => eventVisibleTo(reader.role, r.type)).map(toEvent),
+      through: more ? (rows.at(-1)?.seq ?? upTo) : upTo,
+      more,
+    };
   }
 
   async headSeq(): Promise<number> {
@@ -53,7 +71,25 @@ export class AuditService {
     return row.seq;
   }
 
-  verify(): Promise<VerifyResult> {
-    return verifyChain(this.#ctx.store.db);
+  /** The last event's seq and hash, to record outside GIMO (`GET /ops/audit/head`). */
+  async head(): Promise<AuditHead> {
+    const row = await this.#ctx.store.db
+      .selectFrom("event_head")
+      .select(["seq", "hash"])
+      .where("id", "=", 1)
+      .executeTakeFirstOrThrow();
+    return { seq: row.seq, hash: row.hash };
+  }
+
+  /**
+   * Walks the chain (through a recorded `head`, when given), then checks every approved snapshot
+   * against the approval the chain recorded (approval-record.ts).
+   */
+  async verify(head?: AuditHead): Promise<VerifyResult> {
+    const { db } = this.#ctx.store;
+    const recorded = new Map<string, RecordedApproval>();
+    const chain = await verifyChain(db, undefined, { head, visit: approvalCollector(recorded) });
+    if (!chain.ok) return chain;
+    return (await checkApprovals(db, recorded, chain.checked)) ?? chain;
   }
 }

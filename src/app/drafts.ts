@@ -13,6 +13,7 @@ import { toApproved, toDraft } from "../store/rows.ts";
 import type { ApprovedTable, Database, DraftsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
+import { draftAuthors } from "./draft-authors.ts";
 import type { ProjectService } from "./projects.ts";
 import { enqueueRun } from "./runs.ts";
 import { insertTask, loadTaskRow, refreshTaskStatus } from "./tasks.ts";
@@ -22,7 +23,8 @@ import { insertTask, loadTaskRow, refreshTaskStatus } from "./tasks.ts";
  *
  * Approval is the one door to execution. `approve` runs as a single transaction: it moves the
  * draft `draft → approved` with a compare-and-swap, writes the immutable approved snapshot with its
- * content hash, optionally queues a run, and appends the events — all or nothing. Of many
+ * content hash, optionally queues a run, and appends the events — all or nothing. With the plan's
+ * `require_distinct_approver`, no author of the draft may approve it (draft-authors.ts). Of many
  * concurrent approvals of one draft exactly one wins; the others see the CAS fail and get 409.
  */
 export class DraftService {
@@ -163,10 +165,11 @@ export class DraftService {
         );
       }
       const planDoc = await loadPlanDoc(w.tx, draft.project_id);
-      if (planDoc.require_distinct_approver && draft.created_by === principal.actor) {
+      if (planDoc.require_distinct_approver && (await draftAuthors(w.tx, draft)).has(principal.actor)) {
         throw new GimoError(
           "distinct_approver_required",
-          `this project requires a different approver: ${principal.actor} created draft ${id}`,
+          `this project requires a different approver: ${principal.actor} wrote some of draft ${id} ` +
+            "(created, edited or asked for it or an earlier revision of its task)",
         );
       }
       const swapped = await w.tx
@@ -174,6 +177,9 @@ export class DraftService {
         .set({ status: "approved", updated_at: w.now })
         .where("id", "=", id)
         .where("status", "=", "draft")
+        // The content read above, and no other: an edit committed meanwhile (PostgreSQL) makes it fail.
+        .where("prompt", "=", draft.prompt)
+        .where("plan", "=", draft.plan)
         .executeTakeFirst();
       if (Number(swapped.numUpdatedRows) !== 1) {
         throw new GimoError(

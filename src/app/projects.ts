@@ -2,13 +2,16 @@ import type { Kysely } from "kysely";
 import type { PlanDocInput } from "../contract/plan-doc.ts";
 import { type Project, type ProjectConfig, ProjectCreate, type ProjectPatch } from "../contract/project.ts";
 import { GimoError, notFound } from "../core/errors.ts";
+import { renderLink } from "../core/git-policy.ts";
 import type { Principal } from "../core/roles.ts";
+import { isHttpUrl } from "../core/run-result.ts";
 import { inspectRepository } from "../git/inspect.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import { toProject } from "../store/rows.ts";
 import type { Database, ProjectsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
+import { type Seal, sealProject } from "./sealing.ts";
 
 /** Projects: the repositories GIMO works on. The first one registered is the default. */
 export const DEFAULT_PLAN_DOC: PlanDocInput = {
@@ -21,16 +24,20 @@ export const DEFAULT_PLAN_DOC: PlanDocInput = {
 
 export class ProjectService {
   readonly #ctx: AppContext;
+  readonly #seal: Seal;
 
-  constructor(ctx: AppContext) {
+  /** `seal` seals the literal secrets of a project's configuration before it is stored (sealing.ts). */
+  constructor(ctx: AppContext, seal: Seal) {
     this.#ctx = ctx;
+    this.#seal = seal;
   }
 
   async create(principal: Principal, input: ProjectCreate): Promise<Project> {
     const baseBranch =
       input.base_branch ?? (input.repo_path ? (await inspectRepository(input.repo_path)).headBranch : "main");
     const { repo_path, repo_url, ...settings } = input;
-    const config: ProjectConfig = { ...settings, base_branch: baseBranch };
+    assertLinkTemplate(settings.link_template);
+    const config = await sealProject({ ...settings, base_branch: baseBranch }, this.#seal);
     return this.#ctx.store.write(principal, async (w) => {
       const row = await insertProject(
         w,
@@ -83,7 +90,11 @@ export class ProjectService {
     return this.#ctx.store.write(principal, async (w) => {
       const row = await loadProjectRow(w.tx, id);
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-      const config = { ...(JSON.parse(row.config) as ProjectConfig), ...defined };
+      assertLinkTemplate(patch.link_template);
+      const config = await sealProject(
+        { ...(JSON.parse(row.config) as ProjectConfig), ...defined },
+        this.#seal,
+      );
       const name = patch.name ?? row.name;
       await assertNameFree(w, name, id);
       await w.tx
@@ -118,6 +129,27 @@ export class ProjectService {
       );
     }
     return row.id;
+  }
+}
+
+/**
+ * A run's `link` must be an http(s) URL (core/run-result), and it is rendered from the project's
+ * `link_template`: a template that cannot render to one is refused here, where it is written,
+ * rather than at the end of every run.
+ */
+function assertLinkTemplate(template: string | undefined): void {
+  if (template === undefined) return;
+  const sample = {
+    branch: "task/t_x",
+    task_id: "t_x",
+    run_id: "r_x",
+    sha: "0".repeat(40),
+    base_branch: "main",
+  };
+  if (!isHttpUrl(renderLink(template, sample))) {
+    throw new GimoError("validation_failed", "link_template must render to an http(s) URL", {
+      field: "link_template",
+    });
   }
 }
 

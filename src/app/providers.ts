@@ -11,12 +11,14 @@ import type { Vault } from "../secrets/vault.ts";
 import type { Database } from "../store/schema.ts";
 import { readSetting, writeSetting } from "../store/settings.ts";
 import type { AppContext } from "./context.ts";
+import { openSealed, type Seal, sealProvider, sealStored } from "./sealing.ts";
 
 /**
  * The two model roles, `planner` and `executor` (SPEC §8): configured server-wide with
  * `PUT /ops/provider` (or `GIMO_PROVIDERS_FILE` at start), overridable per project. Stored with
- * their `${VAR}` references; secrets are resolved at call time (environment, then vault), the
- * resolved values registered with the redactor, and never written anywhere.
+ * their `${VAR}` references, and literal secrets sealed with the vault's key (sealing.ts); secrets
+ * are opened and resolved at call time (environment, then vault), the values registered with the
+ * redactor, and never written anywhere in clear.
  */
 export const providerRoles = ["planner", "executor"] as const;
 export type ProviderRole = (typeof providerRoles)[number];
@@ -35,10 +37,12 @@ export class ProviderService {
   readonly #vault: Vault;
   readonly #env: Env;
   readonly #deps: ProviderDeps;
+  readonly #seal: Seal;
 
   constructor(ctx: AppContext, vault: Vault, env: Env, deps: ProviderDeps = {}) {
     this.#ctx = ctx;
     this.#vault = vault;
+    this.#seal = (value) => vault.sealValue(value);
     this.#env = env;
     this.#deps = deps;
   }
@@ -66,7 +70,7 @@ export class ProviderService {
       const next: ProviderSettings = { ...current };
       for (const role of providerRoles) {
         const given = input[role];
-        if (given) next[role] = keepRedacted(given, current[role]);
+        if (given) next[role] = await sealProvider(keepRedacted(given, current[role]), this.#seal);
       }
       await writeSetting(w.tx, KEY, next, w.now);
       w.emit("provider.updated", "provider", {
@@ -114,9 +118,23 @@ export class ProviderService {
 
   /** A configuration with its `${VAR}` references resolved (and their values registered for redaction). */
   async resolveConfig(config: ProviderConfig): Promise<ProviderConfig> {
-    const { value, secrets } = await resolveWithSecrets(config, this.#env, this.#vault);
-    for (const secret of secrets) this.#ctx.redactor.add(secret);
+    return this.#resolve(config);
+  }
+
+  /**
+   * The one way a stored value becomes usable: sealed literals opened (sealing.ts), then `${VAR}`
+   * references resolved (environment, then vault); every secret it used joins the redactor.
+   */
+  async #resolve<T>(stored: T): Promise<T> {
+    const opened = await openSealed(stored, this.#vault);
+    const { value, secrets } = await resolveWithSecrets(opened.value, this.#env, this.#vault);
+    for (const secret of [...opened.secrets, ...secrets]) this.#ctx.redactor.add(secret);
     return value;
+  }
+
+  /** At start: seals what an older GIMO stored in clear, and registers every sealed secret (sealing.ts). */
+  sealStored(): Promise<void> {
+    return sealStored(this.#ctx, this.#vault);
   }
 
   /** A ready provider for the role, secrets resolved (and registered for redaction). */
@@ -125,16 +143,14 @@ export class ProviderService {
     if (config.type === "agent_cli") {
       throw new GimoError("unprocessable", `the ${role} is an agent CLI; it cannot plan`, { role });
     }
-    const { value, secrets } = await resolveWithSecrets(config, this.#env, this.#vault);
-    for (const secret of secrets) this.#ctx.redactor.add(secret);
-    return createProvider(value, this.#deps);
+    return createProvider(await this.#resolve(config), this.#deps);
   }
 
   /** Resolves a value that may hold `${VAR}` references (a forge token), registering secrets for redaction. */
   async resolveReference(reference: string): Promise<string | undefined> {
     try {
-      const { value, secrets } = await resolveWithSecrets(reference, this.#env, this.#vault);
-      for (const secret of [...secrets, value]) this.#ctx.redactor.add(secret);
+      const value = await this.#resolve(reference);
+      this.#ctx.redactor.add(value);
       return value;
     } catch {
       return undefined;

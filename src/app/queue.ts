@@ -11,6 +11,7 @@ import { toApproved, toProject, toRun } from "../store/rows.ts";
 import type { ApprovedTable, Database, ProjectsTable, RunsTable } from "../store/schema.ts";
 import { readPanic } from "../store/settings.ts";
 import type { Write } from "../store/store.ts";
+import { recordedContentHash } from "./approval-record.ts";
 import type { AppContext } from "./context.ts";
 import type { PrometheusMetrics } from "./prometheus.ts";
 import { refreshTaskStatus } from "./tasks.ts";
@@ -27,7 +28,8 @@ import { refreshTaskStatus } from "./tasks.ts";
  * the project row is locked while its running runs are counted and the executor's advisory lock
  * while its running runs are counted, so admission cannot be overrun by concurrent claims — all in
  * one round trip. On SQLite the same rules run here in one IMMEDIATE transaction: claims are
- * serialised by the write lock. The claim moves the run to `running`,
+ * serialised by the write lock. The approved plan comes with the `content_hash` its approval
+ * recorded in the event log, not its row's (approval-record.ts). The claim moves the run to `running`,
  * increments `attempt` — the fencing token every later runner call must present — and sets the
  * lease owner and expiry.
  *
@@ -153,6 +155,8 @@ export class QueueService {
         .selectAll()
         .where("id", "=", run.approved_id)
         .executeTakeFirstOrThrow();
+      // The hash the chain recorded, not the row's (approval-record.ts): the runner checks the plan against it.
+      approved.content_hash = await recordedContentHash(w.tx, approved);
       return this.#claimed(run, approved, admission.project, admission.executor);
     }
     return undefined;
@@ -311,6 +315,7 @@ export async function claimWaiting(
   for (;;) {
     // Listen before trying, so a run queued during the attempt still wakes us.
     const woken = ctx.store.bus.waitForQueue(Math.min(Math.max(deadline - Date.now(), 0), 1_000), signal);
+    if (signal?.aborted) return undefined; // the caller left, or its token was revoked: claim nothing
     const claimed = await queue.claim(principal, runnerId);
     if (claimed) return claimed;
     if (deadline - Date.now() <= 0 || signal?.aborted) return undefined;

@@ -1,5 +1,7 @@
 import type { Kysely } from "kysely";
-import { GimoError } from "../core/errors.ts";
+import type { ProjectConfig } from "../contract/project.ts";
+import { GimoError, notFound } from "../core/errors.ts";
+import { runResultProblem } from "../core/run-result.ts";
 import type { Database } from "../store/schema.ts";
 import type { ClaimedRun } from "./queue.ts";
 import type { Completion, Fence } from "./run-reports.ts";
@@ -52,4 +54,29 @@ export async function lostOrUnknown(db: Kysely<Database>, fence: Fence): Promise
     if (error instanceof GimoError) return error;
   }
   return leaseLost(fence);
+}
+
+/**
+ * Refuses (400) a reported result that claims a link that is not http(s) or a branch that is not
+ * the run's own, `<branch_prefix><task id>` of its project (core/run-result). Read before the end
+ * is written; a result without a branch costs no query.
+ */
+export async function checkReportedResult(
+  db: Kysely<Database>,
+  runId: string,
+  result: Record<string, unknown>,
+): Promise<void> {
+  let taskBranch: string | undefined;
+  if (Object.hasOwn(result, "branch")) {
+    const row = await db
+      .selectFrom("runs")
+      .innerJoin("projects", "projects.id", "runs.project_id")
+      .select(["runs.task_id", "projects.config"])
+      .where("runs.id", "=", runId)
+      .executeTakeFirst();
+    if (!row) throw notFound("run", runId);
+    taskBranch = `${(JSON.parse(row.config) as ProjectConfig).branch_prefix ?? "task/"}${row.task_id}`;
+  }
+  const problem = runResultProblem(result, taskBranch);
+  if (problem) throw new GimoError("validation_failed", problem.message, { field: problem.field });
 }

@@ -9,7 +9,13 @@ import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
 import type { PrometheusMetrics } from "./prometheus.ts";
 import type { ClaimedRun, QueueService } from "./queue.ts";
-import { type AttemptEnd, CANCELLED_INSTEAD_OF_RETRY, type Ended, leaseLost } from "./run-end.ts";
+import {
+  type AttemptEnd,
+  CANCELLED_INSTEAD_OF_RETRY,
+  checkReportedResult,
+  type Ended,
+  leaseLost,
+} from "./run-end.ts";
 import { PostgresRunEnds } from "./run-ends-postgres.ts";
 import { loadRunRow } from "./runs.ts";
 import { refreshTaskStatus } from "./tasks.ts";
@@ -147,6 +153,9 @@ export class RunReportService {
    * back to the queue while attempts remain — after `retry_after_seconds` when the provider said
    * when (a rate limit's reset), else after a jittered backoff.
    *
+   * A result that claims a link that is not http(s), or a branch that is not the run's own, is
+   * refused before anything is written (core/run-result).
+   *
    * Ends are batched on both databases: the ends that arrive while one is being written go
    * together in the next transaction (SQLite: the store's group commit; PostgreSQL: one call of
    * `gimo_complete_many`), so many runners ending runs at once cost one commit per batch, not one
@@ -158,6 +167,7 @@ export class RunReportService {
     completion: Completion,
     options: { claimNext?: boolean } = {},
   ): Promise<{ status: Ended["status"]; next?: ClaimedRun | null }> {
+    if (completion.result) await checkReportedResult(this.#ctx.store.db, fence.runId, completion.result);
     const error = completion.error
       ? { ...completion.error, message: this.#ctx.redactor.redact(completion.error.message) }
       : undefined;

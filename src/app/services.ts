@@ -54,7 +54,7 @@ export interface ServiceOptions {
 export function createServices(ctx: AppContext, options: ServiceOptions = {}): Services {
   const env = options.env ?? process.env;
   const vault = openVault({ dataDir: ctx.config.dataDir, masterKey: ctx.config.masterKey });
-  const projects = new ProjectService(ctx);
+  const projects = new ProjectService(ctx, (value) => vault.sealValue(value));
   const drafts = new DraftService(ctx, projects);
   const providers = new ProviderService(ctx, vault, env, options.providerDeps);
   const runners = new RunnerService(ctx);

@@ -2,10 +2,11 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GimoError, notFound } from "../core/errors.ts";
-import { type Principal, type Role, roles, systemPrincipal } from "../core/roles.ts";
+import { isReservedActorName, type Principal, type Role, roles, systemPrincipal } from "../core/roles.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import type { TokensTable } from "../store/schema.ts";
 import type { AppContext } from "./context.ts";
+import { TokenWatch, type Watch } from "./token-watch.ts";
 
 /**
  * Bearer tokens and authentication. Tokens come from the environment (`ORCH_<ROLE>_TOKEN`) or are
@@ -22,9 +23,11 @@ export class TokenService {
   readonly #ctx: AppContext;
   readonly #envTokens: { role: Role; digest: Buffer }[];
   readonly #lastUsedWritten = new Map<string, number>();
+  readonly #watch: TokenWatch;
 
   constructor(ctx: AppContext) {
     this.#ctx = ctx;
+    this.#watch = new TokenWatch(ctx);
     this.#envTokens = roles.flatMap((role) => {
       const value = ctx.config.envTokens[role];
       return value ? [{ role, digest: digest(value) }] : [];
@@ -62,6 +65,12 @@ export class TokenService {
   }
 
   async mint(principal: Principal, input: { name: string; role: Role; expires_at?: string }) {
+    if (isReservedActorName(input.name)) {
+      throw new GimoError(
+        "validation_failed",
+        `the token name ${input.name} is reserved: names starting with env: or system, and embedded-runner, are GIMO's own actors`,
+      );
+    }
     const token = `gimo_${randomBytes(32).toString("base64url")}`;
     this.#ctx.redactor.add(token);
     return this.#ctx.store.write(principal, async (w) => {
@@ -99,8 +108,17 @@ export class TokenService {
     return toPage(await q.execute(), limit, toInfo, (r) => r.id);
   }
 
+  /**
+   * Watches the token of a long-lived request (an event stream): the signal aborts when the token
+   * is revoked or expires (token-watch.ts). Call `stop` when the request ends.
+   */
+  watch(principal: Principal): Watch {
+    return this.#watch.watch(principal);
+  }
+
+  /** Revokes a token: it stops working at once, and its open streams end. */
   async revoke(principal: Principal, id: string): Promise<TokenInfo> {
-    return this.#ctx.store.write(principal, async (w) => {
+    const revoked = await this.#ctx.store.write(principal, async (w) => {
       const row = await w.tx.selectFrom("tokens").selectAll().where("id", "=", id).executeTakeFirst();
       if (!row) throw notFound("token", id);
       if (row.revoked_at !== null)
@@ -109,6 +127,8 @@ export class TokenService {
       w.emit("token.revoked", id, { name: row.name, role: row.role });
       return toInfo({ ...row, revoked_at: w.now });
     });
+    this.#watch.revoked(id);
+    return revoked;
   }
 
   /**
@@ -139,7 +159,7 @@ export class TokenService {
         return undefined;
       throw error;
     }
-    mkdirSync(this.#ctx.config.dataDir, { recursive: true });
+    mkdirSync(this.#ctx.config.dataDir, { recursive: true, mode: 0o700 });
     const file = join(this.#ctx.config.dataDir, "admin.token");
     writeFileSync(file, `${created.token}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);

@@ -25,11 +25,30 @@ export const AuditVerify = z
   .object({
     ok: z.boolean(),
     checked: z.number().int(),
-    broken_at: z
-      .number()
-      .int()
-      .optional()
-      .openapi({ description: "the first seq whose row does not fit the chain" }),
-    reason: z.string().optional(),
+    broken_at: z.number().int().optional().openapi({
+      description:
+        "the first seq whose row does not fit the chain; for an approved snapshot that does not match its approval, the seq of its draft.approved event",
+    }),
+    reason: z.string().optional().openapi({ description: "what is wrong, in words" }),
   })
   .openapi("AuditVerify");
+
+/** The last event of the chain: record it somewhere else, and prove later that it is still there. */
+export const AuditHead = z
+  .object({
+    seq: z.number().int(),
+    hash: z.string().openapi({ example: "sha256:9f86d0…" }),
+  })
+  .openapi("AuditHead");
+export type AuditHead = z.infer<typeof AuditHead>;
+
+export const AuditVerifyQuery = z.object({
+  head: z
+    .string()
+    .regex(/^\d{1,15}:sha256:[0-9a-f]{64}$/, "must be <seq>:<hash> as GET /ops/audit/head answered")
+    .optional()
+    .openapi({
+      description:
+        "a head recorded earlier (`<seq>:<hash>` from GET /ops/audit/head): verify also proves that event seq still exists with that hash and the chain holds through it, so nothing after it was removed or rewritten",
+    }),
+});

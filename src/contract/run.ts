@@ -44,9 +44,13 @@ export const RunResult = z
       })
       .nullable(),
     usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() }),
+    pull_request: z.object({ url: z.string(), number: z.number().int() }),
   })
   .partial()
-  .openapi("RunResult");
+  .openapi("RunResult", {
+    description:
+      "as the runner reported it: link and pull_request.url are http(s) URLs, branch is the run's own task branch (<branch_prefix><task id>)",
+  });
 
 export const RunError = z
   .object({ code: z.string(), message: z.string(), details: z.unknown().optional() })

@@ -101,7 +101,10 @@ export const CompleteBody = z
   .object({
     ...FenceFields,
     status: z.enum(["succeeded", "failed", "cancelled"]),
-    result: z.record(z.string(), z.unknown()).optional(),
+    result: z.record(z.string(), z.unknown()).optional().openapi({
+      description:
+        "the run's result (RunResult); refused (400) when link or pull_request.url is not an http(s) URL or branch is not the run's own task branch",
+    }),
     error: z
       .object({
         code: z.string().min(1).max(100),

@@ -6,7 +6,12 @@ export const RoleName = z.enum(roles).openapi("Role");
 
 export const TokenCreate = z
   .object({
-    name: Line(100).regex(/^[A-Za-z0-9._@:-]+$/, "letters, digits and . _ @ : - only"),
+    name: Line(100)
+      .regex(/^[A-Za-z0-9._@:-]+$/, "letters, digits and . _ @ : - only")
+      .openapi({
+        description:
+          "the token's identity in the audit log; names starting with env: or system (any case), and embedded-runner, are reserved (400)",
+      }),
     role: RoleName,
     expires_at: z.iso.datetime().optional(),
   })
@@ -27,7 +32,10 @@ export const TokenInfo = z
   .openapi("TokenInfo");
 
 export const TokenCreated = TokenInfo.extend({
-  token: z.string().openapi({ description: "shown once, now; only its hash is stored" }),
+  token: z.string().optional().openapi({
+    description:
+      "shown once, now; only its hash is stored. Absent from an Idempotency-Key replay (idempotent-replayed: true): the value is never kept to be shown again — revoke the token and mint another if it was lost",
+  }),
 }).openapi("TokenCreated");
 
 export const TokenPage = PageOf(TokenInfo, "TokenPage");

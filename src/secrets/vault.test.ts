@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { SEALED_PREFIX } from "./sealed.ts";
 import { openVault, VaultUnusable, vaultFileName, vaultKeyFileName } from "./vault.ts";
 
 const dirs: string[] = [];
@@ -106,5 +107,24 @@ describe("vault", () => {
     const vault = openVault({ dataDir: dataDir(), masterKey: "k" });
     await expect(vault.set("not a name", "v")).rejects.toThrow(/secret name/);
     await expect(vault.set("OK", "")).rejects.toThrow(/empty/);
+  });
+
+  it("seals single values with its key, and tells a wrong key from a tampered value", async () => {
+    for (const masterKey of ["k", undefined]) {
+      const dir = dataDir();
+      const vault = openVault({ dataDir: dir, masterKey });
+      const sealed = await vault.sealValue(secret);
+      expect(sealed.startsWith(SEALED_PREFIX)).toBe(true);
+      expect(sealed).not.toContain(secret);
+      expect(sealed).not.toContain("${");
+      expect(await vault.sealValue(secret)).not.toBe(sealed); // a fresh nonce each time
+      expect(await openVault({ dataDir: dir, masterKey }).openValue(sealed)).toBe(secret);
+      const other = openVault({ dataDir: dataDir(), masterKey: masterKey ? "another key" : undefined });
+      if (!masterKey) await other.sealValue("create its own key file");
+      await expect(other.openValue(sealed)).rejects.toThrow(/different/);
+      const flipped = `${sealed.slice(0, -3)}${sealed.endsWith("A") ? "B" : "A"}${sealed.slice(-2)}`;
+      await expect(vault.openValue(flipped)).rejects.toThrow(VaultUnusable);
+      await expect(vault.openValue(`${SEALED_PREFIX}garbage`)).rejects.toThrow(/modified/);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { GimoError } from "../core/errors.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 import type { SecretSource } from "./references.ts";
+import { decodeSealed, encodeSealed } from "./sealed.ts";
 import {
   type DerivedKeys,
   deriveKeys,
@@ -25,6 +26,9 @@ import {
  *
  * Every operation reads and writes synchronously inside its call, so two calls in one process
  * cannot interleave a read-modify-write.
+ *
+ * The same key also seals single values kept elsewhere (`sealValue`/`openValue`, sealed.ts): the
+ * literal secrets of the provider and project configuration in the database.
  */
 export interface Vault extends SecretSource {
   get(name: string): Promise<string | undefined>;
@@ -33,6 +37,10 @@ export interface Vault extends SecretSource {
   delete(name: string): Promise<boolean>;
   /** Names of the stored secrets, sorted. */
   names(): Promise<string[]>;
+  /** A literal secret sealed for storage elsewhere (sealed.ts), under the vault's key. */
+  sealValue(value: string): Promise<string>;
+  /** The secret inside a sealed value; `VaultUnusable` when the key or the value is wrong. */
+  openValue(sealed: string): Promise<string>;
 }
 
 export interface VaultOptions {
@@ -90,7 +98,35 @@ export function openVault(options: VaultOptions): Vault {
     writeFileAtomic(file, `${JSON.stringify(envelope, null, 2)}\n`);
   };
 
+  // Values sealed by this process share one salt, so the master key is stretched once for them.
+  let valueSalt: string | undefined;
+
   return {
+    sealValue: async (value) => {
+      valueSalt ??= newSalt().toString("base64");
+      return encodeSealed(seal(value, keysFor(valueSalt, true), source, Buffer.from(valueSalt, "base64")));
+    },
+    openValue: async (sealed) => {
+      const envelope = decodeSealed(sealed);
+      if (!envelope)
+        throw new VaultUnusable("a sealed secret in the configuration is not readable: it was modified");
+      if (envelope.key !== source) {
+        throw new VaultUnusable(
+          envelope.key === "master_key"
+            ? "a sealed secret in the configuration was sealed with GIMO_MASTER_KEY, which is not set: set it"
+            : `a sealed secret in the configuration was sealed with the key file (${vaultKeyFileName}), but GIMO_MASTER_KEY is set: unset it`,
+        );
+      }
+      const opened = open(envelope, keysFor(envelope.salt, false));
+      if (!opened.ok) {
+        throw new VaultUnusable(
+          opened.reason === "wrong_key"
+            ? `a sealed secret in the configuration was sealed with a different ${source === "master_key" ? "GIMO_MASTER_KEY" : `key file (${keyFile})`}: restore that key, or write the secret again`
+            : "a sealed secret in the configuration failed its integrity check: it was modified",
+        );
+      }
+      return opened.plaintext;
+    },
     get: async (name) => read().secrets[name],
     has: async (name) => Object.hasOwn(read().secrets, name),
     names: async () => Object.keys(read().secrets).sort(),

@@ -1,7 +1,7 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Kysely, Migrator, PostgresDialect } from "kysely";
 import pg from "pg";
+import { prepareDataDir, prepareSqliteFile } from "./data-dir.ts";
 import { migrations } from "./migrations/index.ts";
 import type { Database } from "./schema.ts";
 import { openSqlite } from "./sqlite-dialect.ts";
@@ -60,7 +60,8 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     throw new Error(`DATABASE_URL must start with postgres:// or sqlite: (got ${redactUrl(url)})`);
   }
   const file = url ? url.replace(/^sqlite:(\/\/)?/, "") : join(options.dataDir, "gimo.sqlite");
-  if (!url) mkdirSync(options.dataDir, { recursive: true });
+  if (!url) prepareDataDir(options.dataDir);
+  if (file !== ":memory:") prepareSqliteFile(file);
   const db = new Kysely<Database>({ dialect: openSqlite(file) });
   return { kind: "sqlite", db, location: file, close: () => db.destroy() };
 }

@@ -35,6 +35,7 @@ export class EventBus {
 
   /** Resolves when something that may make a run claimable commits, after `timeoutMs`, or on abort. */
   waitForQueue(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -50,7 +51,7 @@ export class EventBus {
 
   /** Resolves when an event after `afterSeq` is announced, after `timeoutMs`, or on abort. */
   wait(afterSeq: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.#lastSeq > afterSeq) return Promise.resolve();
+    if (this.#lastSeq > afterSeq || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -88,8 +88,32 @@ export interface VerifyResult {
   reason?: string;
 }
 
+export interface VerifyOptions {
+  /**
+   * A head recorded earlier: event `seq` must exist with this `hash`, the chain verified through
+   * it. Without one, a tail cut off (with `event_head` moved back to match) or a chain rewritten
+   * with recomputed hashes looks whole: nothing in the database remembers what was there.
+   */
+  head?: { seq: number; hash: string } | undefined;
+  /** Sees every row that fitted the chain, in seq order. */
+  visit?: (row: EventsTable) => void;
+}
+
 /** Walks the whole chain; names the first seq whose row was edited, deleted or moved. */
-export async function verifyChain(db: Kysely<Database>, pageSize = 2_000): Promise<VerifyResult> {
+export async function verifyChain(
+  db: Kysely<Database>,
+  pageSize = 2_000,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
+  const { head: anchor, visit } = options;
+  if (anchor?.seq === 0 && anchor.hash !== GENESIS_HASH) {
+    return {
+      ok: false,
+      checked: 0,
+      broken_at: 0,
+      reason: "the recorded head 0 is not the start of the chain",
+    };
+  }
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let checked = 0;
@@ -117,6 +141,15 @@ export async function verifyChain(db: Kysely<Database>, pageSize = 2_000): Promi
       if (hashEvent(rest) !== hash) {
         return { ok: false, checked, broken_at: row.seq, reason: `event ${row.seq} was altered` };
       }
+      if (anchor && row.seq === anchor.seq && hash !== anchor.hash) {
+        return {
+          ok: false,
+          checked,
+          broken_at: row.seq,
+          reason: `event ${row.seq} is not the recorded head (its hash is ${hash}): the chain was rewritten up to it`,
+        };
+      }
+      visit?.(row);
       prevHash = hash;
       expectedSeq += 1;
       checked += 1;
@@ -129,6 +162,14 @@ export async function verifyChain(db: Kysely<Database>, pageSize = 2_000): Promi
     .where("id", "=", 1)
     .executeTakeFirst();
   const last = expectedSeq - 1;
+  if (anchor && anchor.seq > last) {
+    return {
+      ok: false,
+      checked,
+      broken_at: last + 1,
+      reason: `the log ends at event ${last}, before the recorded head ${anchor.seq}: events ${last + 1} to ${anchor.seq} were removed`,
+    };
+  }
   if (!head || head.seq > last) {
     return { ok: false, checked, broken_at: expectedSeq, reason: `events after ${last} are missing` };
   }

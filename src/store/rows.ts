@@ -9,6 +9,7 @@ import type { Task } from "../contract/task.ts";
 import type { DraftStatus } from "../core/draft-machine.ts";
 import type { RunStatus } from "../core/run-machine.ts";
 import type { TaskStatus } from "../core/task-status.ts";
+import { publicProviderConfig } from "../llm/config.ts";
 import type {
   ApprovedTable,
   DraftsTable,
@@ -92,16 +93,18 @@ function maskSecret(value: string | undefined): { shown: string | null; set: boo
   return { shown: isSecretReference(value) ? value : null, set: true };
 }
 
+/** A project's model override as clients see it: its URL and header values masked as for /ops/provider. */
 function providerView(p: ProjectConfig["planner"]) {
   if (!p) return null;
   const key = maskSecret(p.api_key);
+  const shown = publicProviderConfig(p);
   return {
     type: p.type,
-    base_url: p.base_url ?? null,
+    base_url: shown.base_url ?? null,
     model: p.model,
     api_key: key.shown,
     api_key_set: key.set,
-    options: p.options ?? {},
+    options: shown.options ?? {},
   };
 }
 

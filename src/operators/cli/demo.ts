@@ -46,8 +46,9 @@ export async function runDemo(out: PipelineOutput, opts: { keep?: boolean } = {}
         prompt: "The tests say add() is broken. Fix it.",
         repoPath: repo.path,
         yes: true,
+        // No link template: a run's link is http(s) only, and this remote is a local bare
+        // repository — the branch in it is shown below instead.
         testCommand: "node calc.test.js",
-        linkTemplate: `file://${repo.remote}#{branch}`,
       },
       out,
     );

@@ -8,7 +8,8 @@ import { idempotency } from "./middleware/idempotency.ts";
 /**
  * Declares a route from the contract. Each route names its access level (core/roles) — enforced
  * by its own middleware and published in the OpenAPI document as `x-gimo-access` — and whether it
- * belongs to the ChatGPT Actions subset. Mutating POSTs honour `Idempotency-Key`.
+ * belongs to the ChatGPT Actions subset. Mutating POSTs honour `Idempotency-Key` (never storing the
+ * secrets an answer shows once).
  */
 export interface RouteSpec extends Omit<RouteConfig, "middleware" | "security"> {
   access: Access;
@@ -16,6 +17,11 @@ export interface RouteSpec extends Omit<RouteConfig, "middleware" | "security"> 
   summary: string;
   /** Included in /openapi.actions.json. */
   actions?: boolean;
+  /**
+   * Top-level fields of the success answer that hold a secret shown once (a minted token's value):
+   * never stored for an `Idempotency-Key` replay, which answers without them.
+   */
+  secretFields?: readonly string[];
 }
 
 const IdempotencyHeader = z.object({
@@ -36,10 +42,10 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 }
 
 export function defineRoute<const S extends RouteSpec>(spec: S, deps: HttpDeps) {
-  const { access, actions, ...rest } = spec;
+  const { access, actions, secretFields, ...rest } = spec;
   const mutating = spec.method !== "get";
   const middleware = [requireAccess(access, deps)];
-  if (spec.method === "post") middleware.push(idempotency(deps));
+  if (spec.method === "post") middleware.push(idempotency(deps, secretFields ?? []));
   const request = spec.method === "post" ? { ...spec.request, headers: IdempotencyHeader } : spec.request;
   const config = {
     ...rest,
@@ -55,5 +61,5 @@ export function defineRoute<const S extends RouteSpec>(spec: S, deps: HttpDeps) 
     "x-openai-isConsequential": mutating,
   };
   // Typed as the spec itself so handlers see its request and response schemas.
-  return createRoute(config as unknown as Omit<S, "access" | "actions">);
+  return createRoute(config as unknown as Omit<S, "access" | "actions" | "secretFields">);
 }

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { streamSSE } from "hono/streaming";
+import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import { GimoError } from "../../core/errors.ts";
 import type { HttpDeps, HttpEnv } from "./env.ts";
 
@@ -7,8 +7,11 @@ import type { HttpDeps, HttpEnv } from "./env.ts";
  * Streams the event log as Server-Sent Events. `id:` is the event seq; a client that reconnects
  * with `Last-Event-ID` (or `?after=`) gets everything after it, from the database, so nothing is
  * lost however long it was away. A run's own stream carries its log lines inside the `run.logs`
- * event that recorded them, so resuming by event seq never repeats or skips a line. New events wake the stream through the store's bus; a comment
- * line every 15 s keeps proxies from closing an idle stream.
+ * event that recorded them, so resuming by event seq never repeats or skips a line. A stream
+ * carries only the events its reader's role may see (core/event-visibility), and ends when the
+ * token that opened it is revoked or expires (app/token-watch). New events wake the
+ * stream through the store's bus; a comment line every 15 s keeps proxies from closing an idle
+ * stream.
  */
 const BATCH = 500;
 const KEEPALIVE_MS = 15_000;
@@ -20,20 +23,26 @@ export interface StreamOptions {
   expandLogs?: (from: number, to: number) => Promise<unknown[]>;
 }
 
-export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOptions) {
-  const { audit, ctx } = deps.services;
-  const start = startSeq(c.req.header("last-event-id"), c.req.query("after"));
+export async function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOptions) {
+  const { audit, ctx, tokens } = deps.services;
+  const principal = c.get("principal");
+  // Without a resume point the stream starts at the head, read before the answer's headers go
+  // out: whatever commits after the client sees its 200 is on the stream.
+  const start = startSeq(c.req.header("last-event-id"), c.req.query("after")) ?? (await audit.headSeq());
   // Other replicas' commits arrive through PostgreSQL NOTIFY; a slow poll covers a lost one.
   const waitMs = ctx.store.kind === "postgres" ? 5_000 : KEEPALIVE_MS;
-  return streamSSE(c, async (stream) => {
-    const aborted = new AbortController();
-    stream.onAbort(() => aborted.abort());
-    let scanned = start ?? (await audit.headSeq());
+
+  const pump = async (stream: SSEStreamingApi, signal: AbortSignal) => {
+    let scanned = start;
     let quietSince = Date.now();
-    while (!aborted.signal.aborted) {
+    while (!signal.aborted) {
       const head = await audit.headSeq();
-      const events = await audit.between(scanned, head, BATCH, opts.subjects);
+      const { events, through, more } = await audit.feed(scanned, head, BATCH, {
+        role: principal.role,
+        subjects: opts.subjects,
+      });
       for (const event of events) {
+        if (signal.aborted) return;
         let data: unknown = event;
         if (opts.expandLogs && event.type === "run.logs") {
           const { from_seq, to_seq } = event.data as { from_seq: number; to_seq: number };
@@ -41,17 +50,28 @@ export function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOp
         }
         await stream.writeSSE({ id: String(event.seq), event: event.type, data: JSON.stringify(data) });
       }
-      if (events.length === BATCH) {
-        scanned = events[events.length - 1]?.seq ?? head;
-        continue;
-      }
-      scanned = Math.max(scanned, head);
+      scanned = through;
+      if (more) continue;
       if (events.length > 0) quietSince = Date.now();
       if (Date.now() - quietSince >= KEEPALIVE_MS) {
         await stream.write(": keepalive\n\n");
         quietSince = Date.now();
       }
-      await ctx.store.bus.wait(scanned, waitMs, aborted.signal);
+      await ctx.store.bus.wait(scanned, waitMs, signal);
+    }
+  };
+
+  return streamSSE(c, async (stream) => {
+    const aborted = new AbortController();
+    stream.onAbort(() => aborted.abort());
+    // The token that opened the stream is watched: revoked or expired, the stream ends.
+    const watch = tokens.watch(principal);
+    watch.signal.addEventListener("abort", () => aborted.abort(), { once: true });
+    try {
+      await pump(stream, aborted.signal);
+      if (watch.signal.aborted && !stream.closed) await stream.write(`: ${String(watch.signal.reason)}\n\n`);
+    } finally {
+      watch.stop();
     }
   });
 }

@@ -7,8 +7,12 @@ import type { HttpDeps, HttpEnv } from "../env.ts";
 /**
  * `Idempotency-Key` for mutating POSTs (the rules live in app/idempotency). Runs after auth, so
  * keys are per actor. A 2xx response is stored and replayed; anything else releases the key.
+ *
+ * Secrets never go into the store: the route's `secretFields` (a minted token's value, shown once)
+ * are removed from the stored answer, so a replay answers the same status and metadata without
+ * them; and every secret the server knows (the redactor's) is masked in what is stored.
  */
-export function idempotency(deps: HttpDeps): MiddlewareHandler<HttpEnv> {
+export function idempotency(deps: HttpDeps, secretFields: readonly string[]): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     const key = c.req.header("idempotency-key");
     if (key === undefined) return next();
@@ -34,9 +38,18 @@ export function idempotency(deps: HttpDeps): MiddlewareHandler<HttpEnv> {
       throw error;
     }
     if (c.res.status >= 200 && c.res.status < 300) {
-      await idem.complete(actor, key, c.res.status, await c.res.clone().text());
+      const answer = withoutFields(await c.res.clone().text(), secretFields);
+      await idem.complete(actor, key, c.res.status, deps.services.ctx.redactor.redact(answer));
     } else {
       await idem.release(actor, key);
     }
   };
+}
+
+/** The JSON answer without the named top-level fields. */
+function withoutFields(text: string, fields: readonly string[]): string {
+  if (fields.length === 0) return text;
+  const value = JSON.parse(text) as Record<string, unknown>;
+  for (const field of fields) delete value[field];
+  return JSON.stringify(value);
 }

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Cursor, Limit, Text } from "../../../contract/common.ts";
-import { AuditVerify, EventPage } from "../../../contract/event.ts";
+import { AuditHead, AuditVerify, AuditVerifyQuery, EventPage } from "../../../contract/event.ts";
 import type { HttpApp } from "../app.ts";
 import type { HttpDeps } from "../env.ts";
 import { defineRoute, jsonResponse } from "../route.ts";
@@ -50,13 +50,32 @@ export function registerAuditRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/audit/verify",
         access: "secret_read",
         operationId: "verifyAudit",
-        summary: "Walk the hash chain; names the first seq that was edited, deleted or reordered",
+        summary:
+          "Walk the hash chain and check each approved plan against the hash its approval recorded; names the first seq that was edited, deleted or reordered; with ?head=<seq>:<hash> also proves that recorded head is still in the chain",
         tags,
+        request: { query: AuditVerifyQuery },
         responses: { 200: jsonResponse(AuditVerify, "the verdict") },
       },
       deps,
     ),
-    async (c) => c.json(await audit.verify(), 200),
+    async (c) => c.json(await audit.verify(parseHead(c.req.valid("query").head)), 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/audit/head",
+        access: "secret_read",
+        operationId: "getAuditHead",
+        summary:
+          "The last event's seq and hash: record it outside GIMO, then verify?head=<seq>:<hash> proves nothing up to it was removed or rewritten",
+        tags,
+        responses: { 200: jsonResponse(AuditHead, "the head of the chain") },
+      },
+      deps,
+    ),
+    async (c) => c.json(await audit.head(), 200),
   );
 
   app.openapi(
@@ -81,4 +100,11 @@ export function registerAuditRoutes(app: HttpApp, deps: HttpDeps): void {
     ),
     (c) => streamEvents(c, deps, {}),
   );
+}
+
+/** `<seq>:<hash>` (already checked by AuditVerifyQuery) → the head it names. */
+function parseHead(text: string | undefined): AuditHead | undefined {
+  if (text === undefined) return undefined;
+  const colon = text.indexOf(":");
+  return { seq: Number(text.slice(0, colon)), hash: text.slice(colon + 1) };
 }

@@ -15,13 +15,14 @@ import {
   RunnerRegistered,
   StepsBody,
 } from "../../../contract/runner.ts";
+import { GimoError } from "../../../core/errors.ts";
 import type { HttpApp } from "../app.ts";
 import type { HttpDeps } from "../env.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 
 /** The runner protocol (SPEC §6). Every call after the claim is fenced by (run, attempt, runner). */
 export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void {
-  const { runners, queue, reports, ctx } = deps.services;
+  const { runners, queue, reports, ctx, tokens } = deps.services;
   const tags = ["runner protocol"];
   const RunParams = z.object({ id: IdOf("run") });
   const fence = (runId: string, body: { runner_id: string; attempt: number }) => ({
@@ -90,14 +91,23 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
     async (c) => {
       const body = c.req.valid("json");
       await runners.assertKnown(body.runner_id);
-      const claimed = await claimWaiting(
-        ctx,
-        queue,
-        c.get("principal"),
-        body.runner_id,
-        body.wait_seconds ?? 0,
-        c.req.raw.signal,
-      );
+      // A long poll outlives the token check: a token revoked (or expiring) meanwhile claims nothing.
+      const watch = tokens.watch(c.get("principal"));
+      let claimed: Awaited<ReturnType<typeof claimWaiting>>;
+      try {
+        claimed = await claimWaiting(
+          ctx,
+          queue,
+          c.get("principal"),
+          body.runner_id,
+          body.wait_seconds ?? 0,
+          AbortSignal.any([c.req.raw.signal, watch.signal]),
+        );
+      } finally {
+        watch.stop();
+      }
+      if (watch.signal.aborted && !claimed)
+        throw new GimoError("unauthorized", `the runner's ${String(watch.signal.reason)} during the wait`);
       if (!claimed) return c.body(null, 204);
       return c.json(claimed, 200);
     },

@@ -38,6 +38,7 @@ export function registerTokenRoutes(app: HttpApp, deps: HttpDeps): void {
         operationId: "createToken",
         summary: "Mint a token for a role; its value is shown once, in this response",
         tags,
+        secretFields: ["token"],
         request: jsonBody(TokenCreate),
         responses: { 201: jsonResponse(TokenCreated, "the token, with its value") },
       },

@@ -1,0 +1,119 @@
+import type { ProjectConfig } from "../contract/project.ts";
+import { systemPrincipal } from "../core/roles.ts";
+import type { ProviderConfig } from "../llm/config.ts";
+import { isLiteralSecret, isSealed } from "../secrets/sealed.ts";
+import type { Vault } from "../secrets/vault.ts";
+import { readSetting, writeSetting } from "../store/settings.ts";
+import type { AppContext } from "./context.ts";
+
+/**
+ * Literal secrets in the configuration are sealed at rest (SPEC §8: no secret is stored in clear).
+ *
+ * A secret written as a `${VAR}` reference is stored as written: it names a secret, it is not
+ * one. A secret written as the value itself is sealed with the vault's key (secrets/sealed.ts)
+ * before it reaches the database, and opened only where it is used (ProviderService, at call
+ * time). The fields that hold secrets are the ones `GET /ops/provider` and the project view hide:
+ *   - a provider's `api_key` and `options.headers` values (server-wide and per-project overrides),
+ *   - a project's `forge.token`.
+ * Already sealed values are kept as they are, so sealing is idempotent. `sealStored` seals, at
+ * start, what an older GIMO stored in clear.
+ */
+export type Seal = (value: string) => Promise<string>;
+
+const sealIfLiteral = async (value: string | undefined, seal: Seal) =>
+  isLiteralSecret(value) ? seal(value) : value;
+
+export async function sealProvider(config: ProviderConfig, seal: Seal): Promise<ProviderConfig> {
+  const next: ProviderConfig = { ...config };
+  if (config.api_key !== undefined) next.api_key = await sealIfLiteral(config.api_key, seal);
+  const headers = config.options?.headers;
+  if (headers) {
+    const sealed: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers))
+      sealed[name] = (await sealIfLiteral(value, seal)) ?? value;
+    next.options = { ...config.options, headers: sealed };
+  }
+  return next;
+}
+
+export async function sealProject(config: ProjectConfig, seal: Seal): Promise<ProjectConfig> {
+  const next: ProjectConfig = { ...config };
+  if (config.forge?.token !== undefined)
+    next.forge = { ...config.forge, token: await sealIfLiteral(config.forge.token, seal) };
+  if (config.planner) next.planner = await sealProvider(config.planner, seal);
+  if (config.executor) next.executor = await sealProvider(config.executor, seal);
+  return next;
+}
+
+/** A deep copy of `value` with every sealed string opened, and the secrets it opened. */
+export async function openSealed<T>(value: T, vault: Vault): Promise<{ value: T; secrets: string[] }> {
+  const secrets: string[] = [];
+  const map = async (v: unknown): Promise<unknown> => {
+    if (isSealed(v)) {
+      const opened = await vault.openValue(v);
+      secrets.push(opened);
+      return opened;
+    }
+    if (Array.isArray(v)) return Promise.all(v.map(map));
+    if (v === null || typeof v !== "object") return v;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(v)) out[key] = await map(item);
+    return out;
+  };
+  return { value: (await map(value)) as T, secrets };
+}
+
+/** Every sealed value at any depth of `value`, opened (for the redactor). */
+export async function openedSecrets(value: unknown, vault: Vault): Promise<string[]> {
+  return (await openSealed(value, vault)).secrets;
+}
+
+/**
+ * At start: seals the literal secrets an older GIMO stored in clear (the provider settings and
+ * every project's configuration), in one write with a `secrets.sealed` event (audit-only), and
+ * registers every sealed secret with the redactor, so none can be echoed before its first use.
+ */
+export async function sealStored(ctx: AppContext, vault: Vault): Promise<void> {
+  const seal: Seal = (value) => vault.sealValue(value);
+  await ctx.store.write(
+    systemPrincipal,
+    async (w) => {
+      const providers = await readSetting<Record<string, ProviderConfig>>(w.tx, "providers");
+      let providersSealed = false;
+      if (providers) {
+        const next: Record<string, ProviderConfig> = {};
+        for (const [role, config] of Object.entries(providers)) next[role] = await sealProvider(config, seal);
+        if (JSON.stringify(next) !== JSON.stringify(providers)) {
+          await writeSetting(w.tx, "providers", next, w.now);
+          providersSealed = true;
+        }
+      }
+      const projects: string[] = [];
+      for (const row of await w.tx.selectFrom("projects").select(["id", "config"]).execute()) {
+        const config = JSON.parse(row.config) as ProjectConfig;
+        const next = await sealProject(config, seal);
+        if (JSON.stringify(next) === JSON.stringify(config)) continue;
+        await w.tx
+          .updateTable("projects")
+          .set({ config: JSON.stringify(next) })
+          .where("id", "=", row.id)
+          .execute();
+        projects.push(row.id);
+      }
+      if (providersSealed || projects.length > 0)
+        w.emit("secrets.sealed", "configuration", { providers: providersSealed, projects });
+    },
+    { allowInPanic: true },
+  );
+  const configs = [
+    await readSetting(ctx.store.db, "providers"),
+    ...(await ctx.store.db.selectFrom("projects").select("config").execute()).map((r) =>
+      JSON.parse(r.config),
+    ),
+  ];
+  try {
+    for (const secret of await openedSecrets(configs, vault)) ctx.redactor.add(secret);
+  } catch {
+    // A key that cannot open them: each use will say so (VaultUnusable); the server still starts.
+  }
+}
