@@ -217,6 +217,39 @@ echo '{"type":"result","subtype":"success","result":"add() fixed","usage":{"inpu
     expect(result.error.code).toBe("approval_drift");
   });
 
+  it("skips a stored link_template that does not render to an http(s) URL, with a warning", async () => {
+    respond = demoModel;
+    const { ctx } = g.gimo.services;
+    const row = await ctx.store.db
+      .selectFrom("projects")
+      .select("config")
+      .where("id", "=", g.projectId)
+      .executeTakeFirstOrThrow();
+    // Written before the http(s) rule existed (the API refuses such a template now).
+    const config = { ...JSON.parse(row.config), link_template: "file:///srv/git/calc#{branch}" };
+    await ctx.store.db
+      .updateTable("projects")
+      .set({ config: JSON.stringify(config) })
+      .where("id", "=", g.projectId)
+      .execute();
+    try {
+      const result = await runPlan();
+      expect(result.status, JSON.stringify(result.error)).toBe("succeeded");
+      expect(result.result.link).toBeNull();
+      expect(result.result.pushed).toBe(true);
+      const logs = await g.request("GET", `/ops/runs/${result.id}/logs?limit=1000`);
+      expect(logs.body.items.map((l: { msg: string }) => l.msg).join("\n")).toMatch(
+        /link_template renders file:\/\/\/srv\/git\/calc#task\/.*, not an http\(s\) URL/,
+      );
+    } finally {
+      await ctx.store.db
+        .updateTable("projects")
+        .set({ config: row.config })
+        .where("id", "=", g.projectId)
+        .execute();
+    }
+  });
+
   it("refuses the agent's own git push; the protected base branch never receives one", async () => {
     let tried = false;
     respond = (req) => {

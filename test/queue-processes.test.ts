@@ -149,6 +149,17 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
     for (let i = 0; i < 3; i++) live.push(s.runner({ GIMO_TEST_SLEEP_MS: "400" }));
     for (let k = 0; k < 50; k++) {
       await new Promise((r) => setTimeout(r, 250));
+      // Kill while work is in flight (runner processes start slowly on a loaded machine).
+      const inFlight = await eventually(
+        async () => {
+          const all = await s.runs();
+          if (allDone(all, 60)) return "done";
+          return all.some((r) => r.status === "running") ? "running" : undefined;
+        },
+        20_000,
+        50,
+      );
+      if (inFlight === "done") break;
       const victim = live.splice(Math.floor(Math.random() * live.length), 1)[0] as RunnerProcess;
       await kill(victim.child, "SIGKILL");
       live.push(s.runner({ GIMO_TEST_SLEEP_MS: "400" }));

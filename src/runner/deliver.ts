@@ -55,7 +55,10 @@ export async function deliver(
     sha: committed.headSha,
     base_branch: ws.baseBranch,
   };
-  const link = project.link_template ? renderLink(project.link_template, vars) : null;
+  const rendered = project.link_template ? renderLink(project.link_template, vars) : null;
+  // The server accepts only http(s) links; a template from before that rule is skipped, not fatal.
+  const link = rendered && /^https?:\/\//i.test(rendered) ? rendered : null;
+  if (rendered && !link) ctx.log("warn", `link_template renders ${rendered}, not an http(s) URL: no link`);
   if (pushed) ctx.log("info", `pushed ${ws.branch}${link ? `: ${link}` : ""}`);
   let pullRequest: { url: string; number: number } | null = null;
   if (pushed && project.pull_request === "draft" && project.forge) {
