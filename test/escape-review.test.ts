@@ -23,24 +23,21 @@ import {
 import { unblockFifo, watchApi, watchFds } from "./support/review.ts";
 
 /**
- * The escape suite, second review: attacks that still get through after the first hardening.
+ * The escape suite, second review: attacks that got through the first hardening, each now closed,
+ * and classes of attack the first suite did not cover.
  *
  * Every test is one attack played by the scripted executor model (support/attacker.ts) against a
- * real GIMO as root (commands as uid 64999, bubblewrap, cgroups v1), observed from the host.
- * The tests under "still open" FAIL today: each demonstrates a broken guarantee, and its comment
- * says what breaks and what a fix could be. The tests under "stopped" pass: they pin classes of
- * attack the first suite did not cover.
+ * real GIMO as root (commands as uid 64999, bubblewrap, cgroups v1), observed from the host. Each
+ * comment says what broke and how it was closed.
  *
- * Three of the holes share one root cause: GIMO's own walks over the workspace (the pre-commit
- * check in worktree-files.ts, the size check's `sizesOf`, the hand-over in identity.ts) read
- * directory entries as JavaScript strings. A name that is not UTF-8 comes back with U+FFFD in it:
- * joined back into a path, it names nothing (the entry is silently skipped or counted as 0 bytes)
- * or — when the agent also made an entry whose name IS that lossy spelling — it names the other
- * entry. The same goes for paths longer than PATH_MAX, which git (relative paths) reads and Node
- * (absolute paths) cannot. A fix for all of them: walk with `readdir(…, { encoding: "buffer" })`
- * and `openat`-style descriptors (as workspace-fs.ts does), never join strings, and fail closed
- * (refuse the commit) on any entry the walk cannot read — or simply refuse names that are not
- * UTF-8 and paths that deep before anything else.
+ * Three of the holes shared one root cause: GIMO's own walks over the workspace (the pre-commit
+ * check, the size check, the hand-over's chown) read directory entries as JavaScript strings. A
+ * name that is not UTF-8 came back with U+FFFD in it: joined back into a path, it named nothing
+ * (the entry silently skipped or counted as 0 bytes) or — when the agent also made an entry whose
+ * name IS that lossy spelling — the other entry. The same went for paths longer than PATH_MAX,
+ * which git (relative paths) reads and Node (absolute paths) could not. The walks now go by bytes
+ * through directory descriptors (workspace/tree-walk.ts), fail closed, and names that are not
+ * UTF-8 are refused before anything else.
  */
 const exec = promisify(execFile);
 const WORK = call("write_file", { path: "notes.txt", content: "some honest work\n" });
@@ -55,7 +52,7 @@ async function patchProject(a: Arena, body: Record<string, unknown>): Promise<vo
 const outputOf = (o: Outcome, n: number) =>
   o.results.filter((r) => r.tool === "run_command")[n]?.content ?? "";
 
-describe("escape review: still open", () => {
+describe("escape review: found open, now closed", () => {
   let a: Arena;
   beforeEach(async () => {
     a = await startArena();
@@ -78,7 +75,7 @@ describe("escape review: still open", () => {
   // just those refs) instead of an alternate on the whole store; or run `repo_path` projects from
   // a mirror that fetches only the base and task branches.
   it(
-    "R1 · an unpushed local branch is read from /gimo/git-objects (the whole object store) and GIMO pushes it",
+    "R1 · the agent's git holds its branch's history only: an unpushed local branch can be neither read nor pushed",
     async () => {
       const o = await a.run([
         WORK,
@@ -90,7 +87,7 @@ describe("escape review: still open", () => {
             "grep -rl ESC-PRIVATE loot",
         ),
       ]);
-      expect.soft(outputOf(o, 0), "the command found the private branch's blob").toMatch(/loot\//);
+      expect.soft(outputOf(o, 0), "the command found the private branch's blob").not.toMatch(/loot\//);
       await expectContained(a, o);
     },
     TIMEOUT,
@@ -108,7 +105,7 @@ describe("escape review: still open", () => {
   // as the check that counts, sum the sizes of the blobs the new tree adds (`diff-tree -r -z` from
   // startSha + `cat-file --batch-check`) before `commit-tree` — that is exactly what gets pushed.
   it(
-    "R2 · max_commit_mb: a file whose name is not UTF-8 counts 0 bytes, and a 3 MB blob is pushed under a 1 MB limit",
+    "R2 · max_commit_mb: a 3 MB file under a name that is not UTF-8, or deeper than PATH_MAX, never reaches the remote under a 1 MB limit",
     async () => {
       await patchProject(a, { sandbox: { network: false, limits: { max_commit_mb: 1 } } });
       const o = await a.run([
@@ -117,7 +114,18 @@ describe("escape review: still open", () => {
 open(b'big-\\xff.bin', 'wb').write(os.urandom(3 * 1024 * 1024))
 print(sorted(os.listdir(b'.')))`),
       ]);
-      expectFailed(o, "commit_too_large");
+      // Refused before git reads the worktree: a name that is not UTF-8 is never committed.
+      expectFailed(o, "policy_refused", /not UTF-8/);
+      const deep = await a.run([
+        WORK,
+        // The first estimate cannot stat a path this deep from the host; the tree's blobs still count.
+        py(`import os
+for i in range(20):
+    os.mkdir('${"d".repeat(202)}')
+    os.chdir('${"d".repeat(202)}')
+open('big.bin', 'wb').write(os.urandom(3 * 1024 * 1024))`),
+      ]);
+      expectFailed(deep, "commit_too_large");
       const sizes = await blobSizes(a.g.repo.remotePath);
       expect
         .soft(Math.max(0, ...sizes), "a blob over max_commit_mb reached the remote")
@@ -158,7 +166,7 @@ print(sorted(os.listdir(b'.')))`),
       [...Array.from({ length: 20 }, () => Buffer.from(SEG)), Buffer.from(".gitignore")],
     ],
   ] as const)(
-    "R3 · a FIFO .gitignore in %s blocks GIMO's git: the run outlives its wall budget, ignores a cancel and still pushes",
+    "R3 · a FIFO .gitignore in %s never blocks GIMO's git: refused at once, nothing pushed",
     async (_where, descend, fifoPath) => {
       let ws = "";
       const o = await a.run(
@@ -187,7 +195,8 @@ print(sorted(os.listdir(b'.')))`),
       expect
         .soft(o.elapsedMs, "the run outlived max_wall_seconds by more than 6 s")
         .toBeLessThan((WALL + 6) * 1000);
-      expectFailed(o, "budget_exceeded");
+      // Refused at once by the walk before GIMO's git (a FIFO .gitignore, or a name not UTF-8).
+      expectFailed(o, "policy_refused");
       const branch = (await remoteRefs(a.g.repo.remotePath)).get(`task/${o.run.task_id}`);
       expect.soft(branch, "a run cancelled before its commit pushed its branch").toBeUndefined();
       await expectContained(a, o);
@@ -214,7 +223,7 @@ print(sorted(os.listdir(b'.')))`),
   // / `openat(O_NOFOLLOW|O_DIRECTORY)` through descriptors (or `chown -R -P` run as a child), and
   // refuse to commit names that are not UTF-8.
   it(
-    "R4 · the hand-over of a reused branch chowns a host directory through a lossy-name symlink twin; the next run reads a root-only file",
+    "R4 · the hand-over of a reused branch never follows a lossy-name symlink twin to a host directory; no root-only file becomes readable",
     async () => {
       const here = fileURLToPath(new URL(".", import.meta.url));
       const root = mkdtempSync(join(here, ".escape-review-"));
@@ -272,7 +281,7 @@ print(os.listdir(b'.'))`),
   // `socket.setTimeout`); better, run the proxy in a child process with its own descriptor limit,
   // so exhausting it never touches GIMO.
   it(
-    "R5 · egress: one command's idle connections to the proxy exhaust GIMO's descriptors (EMFILE) and GIMO's API stops answering",
+    "R5 · egress: one command's idle connections cannot exhaust GIMO's descriptors; GIMO's API keeps answering",
     async () => {
       await patchProject(a, { sandbox: { network: true } });
       const fds = watchFds();
@@ -347,7 +356,7 @@ for p in kids:
   // header; at least, refuse to commit a tree whose new blobs contain any secret GIMO knows (the
   // redactor's list: the CLI key, the forge token, provider keys).
   it(
-    "R6 · agent CLI: the model API key GIMO hands the CLI is written to the worktree, committed and pushed",
+    "R6 · agent CLI: the model API key GIMO hands the CLI, written into the worktree, is never committed or pushed",
     async () => {
       const key = `sk-ant-ESCAPE-${Date.now().toString(36)}-LEAKCHECK`;
       const cli = fileURLToPath(new URL("./support/hostile-agent-cli.sh", import.meta.url));
@@ -386,15 +395,17 @@ for p in kids:
   // the work dir's filesystem), or each worktree on its own size-limited filesystem (a loop-mounted
   // image or a tmpfs with `size=`), and the workspace's size checked after every command.
   it(
-    "R8 · disk: one command stores 320 MB in the workspace under max_file_mb 8 / max_commit_mb 8 (no quota)",
+    "R8 · disk: a command that keeps filling the workspace is stopped at max_workspace_mb and the run fails",
     async () => {
-      await patchProject(a, { sandbox: { network: false, limits: { max_file_mb: 8, max_commit_mb: 8 } } });
+      await patchProject(a, {
+        sandbox: { network: false, limits: { max_file_mb: 8, max_commit_mb: 8, max_workspace_mb: 40 } },
+      });
       let usedKb = 0;
       const o = await a.run(
         [
           WORK,
           sh(
-            "mkdir -p junk && for i in $(seq 1 40); do head -c 8388608 /dev/zero > junk/f$i || break; done; du -sm junk",
+            "mkdir -p junk && for i in $(seq 1 40); do head -c 8388608 /dev/urandom > junk/f$i || break; sleep 0.1; done; du -sm junk",
           ),
           {
             host: async () => {
@@ -405,10 +416,12 @@ for p in kids:
         ],
         { waitMs: 90_000 },
       );
-      expect
-        .soft(usedKb / 1024, "the workspace took more of the host's disk than max_file_mb + max_commit_mb")
-        .toBeLessThan(16);
-      if (o.status === "failed") expect.soft(o.error?.code).toBe("commit_too_large");
+      // Stopped within a file or two past the limit (the watch reads the disk every 250 ms); the run
+      // ends there, so the host step above never runs: the size is the one the sandbox measured.
+      const held = Number(/the workspace holds (\d+) MB/.exec(o.logs)?.[1] ?? Number.NaN);
+      expect.soft(held, "the workspace grew well past max_workspace_mb").toBeLessThan(40 + 24);
+      expect.soft(usedKb, "the command was not stopped").toBe(0);
+      expectFailed(o, "workspace_too_large");
       await expectContained(a, o);
     },
     TIMEOUT,
@@ -439,8 +452,8 @@ async function cancelRunning(a: Arena): Promise<void> {
 // Fix: compare parsed addresses — normalise both sides (a `BlockList` of the host's addresses with
 // `addAddress`, which also matches IPv4-mapped forms), and map `::ffff:a.b.c.d` to `a.b.c.d` before
 // every check.
-describe("escape review: still open (egress policy)", () => {
-  it("R7 · the host's own address in another spelling passes the egress policy", async () => {
+describe("escape review: found open, now closed (egress policy)", () => {
+  it("R7 · the host's own address in another spelling is refused by the egress policy", async () => {
     const rules = { allow: [] as string[], hostAddresses: ["8.8.4.4", "2001:4860:4860::8844"] };
     for (const spelling of [
       "::ffff:8.8.4.4",

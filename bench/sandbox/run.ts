@@ -105,7 +105,6 @@ async function main(): Promise<void> {
       network: false,
       timeoutMs: 30_000,
       outputCapBytes: 1_000_000,
-      gitObjects: join(repo, ".git", "objects"),
     };
     const off = createSandbox("off", { warn: () => {} });
     const bwrap = createSandbox("on");

@@ -170,7 +170,7 @@ async function main(): Promise<void> {
       (withRemote: boolean, handedOver = false) =>
       async (i: number) => {
         const id = seq++;
-        const sandbox = handedOver ? { sandbox: { user, objects: (host: string) => host } } : {};
+        const sandbox = handedOver ? { sandbox: { user } } : {};
         spaces.set(
           i,
           await prepareWorkspace(

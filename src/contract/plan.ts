@@ -45,6 +45,7 @@ export const SandboxLimits = z
     max_memory_mb: z.number().int().min(64).max(1_048_576),
     max_file_mb: z.number().int().min(1).max(1_048_576),
     max_open_files: z.number().int().min(64).max(1_048_576),
+    max_workspace_mb: z.number().int().min(16).max(10_485_760),
     max_commit_mb: z.number().int().min(1).max(100_000),
   })
   .partial()

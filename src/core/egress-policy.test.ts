@@ -24,6 +24,9 @@ describe("isPublicAddress", () => {
     "::ffff:7f00:1",
     "::ffff:10.0.0.1",
     "64:ff9b::a9fe:a9fe",
+    "64:ff9b:0:0:0:0:7f00:1",
+    "0:0:0:0:0:ffff:7f00:1",
+    "fe80::1%eth0",
     "::127.0.0.1",
     "not an address",
   ])("%s is not public", (address) => {
@@ -74,6 +77,13 @@ describe("the egress rules", () => {
       reason: expect.stringMatching(/GIMO's own host/),
     });
     expect(admitsAddress(rules, "me.example", 9325, "2A01:DB9::1").allowed).toBe(false);
+    for (const spelling of [
+      "::ffff:203.0.114.7",
+      "::ffff:cb00:7207",
+      "2a01:db9:0:0:0:0:0:1",
+      "2a01:0db9::0001",
+    ])
+      expect(admitsAddress(rules, "me.example", 9325, spelling).allowed, spelling).toBe(false);
     expect(admitsAddress(rules, "other.example", 443, "203.0.114.8").allowed).toBe(true);
   });
 

@@ -37,22 +37,35 @@ for (const [net, prefix] of [
 ] as const) NOT_PUBLIC.addSubnet(net, prefix, "ipv6");
 
 export function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return !NOT_PUBLIC.check(address, "ipv4");
-  if (family !== 6) return false;
-  const embedded = embeddedIpv4(address);
+  const canonical = canonicalAddress(address);
+  if (canonical === undefined) return false;
+  if (isIP(canonical) === 4) return !NOT_PUBLIC.check(canonical, "ipv4");
+  const embedded = embeddedIpv4(canonical);
   if (embedded !== undefined) return isPublicAddress(embedded);
-  return !NOT_PUBLIC.check(address, "ipv6");
+  return !NOT_PUBLIC.check(canonical, "ipv6");
 }
 
-/** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or NAT64 (64:ff9b::/96) IPv6 address. */
-function embeddedIpv4(address: string): string | undefined {
-  const lower = address.toLowerCase();
-  const match = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/.exec(lower);
+/**
+ * One spelling per address, so addresses compare as strings: IPv4 as is, IPv6 lower-case and
+ * compressed as the URL standard writes it (`2001:db8:0:0::1` → `2001:db8::1`, `::ffff:1.2.3.4` →
+ * `::ffff:102:304`), an IPv6 address that embeds an IPv4 one (mapped, NAT64) as that IPv4 address;
+ * undefined for what is not an address.
+ */
+export function canonicalAddress(address: string): string | undefined {
+  const bare = address.replace(/%.*$/, "");
+  const family = isIP(bare);
+  if (family === 4) return bare;
+  if (family !== 6) return undefined;
+  const v6 = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+  return embeddedIpv4(v6) ?? v6;
+}
+
+/** The IPv4 address inside a canonical IPv4-mapped (::ffff:0:0/96) or NAT64 (64:ff9b::/96) one. */
+function embeddedIpv4(canonical: string): string | undefined {
+  const match = /^(?:::ffff|64:ff9b:):([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
   if (!match) return undefined;
-  if (match[1]) return match[1];
-  const hi = Number.parseInt(match[2] ?? "0", 16);
-  const lo = Number.parseInt(match[3] ?? "0", 16);
+  const hi = Number.parseInt(match[1] ?? "0", 16);
+  const lo = Number.parseInt(match[2] ?? "0", 16);
   return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
 }
 
@@ -108,7 +121,8 @@ export function admitsAddress(
   const entry = matching([...(rules.always ?? []), ...rules.allow], host, port);
   if (entry && !entry.wildcard) return { allowed: true, reason: `allowlisted by name (${entry.host})` };
   const publicAddress = isPublicAddress(address);
-  const own = rules.hostAddresses?.some((a) => a.toLowerCase() === address.toLowerCase()) ?? false;
+  const canonical = canonicalAddress(address);
+  const own = rules.hostAddresses?.some((a) => canonicalAddress(a) === canonical) ?? false;
   if (publicAddress && !own) return { allowed: true, reason: "public address" };
   return refuse(
     `${host} resolves to ${address}, ${publicAddress ? "an address of GIMO's own host" : "a loopback, private or reserved address"}; only an allowlist entry naming the host exactly may reach one`,

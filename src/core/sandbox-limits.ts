@@ -10,6 +10,7 @@ import { GimoError } from "./errors.ts";
  *                     capped at four times that so runtimes that reserve large ranges still start);
  *  - `max_file_mb`    the largest file a command may write (RLIMIT_FSIZE: the write fails, SIGXFSZ);
  *  - `max_open_files` open file descriptors per process (RLIMIT_NOFILE);
+ *  - `max_workspace_mb` the workspace's size on disk, watched while commands run (disk-watch.ts);
  *  - `max_commit_mb`  what GIMO agrees to commit: the total size of the files a run adds or changes.
  *
  * Where they come from: the defaults below, replaced by the project's `sandbox.limits` (admin), and
@@ -21,6 +22,7 @@ export interface SandboxLimits {
   max_memory_mb: number;
   max_file_mb: number;
   max_open_files: number;
+  max_workspace_mb: number;
   max_commit_mb: number;
 }
 
@@ -29,6 +31,7 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   max_memory_mb: 2_048,
   max_file_mb: 1_024,
   max_open_files: 4_096,
+  max_workspace_mb: 10_240,
   max_commit_mb: 100,
 };
 

@@ -10,7 +10,8 @@ import type { TestReport } from "./test-report.ts";
 import { commitAll, fileChanges, type PreparedWorkspace, pushBranch } from "./workspace/workspace.ts";
 
 /**
- * The end of a green run: commit everything with a conventional message from the plan and the
+ * The end of a green run (nothing here goes on once the run's signal aborted, until the push: a
+ * branch that reached the remote is reported, not abandoned): commit everything with a conventional message from the plan and the
  * `Gimo-Run` / `Gimo-Approved` trailers (within the run's `max_commit_mb`), push the task branch
  * (the workspace refuses a protected one before any git call; `pushed` is what the remote answers
  * afterwards), render the link, open a draft pull request when the project asks for one — never a
@@ -31,7 +32,10 @@ export async function deliver(
     approved: job.approved.id,
     hash: job.approved.content_hash,
   });
-  const committed = await commitAll(ws, message, { maxCommitBytes });
+  const token = await deps.forgeToken(job);
+  const executorKey = (await deps.executorConfig(job))?.api_key;
+  const secrets = [token, executorKey].filter((s): s is string => typeof s === "string");
+  const committed = await commitAll(ws, message, { maxCommitBytes, secrets, signal: ctx.signal });
   if (committed.commits.length === 0) {
     throw new RunFailed(
       { code: "no_changes", message: "the run finished without changing any file" },
@@ -44,9 +48,10 @@ export async function deliver(
     `committed ${committed.headSha.slice(0, 12)} (${changes.length} file${changes.length === 1 ? "" : "s"})`,
   );
   const project = job.project;
-  const token = await deps.forgeToken(job);
+  ctx.signal.throwIfAborted();
   const pushed = project.push
-    ? (await pushBranch(ws, project, committed.headSha, token ? { token } : {})).pushed
+    ? (await pushBranch(ws, project, committed.headSha, token ? { token } : {}, { signal: ctx.signal }))
+        .pushed
     : false;
   const vars = {
     branch: ws.branch,

@@ -103,10 +103,7 @@ export function createExecutor(deps: ExecutorDeps): RunHandler {
         },
         {
           root: deps.workspaceRoot,
-          sandbox: {
-            user: deps.sandbox.user,
-            objects: (host) => deps.sandbox.view({ workspace: "/", gitObjects: host }).gitObjects ?? host,
-          },
+          sandbox: { user: deps.sandbox.user },
         },
       );
       ctx.log(

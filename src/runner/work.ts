@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { ClaimedRun } from "../app/queue.ts";
 import type { PlanContent } from "../contract/plan.ts";
 import type { BudgetMeter } from "../core/budgets.ts";
@@ -15,7 +14,7 @@ import type { ExecutorDeps } from "./executor.ts";
 import type { RunContext } from "./handler.ts";
 import { fixInstruction, stepInstruction } from "./instructions.ts";
 import { RunFailed } from "./run-failed.ts";
-import type { CommandResult, SandboxSpec } from "./sandbox/sandbox.ts";
+import type { CommandResult, RunOptions, Sandbox, SandboxSpec } from "./sandbox/sandbox.ts";
 import { runCommandStep } from "./steps.ts";
 import { type TestReport, testReport } from "./test-report.ts";
 import type { PreparedWorkspace } from "./workspace/workspace.ts";
@@ -43,12 +42,14 @@ export interface WorkSetup {
 
 export class Work {
   readonly #s: WorkSetup;
+  readonly #sandbox: Sandbox;
   readonly #stuck = new StuckDetector();
   readonly #messages: ChatMessage[] = [];
   #provider: LlmProvider | undefined;
 
   constructor(setup: WorkSetup) {
     this.#s = setup;
+    this.#sandbox = endingOnLimits(setup.deps.sandbox);
   }
 
   get usage(): Usage {
@@ -68,13 +69,12 @@ export class Work {
       timeoutMs: Math.max(1, Math.min(base, Math.ceil(meter.secondsLeft * 1000))),
       outputCapBytes: deps.outputCapBytes ?? 1_000_000,
       limits,
-      gitObjects: join(ws.commonDir, "objects"),
     };
   }
 
   /** Runs one command of GIMO's own (setup, tests); a budget that ran out meanwhile ends the run. */
   async #command(command: string): Promise<CommandResult> {
-    const result = await this.#s.deps.sandbox.run(command, this.#spec(), this.#io());
+    const result = await this.#sandbox.run(command, this.#spec(), this.#io());
     this.#s.ctx.signal.throwIfAborted();
     return result;
   }
@@ -101,9 +101,9 @@ export class Work {
         testedSinceChange = false;
       } else if (step.kind === "command") {
         const outcome = await runCommandStep(step.command, {
-          sandbox: this.#s.deps.sandbox,
+          sandbox: this.#sandbox,
           spec: () => this.#spec(),
-          workspace: this.#s.deps.sandbox.view(this.#spec()).workspace,
+          workspace: this.#sandbox.view(this.#spec()).workspace,
           io: this.#io(),
           protectedBranches: project.protected_branches,
           reasoner: async (failure) => this.#reason(step.command, failure),
@@ -192,7 +192,7 @@ export class Work {
           apiKeyEnv: config.options?.api_key_env,
         },
       },
-      deps.sandbox,
+      this.#sandbox,
       this.#spec(),
       { onLog: (level, msg) => ctx.log(level, msg), signal: ctx.signal },
     );
@@ -215,8 +215,8 @@ export class Work {
     }
     const tools: ToolContext = {
       files: workspaceFs(ws.path, deps.sandbox.user),
-      commandWorkspace: deps.sandbox.view(this.#spec()).workspace,
-      sandbox: deps.sandbox,
+      commandWorkspace: this.#sandbox.view(this.#spec()).workspace,
+      sandbox: this.#sandbox,
       sandboxSpec: () => this.#spec(),
       testCommand: job.project.test_command ?? undefined,
       protectedBranches: job.project.protected_branches,
@@ -257,8 +257,32 @@ export class Work {
     return answer.value.command;
   }
 
-  #io() {
+  #io(): RunOptions {
     const { ctx } = this.#s;
     return { signal: ctx.signal, onOutput: (chunk: string) => ctx.log("debug", chunk) };
   }
+}
+
+/**
+ * The sandbox as a run sees it: a command the sandbox stopped for a limit it watches ends the run
+ * (`workspace_too_large`), wherever it ran — a step, the tests, or one of the agent's tools.
+ */
+function endingOnLimits(sandbox: Sandbox): Sandbox {
+  const check = (result: CommandResult): CommandResult => {
+    if (result.limitExceeded) {
+      throw new RunFailed({
+        code: "workspace_too_large",
+        message: `a command was stopped: the workspace grew past its limit (${result.limitExceeded}); ${result.output.slice(-300)}`,
+      });
+    }
+    return result;
+  };
+  return {
+    kind: sandbox.kind,
+    user: sandbox.user,
+    view: (spec) => sandbox.view(spec),
+    describe: (spec) => sandbox.describe(spec),
+    run: async (command, spec, opts) => check(await sandbox.run(command, spec, opts)),
+    runArgv: async (argv, spec, opts) => check(await sandbox.runArgv(argv, spec, opts)),
+  };
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { checkCommand } from "../../core/command-policy.ts";
 import { describeZodError, jsonSchemaOf } from "../../llm/json.ts";
 import type { ToolSpec } from "../../llm/port.ts";
+import { RunFailed } from "../run-failed.ts";
 import type { CommandResult, Sandbox, SandboxSpec } from "../sandbox/sandbox.ts";
 import { confine } from "./paths.ts";
 import type { WorkspaceFs } from "./workspace-fs.ts";
@@ -11,7 +12,8 @@ import type { WorkspaceFs } from "./workspace-fs.ts";
  * (paths.ts) and never through a symlink (workspace-fs.ts); every command — `run_command`,
  * `run_tests`, `search` — passes the command policy and runs inside the sandbox with a timeout (cut
  * to the run's remaining wall budget), an output cap and the run's limits. A tool never throws at
- * the model: it answers with text, marked as an error when the call failed, so it can correct itself.
+ * the model: it answers with text, marked as an error when the call failed, so it can correct itself
+ * — except a `RunFailed` (a command passed a limit that ends the run), which ends the run.
  */
 export interface ToolContext {
   files: WorkspaceFs;
@@ -212,6 +214,7 @@ export async function callTool(name: string, rawArgs: unknown, ctx: ToolContext)
   try {
     return await t.run(parsed.data, ctx);
   } catch (error) {
+    if (error instanceof RunFailed) throw error; // the run itself must end (a limit was passed)
     return fail(error instanceof Error ? error.message : String(error));
   }
 }

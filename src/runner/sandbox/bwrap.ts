@@ -5,16 +5,10 @@ import { join } from "node:path";
 import { GimoError } from "../../core/errors.ts";
 import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from "../../core/sandbox-limits.ts";
 import { type Cgroups, detectCgroups, JOIN, type Placement } from "./cgroups.ts";
+import { type DiskWatch, watchWorkspace } from "./disk-watch.ts";
 import { SYSTEM_PATH, sandboxEnv } from "./env.ts";
 import { passwdFiles, SANDBOX_USER_NAME, type SandboxUser, sandboxUser } from "./identity.ts";
-import {
-  gimoNodeBin,
-  type Mount,
-  planLayout,
-  SANDBOX_GIT_OBJECTS,
-  SANDBOX_NODE_BIN,
-  SANDBOX_WORKSPACE,
-} from "./layout.ts";
+import { gimoNodeBin, type Mount, planLayout, SANDBOX_NODE_BIN, SANDBOX_WORKSPACE } from "./layout.ts";
 import { type EgressSession, startEgress } from "./network.ts";
 import { runProcess } from "./process.ts";
 import { rlimitArgs } from "./rlimits.ts";
@@ -133,7 +127,6 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
     const { workspace, cwd } = await checkSpec(argv, spec);
     const mounts = await planLayout({
       workspace,
-      ...(spec.gitObjects ? { gitObjects: spec.gitObjects } : {}),
       nodeBin: prepared.nodeBin,
       ...(deps.home ? { home: deps.home } : {}),
       hide: deps.hide ?? [],
@@ -159,10 +152,7 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
   const sandbox: Sandbox = {
     kind: "bwrap",
     user,
-    view: (spec) => ({
-      workspace: SANDBOX_WORKSPACE,
-      gitObjects: spec.gitObjects ? SANDBOX_GIT_OBJECTS : undefined,
-    }),
+    view: () => ({ workspace: SANDBOX_WORKSPACE }),
     async describe(spec) {
       const prepared = await ensure();
       const l = spec.limits ?? DEFAULT_SANDBOX_LIMITS;
@@ -173,7 +163,7 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
       return (
         `bubblewrap: ${who} in a user namespace, no capabilities; ${net}; ` +
         `limits ${l.max_processes} processes, ${l.max_memory_mb} MB memory, ${l.max_file_mb} MB per file, ` +
-        `${l.max_open_files} open files — rlimits per process${prepared.cgroups ? ` and ${prepared.cgroups.describe}` : " (no cgroups on this host)"}`
+        `${l.max_open_files} open files, a ${l.max_workspace_mb} MB workspace — rlimits per process${prepared.cgroups ? ` and ${prepared.cgroups.describe}` : " (no cgroups on this host)"}`
       );
     },
     run: (command, spec, opts) => sandbox.runArgv(["/bin/sh", "-c", command], spec, opts),
@@ -196,6 +186,7 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
         })
       : undefined;
     let placement: Placement | undefined;
+    let watch: DiskWatch | undefined;
     try {
       placement = await prepared.cgroups?.place(spec.limits ?? DEFAULT_SANDBOX_LIMITS);
       const args = await build(prepared, spec, argv, egress);
@@ -203,8 +194,24 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
         ? { file: "/bin/sh", args: ["-c", JOIN, "sh", ...placement.procs, "--", bwrap, ...args] }
         : { file: bwrap, args };
       const plan = { ...command, env: { PATH: SYSTEM_PATH }, cwd: "/" };
-      return await runProcess({ ...plan, attach: (write) => (note = write) }, spec, opts);
+      const limits = spec.limits ?? DEFAULT_SANDBOX_LIMITS;
+      const disk = new AbortController();
+      let grewTo: number | undefined;
+      watch = watchWorkspace(spec.workspace, limits.max_workspace_mb * 1024 * 1024, (bytes) => {
+        grewTo = bytes;
+        note(
+          `\n…[stopped: the workspace holds ${Math.round(bytes / 1024 / 1024)} MB, more than max_workspace_mb ${limits.max_workspace_mb}]…\n`,
+        );
+        disk.abort();
+      });
+      const signal = opts?.signal ? AbortSignal.any([opts.signal, disk.signal]) : disk.signal;
+      const result = await runProcess({ ...plan, attach: (write) => (note = write) }, spec, {
+        ...opts,
+        signal,
+      });
+      return grewTo === undefined ? result : { ...result, limitExceeded: "max_workspace_mb" as const };
     } finally {
+      watch?.stop();
       await placement?.release();
       await egress?.close();
     }

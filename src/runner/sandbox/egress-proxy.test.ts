@@ -117,6 +117,28 @@ describe("the egress proxy", () => {
     });
   });
 
+  it("holds at most maxConnections connections, closing the rest on arrival", async () => {
+    const socket = join(dir, "limited.sock");
+    const proxy = await startEgressProxy(socket, { rules: { allow: [] }, maxConnections: 3 });
+    try {
+      const clients = Array.from({ length: 8 }, () => connect(socket));
+      const closed = await Promise.all(
+        clients.map(
+          (c) =>
+            new Promise<boolean>((resolve) => {
+              c.on("error", () => {});
+              c.on("close", () => resolve(true));
+              setTimeout(() => resolve(false), 1_000);
+            }),
+        ),
+      );
+      expect(closed.filter(Boolean).length).toBe(5);
+      for (const c of clients) c.destroy();
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("parses CONNECT authorities", () => {
     expect(parseAuthority("example.org:443")).toEqual({ host: "example.org", port: 443 });
     expect(parseAuthority("[::1]:8080")).toEqual({ host: "::1", port: 8080 });

@@ -15,10 +15,16 @@ import { admitsAddress, admitsName, type EgressRules } from "../../core/egress-p
  * For each connection: the name must pass the allowlist (`admitsName`), GIMO resolves it itself,
  * and connects to the first address that passes `admitsAddress` — the very address it checked, so a
  * name that resolves differently a moment later (DNS rebinding) changes nothing. A refusal is a
- * 403 whose body says why, and every decision is reported to `log`.
+ * 403 whose body says why, and every decision is reported to `log`. The proxy lives in GIMO's
+ * process, so a command cannot spend its descriptors: at most `maxConnections` (256) connections
+ * are open at once — more are closed on arrival — and an idle one closes after `idleTimeoutMs`.
  */
 export interface EgressProxyOptions {
   rules: EgressRules;
+  /** Connections open at once (each tunnel holds two descriptors of GIMO's). */
+  maxConnections?: number;
+  /** A tunnel or request with no traffic for this long is closed. */
+  idleTimeoutMs?: number;
   log?: (line: string) => void;
   /** How long a connection to the outside may take to open. */
   connectTimeoutMs?: number;
@@ -69,7 +75,9 @@ export async function startEgressProxy(socketPath: string, opts: EgressProxyOpti
     return { refused: last };
   };
 
+  const idle = opts.idleTimeoutMs ?? 5 * 60_000;
   const server = createServer();
+  server.maxConnections = opts.maxConnections ?? 256;
   server.on("connect", (req: IncomingMessage, client: Duplex, head: Buffer) => {
     track(client);
     client.on("error", () => client.destroy());
@@ -79,11 +87,13 @@ export async function startEgressProxy(socketPath: string, opts: EgressProxyOpti
       if ("refused" in verdict) return refuseTunnel(client, verdict.refused, log, target);
       const upstream = connect({ host: verdict.address, port: target.port });
       track(upstream);
+      for (const side of [client, upstream]) side.on("timeout", () => side.destroy());
       upstream.setTimeout(opts.connectTimeoutMs ?? 30_000, () =>
         upstream.destroy(new Error("connect timeout")),
       );
       upstream.once("connect", () => {
-        upstream.setTimeout(0);
+        upstream.setTimeout(idle);
+        if ("setTimeout" in client) (client as Socket).setTimeout(idle);
         log(`egress: CONNECT ${target.host}:${target.port} (${verdict.address}) allowed`);
         client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
         if (head.length) upstream.write(head);
@@ -133,7 +143,10 @@ export async function startEgressProxy(socketPath: string, opts: EgressProxyOpti
       req.pipe(upstream);
     });
   });
-  server.on("connection", (socket: Socket) => track(socket));
+  server.on("connection", (socket: Socket) => {
+    track(socket);
+    socket.setTimeout(idle, () => socket.destroy());
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,6 +1,8 @@
-import { chmod, lchown, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { chmod, lchown, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { walkTree } from "../workspace/tree-walk.ts";
 
 /**
  * Who a sandboxed command runs as. Never root:
@@ -29,21 +31,40 @@ export function sandboxUser(id: number = DEFAULT_SANDBOX_ID): SandboxUser | unde
   return process.getuid?.() === 0 ? { uid: id, gid: id } : undefined;
 }
 
-/** Gives `dir` and everything under it to `user`, never following a symlink. */
+/**
+ * Gives `dir` and everything under it to `user`. The tree may hold what an earlier run committed
+ * (a reused task branch), so it is walked by bytes through descriptors and `lchown` never follows a
+ * symlink (tree-walk.ts).
+ */
 export async function handOver(dir: string, user: SandboxUser): Promise<void> {
   await lchown(dir, user.uid, user.gid);
-  const entries = await readdir(dir, { withFileTypes: true });
-  await Promise.all(
-    entries.map((entry) => {
-      const path = join(dir, entry.name);
-      return entry.isDirectory() ? handOver(path, user) : lchown(path, user.uid, user.gid);
-    }),
-  );
+  await walkTree(dir, {
+    visit: async ({ at }) => {
+      await lchown(at, user.uid, user.gid);
+      return true;
+    },
+  });
 }
 
-/** Copies of /etc/passwd and /etc/group naming `user`, written once per process. */
-export async function passwdFiles(user: SandboxUser): Promise<{ passwd: string; group: string }> {
+/**
+ * Copies of /etc/passwd and /etc/group naming `user`: written once per process and user (every
+ * sandbox of the process shares them — the one piece of process-wide state here, like a file it
+ * owns), removed when the process exits.
+ */
+const written = new Map<number, Promise<{ passwd: string; group: string }>>();
+
+export function passwdFiles(user: SandboxUser): Promise<{ passwd: string; group: string }> {
+  let files = written.get(user.uid);
+  if (!files) {
+    files = writePasswdFiles(user);
+    written.set(user.uid, files);
+  }
+  return files;
+}
+
+async function writePasswdFiles(user: SandboxUser): Promise<{ passwd: string; group: string }> {
   const dir = await mkdtemp(join(tmpdir(), "gimo-sandbox-user-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   await chmod(dir, 0o755);
   const read = (path: string) => readFile(path, "utf8").catch(() => "");
   const keep = (text: string, id: number) =>

@@ -15,8 +15,6 @@ import { dirname, join, resolve } from "node:path";
  *                     a command cannot fill the host's memory through them
  *   /workspace        the run's workspace, read-write — the only place a command can write to
  *                     that outlives it
- *   /gimo/git-objects the repository's object store, read-only (the agent's own .git borrows
- *                     history from it through `objects/info/alternates`)
  *   /gimo/node/bin    the Node.js running GIMO, read-only, first on PATH
  *   masked            credential files of GIMO's home (ssh and cloud keys, agent CLI logins, shell
  *                     histories), /etc/shadow and ssh host keys, and every `hide` path (GIMO's data
@@ -28,7 +26,6 @@ import { dirname, join, resolve } from "node:path";
  * dir, root's home) does not stand in the way.
  */
 export const SANDBOX_WORKSPACE = "/workspace";
-export const SANDBOX_GIT_OBJECTS = "/gimo/git-objects";
 export const SANDBOX_NODE_BIN = "/gimo/node/bin";
 /** The size of the tmpfs that only hold mount points. */
 const SMALL = 1024 * 1024;
@@ -59,8 +56,6 @@ const OWN_TOP_LEVEL = new Set(["dev", "proc", "tmp", "run", "workspace", "gimo"]
 export interface LayoutInput {
   /** The workspace on the host. */
   workspace: string;
-  /** The repository's object store on the host, when the agent's git should see history. */
-  gitObjects?: string;
   /** The directory of the Node.js binary to offer (default: GIMO's own). */
   nodeBin: string;
   home?: string;
@@ -108,7 +103,6 @@ export async function planLayout(input: LayoutInput): Promise<Mount[]> {
   }
 
   mounts.push({ kind: "ro", src: input.nodeBin, dest: SANDBOX_NODE_BIN });
-  if (input.gitObjects) mounts.push({ kind: "ro", src: input.gitObjects, dest: SANDBOX_GIT_OBJECTS });
   mounts.push({ kind: "rw", src: input.workspace, dest: SANDBOX_WORKSPACE });
   mounts.push(...(input.extra ?? []), { kind: "remount-ro", dest: "/" });
   return mounts;

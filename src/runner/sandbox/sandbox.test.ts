@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -274,18 +275,14 @@ describe.skipIf(!hasBwrap)("the bubblewrap sandbox", () => {
     expect(statSync(join(ws, "owned.txt")).uid).toBe(user ? user.uid : process.getuid?.());
   });
 
-  it("shows the object store read-only at /gimo/git-objects, and the workspace only at /workspace", async () => {
-    const objects = join(root, "objects");
-    mkdirSync(join(objects, "info"), { recursive: true });
-    writeFileSync(join(objects, "info", "marker"), "objects\n");
-    chmodSync(objects, 0o755);
+  it("shows the workspace only at /workspace, not at its host path", async () => {
+    writeFileSync(join(ws, "here.txt"), "inside\n");
     const r = await sandbox.run(
-      `cat /gimo/git-objects/info/marker; echo x > /gimo/git-objects/new 2>&1; ls ${ws} 2>&1 | head -1`,
-      spec({ gitObjects: objects }),
+      `cat /workspace/here.txt; ls ${ws} 2>&1 | head -1; echo x > ${ws}/there.txt`,
+      spec(),
     );
-    expect(r.output).toContain("objects\n");
-    expect(r.output).toMatch(/Read-only file system/);
-    expect(existsSync(join(objects, "new"))).toBe(false);
+    expect(r.output).toContain("inside\n");
+    expect(existsSync(join(ws, "there.txt"))).toBe(false);
   });
 
   it("bounds processes, memory, file size and open files", async () => {
@@ -322,6 +319,26 @@ except OSError as e:
     expect(big.output).not.toContain("exit=0");
     const files = await sandbox.run("ulimit -n; ulimit -Hn", spec({ limits }));
     expect(files.output).toBe("100\n100\n");
+  });
+});
+
+describe.skipIf(!hasBwrap)("the workspace's size", () => {
+  it("stops a command whose workspace grows past max_workspace_mb", async () => {
+    const limits = { ...DEFAULT_SANDBOX_LIMITS, max_workspace_mb: 24 };
+    const r = await sandbox.run(
+      "mkdir -p junk && for i in $(seq 1 30); do head -c 4194304 /dev/urandom > junk/f$i; sleep 0.1; done; echo wrote all",
+      spec({ limits }),
+    );
+    expect(r.limitExceeded).toBe("max_workspace_mb");
+    expect(r.output).toMatch(/stopped: the workspace holds \d+ MB, more than max_workspace_mb 24/);
+    expect(r.output).not.toContain("wrote all");
+    const written = readdirSync(join(ws, "junk")).length;
+    expect(written).toBeLessThan(30);
+    rmSync(join(ws, "junk"), { recursive: true, force: true });
+    // Under the limit, nothing happens.
+    const small = await sandbox.run("head -c 1048576 /dev/urandom > one.bin; echo ok", spec({ limits }));
+    expect(small.limitExceeded).toBeUndefined();
+    expect(small.output).toBe("ok\n");
   });
 });
 

@@ -42,8 +42,6 @@ export interface SandboxSpec {
   cwd?: string;
   /** Resource limits (default `DEFAULT_SANDBOX_LIMITS`). */
   limits?: SandboxLimits;
-  /** The repository's object store on the host, shown read-only so the agent's git has history. */
-  gitObjects?: string;
 }
 
 export interface CommandResult {
@@ -54,6 +52,8 @@ export interface CommandResult {
   timedOut: boolean;
   truncated: boolean;
   durationMs: number;
+  /** Set when the sandbox stopped the command for a limit it watches (the workspace's size). */
+  limitExceeded?: "max_workspace_mb";
 }
 
 export interface RunOptions {
@@ -66,15 +66,14 @@ export interface RunOptions {
 /** Where a spec's host paths appear to its commands. */
 export interface SandboxView {
   workspace: string;
-  gitObjects: string | undefined;
 }
 
 export interface Sandbox {
   readonly kind: "bwrap" | "off";
   /** The uid/gid commands run as when it is not GIMO's own: files handed to them must be theirs. */
   readonly user: SandboxUser | undefined;
-  /** Where the workspace and the object store of `spec` appear inside. */
-  view(spec: Pick<SandboxSpec, "workspace" | "gitObjects">): SandboxView;
+  /** Where the workspace of `spec` appears inside. */
+  view(spec: Pick<SandboxSpec, "workspace">): SandboxView;
   /** What confines commands run with `spec`, in words for the run's log (prepares the sandbox). */
   describe(spec: SandboxSpec): Promise<string>;
   /** Runs `command` with `/bin/sh -c`. */
@@ -106,7 +105,7 @@ function createDirectSandbox(warn: (msg: string) => void): Sandbox {
   const sandbox: Sandbox = {
     kind: "off",
     user: undefined,
-    view: (spec) => ({ workspace: spec.workspace, gitObjects: spec.gitObjects }),
+    view: (spec) => ({ workspace: spec.workspace }),
     describe: async () =>
       "no sandbox (GIMO_SANDBOX=off): commands run as GIMO's own user, with a clean environment and a timeout only",
     run: (command, spec, opts) => sandbox.runArgv(["/bin/sh", "-c", command], spec, opts),

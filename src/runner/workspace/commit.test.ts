@@ -173,6 +173,24 @@ describe("commitAll", () => {
     expect(await git(repo.path, "rev-parse", "refs/heads/task/t_1")).toBe(ws.baseSha);
   });
 
+  it("stops at once when the run's signal has aborted: nothing committed", async () => {
+    writeFileSync(join(ws.path, "x.txt"), "x\n");
+    const stopped = new AbortController();
+    stopped.abort(new Error("cancelled"));
+    await expect(commitAll(ws, MESSAGE, { signal: stopped.signal })).rejects.toThrow(/was stopped/);
+    expect(await git(repo.path, "rev-parse", "refs/heads/task/t_1")).toBe(ws.baseSha);
+  });
+
+  it("refuses a change that contains a secret handed to the executor, in a file or a name", async () => {
+    const key = "sk-ant-handed-to-the-cli-0123456789";
+    writeFileSync(join(ws.path, "leak.txt"), `token=${key}\n`);
+    await expect(commitAll(ws, MESSAGE, { secrets: [key] })).rejects.toThrow(/contains a secret/);
+    rmSync(join(ws.path, "leak.txt"));
+    writeFileSync(join(ws.path, `${key}.txt`), "x\n");
+    await expect(commitAll(ws, MESSAGE, { secrets: [key] })).rejects.toThrow(/contains a secret/);
+    expect(await git(repo.path, "rev-parse", "refs/heads/task/t_1")).toBe(ws.baseSha);
+  });
+
   it("refuses a FIFO where git reads its settings, without blocking", async () => {
     await run("mkfifo", [join(ws.path, ".gitignore")]);
     await expect(commitAll(ws, MESSAGE)).rejects.toThrow(/special files where git reads its own settings/);

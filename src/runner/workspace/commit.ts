@@ -13,9 +13,13 @@ import { refuseUntrustedEntries, sizesOf } from "./worktree-files.ts";
  *    git dir and `GIT_COMMON_DIR` the repository's — neither ever shown to a command — and
  *    `GIT_WORK_TREE` the worktree; the worktree's `.git` is the agent's and is never read. Config,
  *    hooks and everything else that could run code are off for every call (git.ts);
- *  - before git reads the worktree at all, nested repositories and special files where git reads
- *    its settings are refused (worktree-files.ts), and so is a change larger than `maxCommitBytes`
- *    (`payload_too_large`, counted before a single object is written);
+ *  - before git reads the worktree at all, nested repositories, special files where git reads its
+ *    settings and names that are not UTF-8 are refused (worktree-files.ts); a change larger than
+ *    `maxCommitBytes` is refused before a single object is written (a first estimate from the
+ *    files), and again — the check that counts — from the sizes of the blobs the new tree adds;
+ *  - a change that contains a secret GIMO handed to the executor (an agent CLI's API key) is
+ *    refused: it is never committed, let alone pushed;
+ *  - every git call stops when the run's `signal` aborts (cancelled, out of its wall budget);
  *  - the commit is built from plumbing: `add -A` into GIMO's index, `write-tree`, `commit-tree`
  *    with exactly one parent — `startSha`, the commit the worktree was checked out at, whatever any
  *    file says (MERGE_HEAD, grafts and replace refs have no say) — and `update-ref` from `startSha`
@@ -47,6 +51,9 @@ export interface CommitOptions {
   git?: GitRunner;
   /** The most the added and changed files may weigh together (the run's `max_commit_mb`). */
   maxCommitBytes?: number;
+  /** Values that must not appear in the change (secrets handed to the executor). */
+  secrets?: string[];
+  signal?: AbortSignal;
 }
 
 export async function commitAll(
@@ -55,14 +62,14 @@ export async function commitAll(
   opts: CommitOptions = {},
 ): Promise<CommitOutcome> {
   const git = opts.git ?? createGitRunner();
-  const call = pinnedGit(ws);
+  const call = { ...pinnedGit(ws), ...(opts.signal ? { signal: opts.signal } : {}) };
   await refuseUntrustedEntries(ws.path);
   if (opts.maxCommitBytes !== undefined) await checkSize(git, ws, call, opts.maxCommitBytes);
   await git.run(["add", "-A"], call);
   const tree = (await git.run(["write-tree"], call)).stdout.trim();
   const startTree = (await git.run(["rev-parse", `${ws.startSha}^{tree}`], call)).stdout.trim();
   if (tree === startTree) return { commits: [], headSha: ws.startSha, nothingToCommit: true };
-  await refuseGitlinks(git, call, ws.startSha, tree);
+  await inspectChange(git, call, ws.startSha, tree, opts);
   const commit = (
     await git.run(["commit-tree", tree, "-p", ws.startSha, "-F", "-"], {
       ...call,
@@ -102,7 +109,10 @@ export function pinnedGit(ws: Pick<PreparedWorkspace, "gitDir" | "commonDir" | "
   };
 }
 
-/** Refuses a change whose added and modified files weigh more than `max` bytes together. */
+/**
+ * A first estimate, before any object is written: the added and modified files' sizes on disk.
+ * (Git's paths are decoded as UTF-8 here; names that are not were refused by the walk before.)
+ */
 async function checkSize(git: GitRunner, ws: PreparedWorkspace, call: GitCall, max: number): Promise<void> {
   const [untracked, modified] = await Promise.all([
     git.run(["ls-files", "-z", "--others", "--exclude-standard"], call),
@@ -110,26 +120,32 @@ async function checkSize(git: GitRunner, ws: PreparedWorkspace, call: GitCall, m
   ]);
   const paths = [...new Set([...nulSplit(untracked.stdout), ...nulSplit(modified.stdout)])];
   const sizes = await sizesOf(ws.path, paths);
-  const total = [...sizes.values()].reduce((a, b) => a + b, 0);
-  if (total <= max) return;
-  const largest = [...sizes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
-  throw new GimoError(
-    "payload_too_large",
-    `the change weighs ${mb(total)}, more than the run's commit limit of ${mb(max)} (max_commit_mb); largest: ${largest.map(([p, n]) => `${p} (${mb(n)})`).join(", ")}`,
-    { total_bytes: total, limit_bytes: max, largest: largest.map(([path, bytes]) => ({ path, bytes })) },
-  );
+  refuseOversized(max, [...sizes.entries()]);
 }
 
-async function refuseGitlinks(git: GitRunner, call: GitCall, from: string, tree: string): Promise<void> {
+/**
+ * What the new tree adds to `from`, checked by git's own account: no gitlink, no more than
+ * `maxCommitBytes` of new blobs, and none of `secrets` in a blob or a path.
+ */
+async function inspectChange(
+  git: GitRunner,
+  call: GitCall,
+  from: string,
+  tree: string,
+  opts: CommitOptions,
+): Promise<void> {
   const raw = await git.run(
     ["diff-tree", "-r", "-z", "--raw", "--no-renames", "--ignore-submodules=none", from, tree],
     call,
   );
   const fields = raw.stdout.split("\0");
   const links: string[] = [];
+  const blobs = new Map<string, string>(); // sha → a path
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const newMode = (fields[i] as string).split(" ")[1];
-    if (newMode === GITLINK) links.push(fields[i + 1] as string);
+    const [, newMode, , newSha] = (fields[i] as string).split(" ");
+    const path = fields[i + 1] as string;
+    if (newMode === GITLINK) links.push(path);
+    else if (newSha && !/^0+$/.test(newSha)) blobs.set(newSha, path);
   }
   if (links.length > 0) {
     throw new GimoError(
@@ -138,6 +154,41 @@ async function refuseGitlinks(git: GitRunner, call: GitCall, from: string, tree:
       { gitlinks: links.slice(0, 50) },
     );
   }
+  if (blobs.size === 0) return;
+  const input = `${[...blobs.keys()].join("\n")}\n`;
+  if (opts.maxCommitBytes !== undefined) {
+    const sizes = await git.run(["cat-file", "--batch-check=%(objectname) %(objectsize)"], {
+      ...call,
+      input,
+    });
+    const bySha = sizes.stdout
+      .trim()
+      .split("\n")
+      .map((line) => line.split(" "))
+      .map(([sha, size]): [string, number] => [blobs.get(sha ?? "") ?? "?", Number(size)]);
+    refuseOversized(opts.maxCommitBytes, bySha);
+  }
+  const secrets = (opts.secrets ?? []).filter((s) => s.length >= 8);
+  if (secrets.length === 0) return;
+  const contents = await git.run(["cat-file", "--batch"], { ...call, input });
+  const paths = [...blobs.values()].join("\n");
+  if (secrets.some((secret) => contents.stdout.includes(secret) || paths.includes(secret))) {
+    throw new GimoError(
+      "forbidden",
+      "the change contains a secret GIMO handed to the executor (its API key); refusing to commit it",
+    );
+  }
+}
+
+function refuseOversized(max: number, sizes: [string, number][]): void {
+  const total = sizes.reduce((sum, [, n]) => sum + n, 0);
+  if (total <= max) return;
+  const largest = [...sizes].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  throw new GimoError(
+    "payload_too_large",
+    `the change weighs ${mb(total)}, more than the run's commit limit of ${mb(max)} (max_commit_mb); largest: ${largest.map(([p, n]) => `${p} (${mb(n)})`).join(", ")}`,
+    { total_bytes: total, limit_bytes: max, largest: largest.map(([path, bytes]) => ({ path, bytes })) },
+  );
 }
 
 /** Whitespace cleanup as `git commit --cleanup=whitespace` does it; `#` lines stay. */

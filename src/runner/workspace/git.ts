@@ -35,6 +35,8 @@ export interface GitCall {
   allowExit?: number[];
   /** Secrets to cut out of anything this call reports. */
   redact?: string[];
+  /** Stops (kills) git when it aborts; the call then fails "aborted". */
+  signal?: AbortSignal;
 }
 
 export interface GitResult {
@@ -145,10 +147,17 @@ function runGit(args: string[], call: GitCall = {}): Promise<GitResult> {
     let truncated = false;
     let err = "";
     let timedOut = false;
+    let aborted = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill("SIGKILL");
     }, call.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const onAbort = () => {
+      aborted = true;
+      child.kill("SIGKILL");
+    };
+    if (call.signal?.aborted) onAbort();
+    else call.signal?.addEventListener("abort", onAbort, { once: true });
     child.stdout.on("data", (chunk: Buffer) => {
       if (truncated) return;
       const room = maxOut - outBytes;
@@ -169,15 +178,19 @@ function runGit(args: string[], call: GitCall = {}): Promise<GitResult> {
     child.stdin.end(call.input ?? "");
     child.on("error", (error) => {
       clearTimeout(timer);
+      call.signal?.removeEventListener("abort", onAbort);
       reject(
         new GitFailed(safeArgs(args, redact), null, redactAll(error.message, redact), "could not start"),
       );
     });
     child.on("close", (code) => {
       clearTimeout(timer);
+      call.signal?.removeEventListener("abort", onAbort);
       const stderr = redactAll(err, redact);
       const stdout = Buffer.concat(out).toString("utf8");
-      if (timedOut) {
+      if (aborted) {
+        reject(new GitFailed(safeArgs(args, redact), null, stderr, "was stopped (the run was aborted)"));
+      } else if (timedOut) {
         reject(
           new GitFailed(
             safeArgs(args, redact),

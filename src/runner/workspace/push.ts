@@ -31,12 +31,14 @@ export interface PushOutcome {
   remoteUrl: string;
 }
 
+const signalOf = (opts: { signal?: AbortSignal }) => (opts.signal ? { signal: opts.signal } : {});
+
 export async function pushBranch(
   ws: PreparedWorkspace,
   project: PushProject,
   headSha: string,
   secrets: { token?: string } = {},
-  opts: { git?: GitRunner } = {},
+  opts: { git?: GitRunner; signal?: AbortSignal } = {},
 ): Promise<PushOutcome> {
   assertPushable(ws.branch, project);
   const remoteUrl = ws.remoteUrl ? stripCredentials(ws.remoteUrl) : "";
@@ -61,7 +63,7 @@ export async function pushBranch(
         ws.remote,
         `${ref}:${ref}`,
       ],
-      { env: creds.env, redact: creds.redact, timeoutMs: 10 * 60_000 },
+      { env: creds.env, redact: creds.redact, timeoutMs: 10 * 60_000, ...signalOf(opts) },
     );
   } catch (error) {
     const why = (error as Error).message;
@@ -80,6 +82,7 @@ export async function pushBranch(
       env: creds.env,
       redact: creds.redact,
       timeoutMs: 2 * 60_000,
+      ...signalOf(opts),
     })
     .catch((error: Error) => {
       throw new GimoError(

@@ -68,8 +68,6 @@ export interface WorkspaceOptions {
 export interface SandboxHandOver {
   /** The uid/gid commands run as, when not GIMO's own: the worktree becomes theirs. */
   user: SandboxUser | undefined;
-  /** Where the repository's object store appears to commands (the agent repo's alternates). */
-  objects(hostObjects: string): string;
 }
 
 export interface WorkspaceProject extends BranchRules {
@@ -201,8 +199,7 @@ async function handOver(git: GitRunner, ws: PreparedWorkspace, sandbox: SandboxH
     await giveTo(ws.path, user);
     await git.run(["update-index", "-q", "--refresh"], { ...pinnedGit(ws), allowExit: [1] });
   }
-  const hostObjects = join(ws.commonDir, "objects");
-  await writeAgentRepo({ ...ws, objects: sandbox ? sandbox.objects(hostObjects) : hostObjects }, git);
+  await writeAgentRepo(ws, git);
   if (user) await giveTo(join(ws.path, ".git"), user);
 }
 

@@ -1,7 +1,8 @@
-import type { Dirent } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
+import { isUtf8 } from "node:buffer";
+import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import { GimoError } from "../../core/errors.ts";
+import { walkTree } from "./tree-walk.ts";
 
 /**
  * What GIMO checks in a worktree a command has written, before its own git reads it (commit.ts):
@@ -12,32 +13,52 @@ import { GimoError } from "../../core/errors.ts";
  *  - a FIFO, socket or device named `.git…` (`.gitignore`, `.gitattributes`, `.gitmodules`): git
  *    opens those by name and would block on a FIFO forever. Other special files are harmless (git
  *    skips them; they are not committed).
+ *  - a name that is not UTF-8: GIMO could not tell it from a twin spelled with U+FFFD, and git and
+ *    every forge would show it mangled. Refused, so that nothing below is decided on a lossy name.
  *
- * The walk reads directory entries only (their types, no symlink followed, no file opened) and
- * skips the agent's own `.git` at the top.
+ * The walk (tree-walk.ts) goes by bytes through directory descriptors — every depth, no symlink
+ * followed, no file opened — skips the agent's own `.git` at the top, and fails closed: a directory
+ * it cannot read refuses the commit.
  */
 export async function refuseUntrustedEntries(root: string): Promise<void> {
   const nested: string[] = [];
   const special: string[] = [];
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return; // unreadable or gone: git will not read it either
-    }
-    for (const entry of entries) {
-      const path = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.name === ".git") {
-        if (rel !== "") nested.push(path);
-      } else if (entry.isDirectory()) {
-        await walk(join(dir, entry.name), path);
-      } else if (!entry.isFile() && !entry.isSymbolicLink() && entry.name.startsWith(".git")) {
-        special.push(path);
-      }
-    }
-  };
-  await walk(root, "");
+  const undecodable: string[] = [];
+  const GIT = Buffer.from(".git");
+  try {
+    await walkTree(root, {
+      visit: ({ name, rel, dirent }) => {
+        if (!isUtf8(name)) {
+          undecodable.push(rel.toString("utf8"));
+          return false;
+        }
+        if (name.equals(GIT)) {
+          if (!rel.equals(GIT)) nested.push(rel.toString("utf8"));
+          return false;
+        }
+        if (
+          !dirent.isFile() &&
+          !dirent.isDirectory() &&
+          !dirent.isSymbolicLink() &&
+          name.subarray(0, 4).equals(GIT)
+        )
+          special.push(rel.toString("utf8"));
+        return true;
+      },
+    });
+  } catch (error) {
+    throw new GimoError(
+      "forbidden",
+      `the worktree could not be checked before the commit (${(error as Error).message}); refusing to commit`,
+    );
+  }
+  if (undecodable.length > 0) {
+    throw new GimoError(
+      "forbidden",
+      `the worktree contains file names that are not UTF-8 (${list(undecodable)}); refusing to commit them`,
+      { undecodable_names: undecodable.slice(0, 50) },
+    );
+  }
   if (nested.length > 0) {
     throw new GimoError(
       "forbidden",

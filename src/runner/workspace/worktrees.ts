@@ -1,8 +1,9 @@
-import { chmod, lstat, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { chmod, lstat, readdir, readFile, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { GimoError } from "../../core/errors.ts";
 import type { GitRunner } from "./git.ts";
 import { currentOwner, isAlive, type Owner } from "./lock.ts";
+import { walkTree } from "./tree-walk.ts";
 
 /**
  * Bookkeeping of the worktrees GIMO makes: who owns one, whether a branch is free to check out, and
@@ -110,25 +111,37 @@ export async function freeBranch(
  */
 export async function dropWorktree(git: GitRunner, repoDir: string, worktreePath: string): Promise<void> {
   await forceRemoveDir(worktreePath);
+  await forceRemoveDir(`${worktreePath}.agent-git`); // an agent repo being built when the run died
   await git.run(["-C", repoDir, "worktree", "prune"]);
   await unlink(ownerFile(worktreePath)).catch(() => undefined);
 }
 
-/** `rm -rf`, also through directories a build or an agent made read-only. */
+/**
+ * `rm -rf`, also through directories a build or an agent made read-only, and through names that
+ * are not UTF-8 (the fallback walks by bytes through descriptors and never follows a symlink).
+ */
 export async function forceRemoveDir(path: string): Promise<void> {
   try {
     await rm(path, { recursive: true, force: true, maxRetries: 2 });
   } catch {
-    await makeWritable(path);
-    await rm(path, { recursive: true, force: true, maxRetries: 2 });
+    await removeByBytes(path);
   }
 }
 
-async function makeWritable(path: string): Promise<void> {
-  const info = await lstat(path).catch(() => undefined);
-  if (!info?.isDirectory()) return;
-  await chmod(path, 0o700).catch(() => undefined);
-  for (const entry of await readdir(path, { withFileTypes: true }).catch(() => [])) {
-    if (entry.isDirectory()) await makeWritable(join(path, entry.name));
+async function removeByBytes(path: string): Promise<void> {
+  const root = await lstat(path).catch(() => undefined);
+  if (!root?.isDirectory()) {
+    if (root) await unlink(path);
+    return;
   }
+  await chmod(path, 0o700).catch(() => undefined);
+  await walkTree(path, {
+    visit: async ({ at, dirent }) => {
+      if (dirent.isDirectory()) await chmod(at, 0o700).catch(() => undefined);
+      else await unlink(at);
+      return true;
+    },
+    leave: ({ at }) => rmdir(at),
+  });
+  await rmdir(path);
 }
