@@ -17,7 +17,7 @@ describe("a command step", () => {
   const deps = (reasoner?: (c: string, out: string) => Promise<string | undefined>) => ({
     sandbox,
     spec: () => ({ workspace, network: false, timeoutMs: 10_000, outputCapBytes: 100_000 }),
-    workspace: "/workspace",
+    workspace,
     io: {},
     protectedBranches: ["main"],
     reasoner,

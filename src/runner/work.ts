@@ -103,7 +103,7 @@ export class Work {
         const outcome = await runCommandStep(step.command, {
           sandbox: this.#sandbox,
           spec: () => this.#spec(),
-          workspace: this.#sandbox.view(this.#spec()).workspace,
+          workspace: this.#s.ws.path,
           io: this.#io(),
           protectedBranches: project.protected_branches,
           reasoner: async (failure) => this.#reason(step.command, failure),
@@ -215,7 +215,7 @@ export class Work {
     }
     const tools: ToolContext = {
       files: workspaceFs(ws.path, deps.sandbox.user),
-      commandWorkspace: this.#sandbox.view(this.#spec()).workspace,
+      workspace: ws.path,
       sandbox: this.#sandbox,
       sandboxSpec: () => this.#spec(),
       testCommand: job.project.test_command ?? undefined,
@@ -280,7 +280,6 @@ function endingOnLimits(sandbox: Sandbox): Sandbox {
   return {
     kind: sandbox.kind,
     user: sandbox.user,
-    view: (spec) => sandbox.view(spec),
     describe: (spec) => sandbox.describe(spec),
     run: async (command, spec, opts) => check(await sandbox.run(command, spec, opts)),
     runArgv: async (argv, spec, opts) => check(await sandbox.runArgv(argv, spec, opts)),

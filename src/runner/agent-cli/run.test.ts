@@ -166,7 +166,6 @@ describe("line handling", () => {
     const fake: Sandbox = {
       kind: "off",
       user: undefined,
-      view: (spec) => ({ workspace: spec.workspace }),
       describe: async () => "fake",
       run: () => Promise.reject(new Error("unused")),
       async runArgv(_argv, spec, opts) {

@@ -3,8 +3,8 @@ import { GimoError } from "../../core/errors.ts";
 
 /**
  * Confines a path the model names to the workspace, lexically: relative to it — an absolute path
- * under one of `roots` (where commands see the workspace, /workspace under bubblewrap) is made
- * relative to it, any other leading `/` is dropped — with no `..` that leaves it, and never inside
+ * under one of `roots` (the workspace's own path, as commands print it) is made relative to it,
+ * any other leading `/` is dropped — with no `..` that leaves it, and never inside
  * `.git` (GIMO does the git work). Symlinks are not looked at here: the file tools never follow one
  * at all (workspace-fs.ts).
  */

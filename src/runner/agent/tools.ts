@@ -17,8 +17,8 @@ import type { WorkspaceFs } from "./workspace-fs.ts";
  */
 export interface ToolContext {
   files: WorkspaceFs;
-  /** Where commands see the workspace (/workspace under bubblewrap): the command policy's view. */
-  commandWorkspace: string;
+  /** The workspace's path (commands see it at the same path). */
+  workspace: string;
   sandbox: Sandbox;
   /** The sandbox settings for the next command (network, env, limits, timeout cut to the budget). */
   sandboxSpec(): SandboxSpec;
@@ -61,7 +61,7 @@ const listFiles = tool(
   "List files and directories under a path of the workspace (default: its root), up to `depth` levels.",
   z.object({ path: z.string().default("."), depth: z.number().int().min(1).max(6).default(2) }),
   async ({ path, depth }, ctx) => {
-    const { relative } = confine(path, [ctx.commandWorkspace]);
+    const { relative } = confine(path, [ctx.workspace]);
     const out: string[] = [];
     const walk = async (dir: string, prefix: string, level: number) => {
       const entries = (await ctx.files.list(dir)).sort((a, b) => a.name.localeCompare(b.name));
@@ -87,7 +87,7 @@ const readFileTool = tool(
     end_line: z.number().int().min(1).optional(),
   }),
   async ({ path, start_line, end_line }, ctx) => {
-    const { relative } = confine(path, [ctx.commandWorkspace]);
+    const { relative } = confine(path, [ctx.workspace]);
     const { text, size } = await ctx.files.read(relative, MAX_FILE);
     if (size > MAX_FILE) return fail(`${relative} is ${size} bytes; read_file reads files up to ${MAX_FILE}`);
     const lines = text.split("\n");
@@ -103,7 +103,7 @@ const searchTool = tool(
   "Search the workspace for a regular expression (ripgrep); answers file:line:text matches.",
   z.object({ pattern: z.string().min(1).max(500), path: z.string().default(".") }),
   async ({ pattern, path }, ctx) => {
-    const { relative } = confine(path, [ctx.commandWorkspace]);
+    const { relative } = confine(path, [ctx.workspace]);
     const result = await ctx.sandbox.runArgv(
       ["rg", "--line-number", "--no-heading", "--max-count", "50", "--", pattern, relative],
       ctx.sandboxSpec(),
@@ -120,7 +120,7 @@ const writeFileTool = tool(
   "Create or overwrite a file of the workspace with the given content.",
   z.object({ path: z.string(), content: z.string().max(2_000_000) }),
   async ({ path, content }, ctx) => {
-    const { relative } = confine(path, [ctx.commandWorkspace]);
+    const { relative } = confine(path, [ctx.workspace]);
     await ctx.files.write(relative, content);
     return ok(`wrote ${relative} (${content.length} characters)`);
   },
@@ -131,7 +131,7 @@ const editFile = tool(
   "Replace exactly one occurrence of `search` with `replace` in a file. `search` must appear exactly once: include enough surrounding lines to make it unique.",
   z.object({ path: z.string(), search: z.string().min(1), replace: z.string() }),
   async ({ path, search, replace }, ctx) => {
-    const { relative } = confine(path, [ctx.commandWorkspace]);
+    const { relative } = confine(path, [ctx.workspace]);
     const file = await ctx.files.read(relative, MAX_FILE).catch((error: Error) => {
       if ((error as { code?: string }).code === "not_found") return undefined;
       throw error;
@@ -159,7 +159,7 @@ const runCommand = tool(
   z.object({ command: z.string().min(1).max(4_000) }),
   async ({ command }, ctx) => {
     const verdict = checkCommand(command, {
-      workspace: ctx.commandWorkspace,
+      workspace: ctx.workspace,
       protectedBranches: ctx.protectedBranches,
     });
     if (!verdict.allowed) return fail(`refused by the command policy (${verdict.rule}): ${verdict.reason}`);

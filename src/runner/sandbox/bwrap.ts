@@ -6,9 +6,9 @@ import { GimoError } from "../../core/errors.ts";
 import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from "../../core/sandbox-limits.ts";
 import { type Cgroups, detectCgroups, JOIN, type Placement } from "./cgroups.ts";
 import { type DiskWatch, watchWorkspace } from "./disk-watch.ts";
-import { SYSTEM_PATH, sandboxEnv } from "./env.ts";
+import { defaultPath, SYSTEM_PATH, sandboxEnv } from "./env.ts";
 import { passwdFiles, SANDBOX_USER_NAME, type SandboxUser, sandboxUser } from "./identity.ts";
-import { gimoNodeBin, type Mount, planLayout, SANDBOX_NODE_BIN, SANDBOX_WORKSPACE } from "./layout.ts";
+import { gimoNodeBin, type Mount, planLayout, planMasks } from "./layout.ts";
 import { type EgressSession, startEgress } from "./network.ts";
 import { runProcess } from "./process.ts";
 import { rlimitArgs } from "./rlimits.ts";
@@ -107,39 +107,44 @@ function mountArgs(m: Mount): string[] {
       return ["--ro-bind", m.src, m.dest];
     case "rw":
       return ["--bind", m.src, m.dest];
-    case "symlink":
-      return ["--symlink", m.target, m.dest];
     case "mask-file":
       return ["--ro-bind", "/dev/null", m.dest];
-    case "remount-ro":
-      return ["--remount-ro", m.dest];
   }
 }
 
 const octal = (mode: number) => mode.toString(8).padStart(4, "0");
+const MASKS_TTL_MS = 30_000;
 
 export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
   const bwrap = deps.bwrapPath ?? findOnPath("bwrap") ?? "/usr/bin/bwrap";
   const user = sandboxUser(deps.sandboxId);
   let ready: Promise<Prepared> | undefined;
+  // The masks depend on the host only: looked up again at most every MASKS_TTL_MS.
+  let cachedMasks: { at: number; masks: Promise<Mount[]> } | undefined;
+  const masks = () => {
+    if (!cachedMasks || Date.now() - cachedMasks.at > MASKS_TTL_MS)
+      cachedMasks = { at: Date.now(), masks: planMasks({ home: deps.home, hide: deps.hide ?? [] }) };
+    return cachedMasks.masks;
+  };
 
   const build = async (prepared: Prepared, spec: SandboxSpec, argv: string[], egress?: EgressSession) => {
     const { workspace, cwd } = await checkSpec(argv, spec);
     const mounts = await planLayout({
       workspace,
       nodeBin: prepared.nodeBin,
-      ...(deps.home ? { home: deps.home } : {}),
-      hide: deps.hide ?? [],
+      user,
+      masks: await masks(),
       ...(prepared.passwd ? { passwd: prepared.passwd } : {}),
+      readable: egress?.readable ?? [],
       extra: egress?.mounts ?? [],
       tmpBytes: (spec.limits ?? DEFAULT_SANDBOX_LIMITS).max_memory_mb * 1024 * 1024,
     });
-    const path = `${SANDBOX_NODE_BIN}:${SYSTEM_PATH}`;
+    const path = defaultPath(join(prepared.nodeBin, "node"));
     return bwrapArgs(
       {
         mounts,
         env: { ...sandboxEnv(spec.env, path, user ? SANDBOX_USER_NAME : undefined), ...egress?.env },
-        cwd: cwd === "." ? SANDBOX_WORKSPACE : `${SANDBOX_WORKSPACE}/${cwd}`,
+        cwd: cwd === "." ? workspace : join(workspace, cwd),
         user,
         limits: spec.limits ?? DEFAULT_SANDBOX_LIMITS,
         wrap: egress?.wrap ?? [],
@@ -152,7 +157,6 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
   const sandbox: Sandbox = {
     kind: "bwrap",
     user,
-    view: () => ({ workspace: SANDBOX_WORKSPACE }),
     async describe(spec) {
       const prepared = await ensure();
       const l = spec.limits ?? DEFAULT_SANDBOX_LIMITS;
@@ -182,6 +186,7 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
     const egress = spec.network
       ? await startEgress({
           rules: { allow: spec.egress ?? [], always: spec.egressAlways ?? [] },
+          nodeBin: prepared.nodeBin,
           log: (line) => note(line),
         })
       : undefined;

@@ -7,7 +7,7 @@ import { dirname } from "node:path";
  * API key, see agent-cli/).
  *
  * The base: `PATH` (the system directories plus the directory of the Node binary running GIMO, so
- * `node`/`npm` projects work — under bubblewrap that is /gimo/node/bin), `HOME=/tmp` (the sandbox's
+ * `node`/`npm` projects work), `HOME=/tmp` (the sandbox's
  * private /tmp: tools that write caches and config under ~ keep working, and nothing lands in the
  * real home), `TMPDIR=/tmp`, `LANG=C.UTF-8`, and `USER`/`LOGNAME` when the sandbox has a user name
  * of its own. The caller's values win, `PATH` included.

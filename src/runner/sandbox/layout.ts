@@ -1,43 +1,41 @@
 import { constants } from "node:fs";
-import { access, lstat, readdir, readlink, realpath } from "node:fs/promises";
+import { access, lstat, readdir, realpath, stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
+import type { SandboxUser } from "./identity.ts";
 
 /**
  * The filesystem a bubblewrap sandbox shows its command, computed from GIMO's own records (the
- * workspace and object store paths of the run, GIMO's home and data dir) and from the host's
- * layout — never from anything inside the workspace, which the command itself may have written.
+ * run's workspace, GIMO's home and data dir, its Node) and from the host — never from anything
+ * inside the workspace, which the command itself may have written.
  *
- *   /                 an empty read-only tmpfs, holding:
- *   /usr, /etc, …     every top-level entry of the host, read-only (top-level symlinks such as
- *                     /bin → usr/bin recreated); /dev and /proc fresh; /tmp, /dev/shm and /run
- *                     private tmpfs, each of a bounded size (/tmp and /dev/shm: `tmpBytes`), so
- *                     a command cannot fill the host's memory through them
- *   /workspace        the run's workspace, read-write — the only place a command can write to
- *                     that outlives it
- *   /gimo/node/bin    the Node.js running GIMO, read-only, first on PATH
- *   masked            credential files of GIMO's home (ssh and cloud keys, agent CLI logins, shell
- *                     histories), /etc/shadow and ssh host keys, and every `hide` path (GIMO's data
- *                     dir): an empty tmpfs over a directory, /dev/null over a file
+ *   /                 the host's, read-only; /dev and /proc fresh; /tmp, /dev/shm and /run private
+ *                     tmpfs of bounded sizes (/tmp and /dev/shm: `tmpBytes`), so a command cannot
+ *                     fill the host's memory through them
+ *   masked            credential files of GIMO's home (ssh and cloud keys, `~/.gitconfig`, agent
+ *                     CLI logins, shell histories), /etc/shadow and ssh host keys, and every `hide`
+ *                     path (GIMO's data dir): an empty tmpfs over a directory, /dev/null over a file
+ *   the workspace     read-write at its own path: the only place a command can write to that
+ *                     outlives it
+ *   GIMO's Node       read-only at its own path, first on PATH (and the egress bridge, `extra`)
  *   /etc/passwd, /etc/group   copies naming the sandbox user, when it is GIMO's dedicated one
  *
- * The workspace never appears at its host path, so nothing the command sees depends on where GIMO
- * keeps its data, and a directory the sandbox user may not traverse on the host (GIMO's 0700 data
- * dir, root's home) does not stand in the way.
+ * Reaching a path: the workspace often lives where the sandbox user may not go — under GIMO's
+ * 0700 data dir (masked anyway), under root's home, under a 0700 temp dir. Then the first ancestor
+ * in the way gets an empty tmpfs (it hides nothing the user could have read), the path's
+ * directories are made again inside it (0755), and the path is bound there (`reach`).
+ *
+ * Mounts are in the order bubblewrap applies them: a deeper one always lands on the one it is in.
  */
-export const SANDBOX_WORKSPACE = "/workspace";
-export const SANDBOX_NODE_BIN = "/gimo/node/bin";
-/** The size of the tmpfs that only hold mount points. */
-const SMALL = 1024 * 1024;
-
 export type Mount =
   | { kind: "tmpfs"; dest: string; mode?: number; sizeBytes?: number }
   | { kind: "dir"; dest: string; mode: number }
   | { kind: "dev" | "proc"; dest: string }
   | { kind: "ro" | "rw"; src: string; dest: string }
-  | { kind: "symlink"; target: string; dest: string }
-  | { kind: "mask-file"; dest: string }
-  | { kind: "remount-ro"; dest: string };
+  | { kind: "mask-file"; dest: string };
+
+/** The size of a tmpfs that only hides or holds mount points. */
+const SMALL = 1024 * 1024;
 
 // biome-ignore format: a list
 export const HOME_SECRETS = [
@@ -50,62 +48,67 @@ export const HOME_SECRETS = [
 ];
 
 const SYSTEM_SECRETS = ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-"];
-/** Top-level entries the sandbox makes its own instead of showing the host's. */
-const OWN_TOP_LEVEL = new Set(["dev", "proc", "tmp", "run", "workspace", "gimo"]);
+/** Fresh in every sandbox: nothing of the host's is under them. */
+const OWN = ["/tmp", "/run", "/dev", "/proc"];
 
 export interface LayoutInput {
   /** The workspace on the host. */
   workspace: string;
-  /** The directory of the Node.js binary to offer (default: GIMO's own). */
+  /** The directory of the Node.js binary to offer. */
   nodeBin: string;
-  home?: string;
-  hide?: string[];
+  /** Who runs the command: the dedicated sandbox user, or GIMO's own uid when undefined. */
+  user: SandboxUser | undefined;
+  /** The masks (`planMasks`): computed apart, as they change only with the host. */
+  masks: Mount[];
   /** Replacement /etc/passwd and /etc/group (the dedicated sandbox user's). */
   passwd?: { passwd: string; group: string };
-  /** More mounts of the run's own (the egress proxy's socket and bridge). */
+  /** Host files to show read-only at their own paths (the egress bridge). */
+  readable?: string[];
+  /** More mounts of the command's own (the egress proxy's socket). */
   extra?: Mount[];
   /** The size of the sandbox's /tmp and /dev/shm. */
   tmpBytes: number;
 }
 
 export async function planLayout(input: LayoutInput): Promise<Mount[]> {
-  const mounts: Mount[] = [{ kind: "tmpfs", dest: "/", sizeBytes: SMALL }];
-  for (const name of (await readdir("/")).sort()) {
-    if (OWN_TOP_LEVEL.has(name)) continue;
-    const path = `/${name}`;
-    const info = await lstat(path).catch(() => undefined);
-    if (!info) continue;
-    if (info.isSymbolicLink()) mounts.push({ kind: "symlink", target: await readlink(path), dest: path });
-    else mounts.push({ kind: "ro", src: path, dest: path });
-  }
-  mounts.push(
+  const mounts: Mount[] = [
+    { kind: "ro", src: "/", dest: "/" },
     { kind: "dev", dest: "/dev" },
     { kind: "proc", dest: "/proc" },
     { kind: "tmpfs", dest: "/dev/shm", mode: 0o1777, sizeBytes: input.tmpBytes },
     { kind: "tmpfs", dest: "/tmp", mode: 0o1777, sizeBytes: input.tmpBytes },
     { kind: "tmpfs", dest: "/run", mode: 0o755, sizeBytes: SMALL },
     { kind: "dir", dest: "/run/gimo", mode: 0o755 },
-    { kind: "dir", dest: "/gimo", mode: 0o755 },
-    { kind: "dir", dest: "/gimo/node", mode: 0o755 },
-  );
-
-  const home = input.home ?? homedir();
-  const secrets = [
-    ...HOME_SECRETS.map((p) => join(home, p)),
-    ...SYSTEM_SECRETS,
-    ...(await sshHostKeys()),
-    ...(input.hide ?? []),
   ];
-  for (const path of secrets) mounts.push(...(await mask(resolve(path))));
+  mounts.push(...input.masks);
+  const masked = [...OWN, ...input.masks.filter((m) => m.kind === "tmpfs").map((m) => m.dest)];
   if (input.passwd) {
     mounts.push({ kind: "ro", src: input.passwd.passwd, dest: "/etc/passwd" });
     mounts.push({ kind: "ro", src: input.passwd.group, dest: "/etc/group" });
   }
-
-  mounts.push({ kind: "ro", src: input.nodeBin, dest: SANDBOX_NODE_BIN });
-  mounts.push({ kind: "rw", src: input.workspace, dest: SANDBOX_WORKSPACE });
-  mounts.push(...(input.extra ?? []), { kind: "remount-ro", dest: "/" });
+  const reach = new Reach(input.user, masked);
+  for (const path of [input.nodeBin, ...(input.readable ?? [])]) {
+    mounts.push(...(await reach.mounts(path, "ro")));
+  }
+  mounts.push(...(await reach.mounts(input.workspace, "rw")), ...(input.extra ?? []));
   return mounts;
+}
+
+/** The masks over GIMO's home's credential files, system secrets and the `hide` paths. */
+export async function planMasks(opts: { home?: string | undefined; hide?: string[] }): Promise<Mount[]> {
+  const home = opts.home ?? homedir();
+  const secrets = [
+    ...HOME_SECRETS.map((p) => join(home, p)),
+    ...SYSTEM_SECRETS,
+    ...(await sshHostKeys()),
+    ...(opts.hide ?? []),
+  ];
+  const masks: Mount[] = [];
+  for (const path of secrets) {
+    const mask = await maskOf(resolve(path));
+    if (mask) masks.push(mask);
+  }
+  return masks;
 }
 
 /** The directory of the Node.js binary running GIMO (resolved: `node` may be a symlink). */
@@ -114,25 +117,88 @@ export async function gimoNodeBin(): Promise<string> {
 }
 
 /**
+ * How to show a host path at its own path inside the sandbox: bound over itself, after making the
+ * way to it where a masked or closed directory stands in it. Each directory it makes is remembered,
+ * so two paths under one blocked ancestor share its tmpfs.
+ */
+class Reach {
+  readonly #user: SandboxUser | undefined;
+  readonly #empty: string[];
+  readonly #made = new Set<string>();
+
+  constructor(user: SandboxUser | undefined, masked: string[]) {
+    this.#user = user;
+    this.#empty = masked;
+  }
+
+  async mounts(path: string, kind: "ro" | "rw"): Promise<Mount[]> {
+    const out: Mount[] = [];
+    const ancestors = ancestorsOf(path);
+    let rebuilding = false;
+    for (const dir of ancestors) {
+      if (this.#made.has(dir)) {
+        rebuilding = true;
+        continue;
+      }
+      if (rebuilding) {
+        out.push({ kind: "dir", dest: dir, mode: 0o755 });
+        this.#made.add(dir);
+      } else if (this.#empty.includes(dir)) {
+        rebuilding = true; // an empty tmpfs already: make the rest inside it
+        this.#made.add(dir);
+      } else if (!(await this.#canTraverse(dir))) {
+        out.push({ kind: "tmpfs", dest: dir, mode: 0o755, sizeBytes: SMALL });
+        this.#made.add(dir);
+        rebuilding = true;
+      }
+    }
+    // Visible already, read-only, through the host's `/`: nothing to bind.
+    if (kind === "ro" && !rebuilding) return out;
+    out.push({ kind, src: path, dest: path });
+    return out;
+  }
+
+  /** Whether the sandbox user may pass through `dir` on the host (its mode bits; ACLs aside). */
+  async #canTraverse(dir: string): Promise<boolean> {
+    const user = this.#user;
+    if (!user)
+      return access(dir, constants.X_OK).then(
+        () => true,
+        () => false,
+      );
+    const info = await stat(dir).catch(() => undefined);
+    if (!info?.isDirectory()) return false;
+    const bits = info.uid === user.uid ? 0o100 : info.gid === user.gid ? 0o010 : 0o001;
+    return (info.mode & bits) !== 0;
+  }
+}
+
+/** `/a/b/c` → `/a`, `/a/b` (the directories above a path, top first; not `/`). */
+function ancestorsOf(path: string): string[] {
+  const parts = resolve(path).split(sep).filter(Boolean);
+  return parts.slice(0, -1).map((_, i) => `/${parts.slice(0, i + 1).join("/")}`);
+}
+
+/**
  * Hides `path`: an empty tmpfs over a directory, /dev/null over a file; a symlink hides its target.
  * A path this process cannot even reach is left alone — the sandbox user cannot reach it either.
  */
-async function mask(path: string): Promise<Mount[]> {
-  if (OWN_TOP_LEVEL.has(path.split("/")[1] ?? "")) return []; // the sandbox's own, fresh anyway
+async function maskOf(path: string): Promise<Mount | undefined> {
+  if (OWN.some((own) => path === own || path.startsWith(`${own}/`))) return undefined;
   const info = await lstat(path).catch(() => undefined);
-  if (!info) return [];
+  if (!info) return undefined;
   if (info.isSymbolicLink()) {
     const target = await realpath(path).catch(() => undefined);
-    return target && target !== path ? mask(target) : [];
+    return target && target !== path ? maskOf(target) : undefined;
   }
   const reachable = await access(dirname(path), constants.X_OK).then(
     () => true,
     () => false,
   );
-  if (!reachable) return [];
-  return [
-    info.isDirectory() ? { kind: "tmpfs", dest: path, sizeBytes: SMALL } : { kind: "mask-file", dest: path },
-  ];
+  if (!reachable) return undefined;
+  return info.isDirectory()
+    ? { kind: "tmpfs", dest: path, sizeBytes: SMALL }
+    : { kind: "mask-file", dest: path };
 }
 
 async function sshHostKeys(): Promise<string[]> {

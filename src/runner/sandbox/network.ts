@@ -5,7 +5,6 @@ import { fileURLToPath } from "node:url";
 import type { EgressRules } from "../../core/egress-policy.ts";
 import { startEgressProxy } from "./egress-proxy.ts";
 import type { Mount } from "./layout.ts";
-import { SANDBOX_NODE_BIN } from "./layout.ts";
 
 /**
  * Network for a sandbox with `network: true`. The command still gets its own network namespace
@@ -25,11 +24,12 @@ import { SANDBOX_NODE_BIN } from "./layout.ts";
  */
 export const BRIDGE_PORT = 3128;
 const SOCKET_INSIDE = "/run/gimo/egress.sock";
-const BRIDGE_INSIDE = "/gimo/egress-bridge.mjs";
 const BRIDGE = fileURLToPath(new URL("./egress-bridge.mjs", import.meta.url));
 
 export interface EgressSession {
   mounts: Mount[];
+  /** Host files the sandbox must show at their own paths (the bridge). */
+  readable: string[];
   env: Record<string, string>;
   /** The bridge, to put in front of the command. */
   wrap: string[];
@@ -38,6 +38,8 @@ export interface EgressSession {
 
 export async function startEgress(opts: {
   rules: EgressRules;
+  /** The directory of the Node.js that runs the bridge. */
+  nodeBin: string;
   log?: ((line: string) => void) | undefined;
 }): Promise<EgressSession> {
   const dir = await mkdtemp(join(tmpdir(), "gimo-egress-"));
@@ -52,10 +54,8 @@ export async function startEgress(opts: {
   const url = `http://127.0.0.1:${BRIDGE_PORT}`;
   const noProxy = "localhost,127.0.0.1,::1";
   return {
-    mounts: [
-      { kind: "rw", src: socket, dest: SOCKET_INSIDE },
-      { kind: "ro", src: BRIDGE, dest: BRIDGE_INSIDE },
-    ],
+    mounts: [{ kind: "rw", src: socket, dest: SOCKET_INSIDE }],
+    readable: [BRIDGE],
     env: {
       HTTP_PROXY: url,
       HTTPS_PROXY: url,
@@ -65,7 +65,7 @@ export async function startEgress(opts: {
       no_proxy: noProxy,
       NODE_USE_ENV_PROXY: "1",
     },
-    wrap: [`${SANDBOX_NODE_BIN}/node`, BRIDGE_INSIDE, SOCKET_INSIDE, String(BRIDGE_PORT)],
+    wrap: [join(opts.nodeBin, "node"), BRIDGE, SOCKET_INSIDE, String(BRIDGE_PORT)],
     close: async () => {
       await proxy.close();
       await rm(dir, { recursive: true, force: true });

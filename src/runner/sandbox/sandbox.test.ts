@@ -249,7 +249,7 @@ describe.skipIf(!hasBwrap)("the bubblewrap sandbox", () => {
       spec({ cwd: "sub" }),
     );
     expect(r.exitCode).toBe(3);
-    expect(r.output).toBe("one\ntwo\nthree\n/workspace/sub\n");
+    expect(r.output).toBe(`one\ntwo\nthree\n${join(ws, "sub")}\n`);
     await expect(sandbox.run("true", spec({ cwd: "../.." }))).rejects.toThrow(/outside the workspace/);
   });
 
@@ -275,14 +275,21 @@ describe.skipIf(!hasBwrap)("the bubblewrap sandbox", () => {
     expect(statSync(join(ws, "owned.txt")).uid).toBe(user ? user.uid : process.getuid?.());
   });
 
-  it("shows the workspace only at /workspace, not at its host path", async () => {
-    writeFileSync(join(ws, "here.txt"), "inside\n");
+  it("reaches a workspace under directories the sandbox user may not enter, and shows nothing else of them", async () => {
+    const closed = join(root, "closed");
+    const inner = join(closed, "deeper", "ws");
+    mkdirSync(inner, { recursive: true });
+    chmodSync(closed, 0o700);
+    writeFileSync(join(closed, "secret.txt"), "CLOSED-SECRET\n");
+    if (user) await handOver(inner, user);
     const r = await sandbox.run(
-      `cat /workspace/here.txt; ls ${ws} 2>&1 | head -1; echo x > ${ws}/there.txt`,
-      spec(),
+      `pwd; echo made > made.txt; ls -a ${closed}; cat ${closed}/secret.txt`,
+      spec({ workspace: inner }),
     );
-    expect(r.output).toContain("inside\n");
-    expect(existsSync(join(ws, "there.txt"))).toBe(false);
+    expect(r.output).toContain(`${inner}\n`);
+    // Closed to the dedicated sandbox user (GIMO is root): it sees an empty directory there.
+    if (user) expect(r.output).not.toContain("CLOSED-SECRET");
+    expect(readFileSync(join(inner, "made.txt"), "utf8")).toBe("made\n");
   });
 
   it("bounds processes, memory, file size and open files", async () => {

@@ -11,8 +11,8 @@ import { checkSpec, preview } from "./spec.ts";
  * a timeout, an output cap, resource limits and an environment holding only what the caller passes.
  *
  * Two kinds:
- *  - `bwrap` (GIMO_SANDBOX=on, the default): bubblewrap. The command sees the workspace at
- *    /workspace (read-write), the rest of the filesystem read-only with credentials and GIMO's
+ *  - `bwrap` (GIMO_SANDBOX=on, the default): bubblewrap. The command sees the workspace at its
+ *    own path (read-write), the rest of the filesystem read-only with credentials and GIMO's
  *    data dir masked, a private /tmp, its own PID, IPC, UTS and network namespaces, no
  *    capabilities, `no_new_privs`, a user namespace and an unprivileged uid (layout.ts,
  *    identity.ts, bwrap.ts), and the limits of `SandboxLimits` (limits.ts). With `network: true`
@@ -20,8 +20,8 @@ import { checkSpec, preview } from "./spec.ts";
  *    refuses the host's loopback and private addresses and applies the egress allowlist
  *    (network.ts). When bubblewrap is missing or fails its self-check, every run is refused with
  *    an `unavailable` error: GIMO never silently falls back.
- *  - `off` (GIMO_SANDBOX=off, explicit): runs directly at the workspace's host path, with the
- *    clean environment, the timeout and the cap only, and warns on every run.
+ *  - `off` (GIMO_SANDBOX=off, explicit): runs directly, with the clean environment, the timeout
+ *    and the cap only, and warns on every run.
  *
  * A timeout or an abort kills the whole process group (SIGTERM, then SIGKILL): process.ts.
  */
@@ -63,17 +63,10 @@ export interface RunOptions {
   streamCapBytes?: number;
 }
 
-/** Where a spec's host paths appear to its commands. */
-export interface SandboxView {
-  workspace: string;
-}
-
 export interface Sandbox {
   readonly kind: "bwrap" | "off";
   /** The uid/gid commands run as when it is not GIMO's own: files handed to them must be theirs. */
   readonly user: SandboxUser | undefined;
-  /** Where the workspace of `spec` appears inside. */
-  view(spec: Pick<SandboxSpec, "workspace">): SandboxView;
   /** What confines commands run with `spec`, in words for the run's log (prepares the sandbox). */
   describe(spec: SandboxSpec): Promise<string>;
   /** Runs `command` with `/bin/sh -c`. */
@@ -105,7 +98,6 @@ function createDirectSandbox(warn: (msg: string) => void): Sandbox {
   const sandbox: Sandbox = {
     kind: "off",
     user: undefined,
-    view: (spec) => ({ workspace: spec.workspace }),
     describe: async () =>
       "no sandbox (GIMO_SANDBOX=off): commands run as GIMO's own user, with a clean environment and a timeout only",
     run: (command, spec, opts) => sandbox.runArgv(["/bin/sh", "-c", command], spec, opts),
