@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
 import { chmod, lchown, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -33,10 +34,15 @@ export function sandboxUser(id: number = DEFAULT_SANDBOX_ID): SandboxUser | unde
 
 /**
  * Gives `dir` and everything under it to `user`. The tree may hold what an earlier run committed
- * (a reused task branch), so it is walked by bytes through descriptors and `lchown` never follows a
- * symlink (tree-walk.ts).
+ * (a reused task branch), so no symlink may be followed: `chown -R -h -P` (coreutils, fast: no
+ * link followed, any name, any depth), or where that is missing a walk by bytes through
+ * descriptors with `lchown` (tree-walk.ts).
  */
 export async function handOver(dir: string, user: SandboxUser): Promise<void> {
+  const done = await new Promise<boolean>((resolve) =>
+    execFile("chown", ["-R", "-h", "-P", `${user.uid}:${user.gid}`, "--", dir], (error) => resolve(!error)),
+  );
+  if (done) return;
   await lchown(dir, user.uid, user.gid);
   await walkTree(dir, {
     visit: async ({ at }) => {

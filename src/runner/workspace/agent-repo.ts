@@ -59,6 +59,8 @@ export async function writeAgentRepo(input: AgentRepoInput, git: GitRunner): Pro
       "\tfilemode = true",
       "\tbare = false",
       "\tlogallrefupdates = true",
+      "\tcheckStat = minimal",
+      "\ttrustctime = false",
       ...(format === "sha1" ? [] : ["[extensions]", `\tobjectformat = ${format}`]),
       "[user]",
       "\tname = GIMO executor",

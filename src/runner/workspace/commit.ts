@@ -105,6 +105,12 @@ export function pinnedGit(ws: Pick<PreparedWorkspace, "gitDir" | "commonDir" | "
       GIT_COMMON_DIR: ws.commonDir,
       GIT_WORK_TREE: ws.path,
       GIT_INDEX_FILE: join(ws.gitDir, "index"),
+      // The worktree changed owner when it was handed over: compare files by size and mtime only.
+      GIT_CONFIG_COUNT: "2",
+      GIT_CONFIG_KEY_0: "core.checkStat",
+      GIT_CONFIG_VALUE_0: "minimal",
+      GIT_CONFIG_KEY_1: "core.trustctime",
+      GIT_CONFIG_VALUE_1: "false",
     },
   };
 }

@@ -190,15 +190,13 @@ export async function prepareWorkspace(
 
 /**
  * Gives the checked-out worktree to the sandbox: the agent's own `.git` replaces the pointer file,
- * and with a dedicated sandbox user every file becomes theirs — GIMO's index is then refreshed, so
- * that its commit later compares the files by content, not by an owner that changed.
+ * and with a dedicated sandbox user every file becomes theirs. (Both indexes compare files by
+ * size and mtime only — `core.checkStat=minimal` — so the new owner does not make git read every
+ * file again.)
  */
 async function handOver(git: GitRunner, ws: PreparedWorkspace, sandbox: SandboxHandOver | undefined) {
   const user = sandbox?.user;
-  if (user) {
-    await giveTo(ws.path, user);
-    await git.run(["update-index", "-q", "--refresh"], { ...pinnedGit(ws), allowExit: [1] });
-  }
+  if (user) await giveTo(ws.path, user);
   await writeAgentRepo(ws, git);
   if (user) await giveTo(join(ws.path, ".git"), user);
 }

@@ -1,4 +1,5 @@
-import { chmod, lstat, readdir, readFile, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { chmod, lstat, readdir, readFile, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { GimoError } from "../../core/errors.ts";
 import type { GitRunner } from "./git.ts";
@@ -117,15 +118,16 @@ export async function dropWorktree(git: GitRunner, repoDir: string, worktreePath
 }
 
 /**
- * `rm -rf`, also through directories a build or an agent made read-only, and through names that
- * are not UTF-8 (the fallback walks by bytes through descriptors and never follows a symlink).
+ * `rm -rf` (coreutils: fast, never follows a symlink, any name), and where that fails — a
+ * directory a build or an agent made read-only, no `rm` — a walk by bytes through descriptors
+ * that makes directories writable on its way.
  */
 export async function forceRemoveDir(path: string): Promise<void> {
-  try {
-    await rm(path, { recursive: true, force: true, maxRetries: 2 });
-  } catch {
-    await removeByBytes(path);
-  }
+  const removed = await new Promise<boolean>((resolve) =>
+    execFile("rm", ["-rf", "--", path], (error) => resolve(!error)),
+  );
+  if (removed && !(await lstat(path).catch(() => undefined))) return;
+  await removeByBytes(path);
 }
 
 async function removeByBytes(path: string): Promise<void> {
