@@ -1,4 +1,4 @@
-import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from "../../core/sandbox-limits.ts";
+import type { SandboxLimits } from "../../core/sandbox-limits.ts";
 import { createBwrapSandbox } from "./bwrap.ts";
 import { sandboxEnv } from "./env.ts";
 import type { SandboxUser } from "./identity.ts";
@@ -91,8 +91,6 @@ export interface SandboxDeps {
 export function createSandbox(mode: "on" | "off", deps: SandboxDeps = {}): Sandbox {
   return mode === "on" ? createBwrapSandbox(deps) : createDirectSandbox(deps.warn ?? defaultWarn);
 }
-
-export const defaultLimits = (spec: SandboxSpec): SandboxLimits => spec.limits ?? DEFAULT_SANDBOX_LIMITS;
 
 function createDirectSandbox(warn: (msg: string) => void): Sandbox {
   const sandbox: Sandbox = {

@@ -5,7 +5,6 @@ import { GimoError } from "../../core/errors.ts";
 import { assertPushable, type BranchRules, refNameProblem, taskBranch } from "../../core/git-policy.ts";
 import { handOver as giveTo, type SandboxUser } from "../sandbox/identity.ts";
 import { writeAgentRepo } from "./agent-repo.ts";
-import { pinnedGit } from "./commit.ts";
 import { credentialEnv, stripCredentials } from "./credentials.ts";
 import { createGitRunner, type GitRunner } from "./git.ts";
 import { withRepoLock } from "./lock.ts";
