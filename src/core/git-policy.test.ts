@@ -25,6 +25,8 @@ describe("assertPushable", () => {
     ["master", "protected branch"],
     ["development", "protected branch"],
     ["develop", "refusing to push to the base branch develop"],
+    ["Develop", "refusing to push to the base branch Develop"],
+    ["DEVELOP", "refusing to push to the base branch DEVELOP"],
     ["feature/x", 'GIMO pushes only task branches under "task/"'],
     ["task/", "ends with '/'"],
     ["task/x:main", "character git forbids"],

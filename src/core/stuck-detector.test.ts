@@ -11,7 +11,11 @@ describe("the stuck detector", () => {
 
   it("lets the same action through when its observation changes (progress)", () => {
     const d = new StuckDetector();
-    for (let i = 0; i < 10; i++) d.record("run_tests", {}, `failures: ${10 - i}`, false);
+    for (let i = 0; i < 10; i++)
+      expect(() => d.record("run_tests", {}, `failures: ${10 - i}`, false)).not.toThrow();
+    // ...while a result seen for the 4th time is not progress, whatever came between.
+    for (let i = 0; i < 3; i++) expect(() => d.record("run_tests", {}, "failures: 0", false)).not.toThrow();
+    expect(() => d.record("run_tests", {}, "failures: 0", false)).toThrow(Stuck);
   });
 
   it("stops on the 3rd identical error, whatever the action", () => {
