@@ -19,4 +19,21 @@ describe("canonical JSON", () => {
   it("escapes strings as JSON does, unicode included", () => {
     expect(canonicalJson({ é: "línea\n\u0000😀" })).toBe(JSON.stringify({ é: "línea\n\u0000😀" }));
   });
+
+  it("orders keys by code point whatever order they were inserted in", () => {
+    const keys = ["z", "b", "B", "aa", "a", "_", "10", "9", "é", "Z"];
+    const value = Object.fromEntries(keys.map((k) => [k, 1]));
+    expect(canonicalJson(value)).toBe('{"10":1,"9":1,"B":1,"Z":1,"_":1,"a":1,"aa":1,"b":1,"z":1,"é":1}');
+  });
+
+  it("writes primitives as JSON does, and what JSON cannot hold as null", () => {
+    expect(canonicalJson("x")).toBe('"x"');
+    expect(canonicalJson(12.5)).toBe("12.5");
+    expect(canonicalJson(true)).toBe("true");
+    expect(canonicalJson(null)).toBe("null");
+    expect(canonicalJson(undefined)).toBe("null");
+    expect(canonicalJson([1, undefined, () => 1])).toBe("[1,null,null]");
+    expect(canonicalJson({})).toBe("{}");
+    expect(canonicalJson([])).toBe("[]");
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eventVisibleTo } from "./event-visibility.ts";
+import { eventAccess, eventVisibleTo } from "./event-visibility.ts";
 import { roles } from "./roles.ts";
 
 describe("event visibility", () => {
@@ -27,5 +27,18 @@ describe("event visibility", () => {
     // A family is the text before the first dot, exactly: no prefix tricks.
     expect(shown("drafts.created")).toEqual(["admin"]);
     expect(shown("toString.x")).toEqual(["admin"]);
+  });
+
+  it.each([
+    ["plan.updated", "read"],
+    ["runner.registered", "read"],
+    ["run", "read"],
+    ["token", "secret_read"],
+    ["tokenx.created", "secret_read"],
+    [".run", "secret_read"],
+    ["run.", "read"],
+    ["", "secret_read"],
+  ] as const)("the family of %j is read at %s", (type, access) => {
+    expect(eventAccess(type)).toBe(access);
   });
 });

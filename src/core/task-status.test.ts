@@ -18,4 +18,22 @@ describe("derived task status", () => {
   it.each(cases)("%j → %s", (facts, expected) => {
     expect(deriveTaskStatus(facts)).toBe(expected);
   });
+
+  // The cases only one condition decides (each would pass with that condition gone otherwise).
+  const edges: [Parameters<typeof deriveTaskStatus>[0], string][] = [
+    [{ latestDraft: undefined, hasApproval: true, runs: [] }, "APPROVED"],
+    [{ latestDraft: undefined, hasApproval: false, runs: [] }, "PLANNED"],
+    [{ latestDraft: "approved", hasApproval: false, runs: [] }, "APPROVED"],
+    [{ latestDraft: "superseded", hasApproval: false, runs: [] }, "PLANNED"],
+    [{ latestDraft: "superseded", hasApproval: true, runs: [] }, "PLANNED"],
+    [{ latestDraft: "rejected", hasApproval: true, runs: [] }, "REJECTED"],
+    [{ latestDraft: "generating", hasApproval: true, runs: [] }, "PLANNING"],
+    [{ latestDraft: "error", hasApproval: true, runs: [] }, "FAILED"],
+    [{ latestDraft: "draft", hasApproval: true, runs: ["succeeded"] }, "COMPLETED"],
+    [{ latestDraft: "generating", hasApproval: true, runs: ["running"] }, "EXECUTING"],
+    [{ latestDraft: "rejected", hasApproval: true, runs: ["cancelled", "succeeded"] }, "CANCELLED"],
+  ];
+  it.each(edges)("%j → %s", (facts, expected) => {
+    expect(deriveTaskStatus(facts)).toBe(expected);
+  });
 });

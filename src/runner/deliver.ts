@@ -1,6 +1,7 @@
 import type { ClaimedRun } from "../app/queue.ts";
 import type { PlanContent } from "../contract/plan.ts";
-import { conventionalMessage, renderLink } from "../core/git-policy.ts";
+import { conventionalMessage } from "../core/commit-message.ts";
+import { renderLink } from "../core/git-policy.ts";
 import type { Usage } from "../llm/port.ts";
 import type { ExecutorDeps } from "./executor.ts";
 import { openDraftPullRequest } from "./forge/pull-request.ts";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestRepo, type TestRepo } from "../../../test/support/repo.ts";
-import { conventionalMessage } from "../../core/git-policy.ts";
+import { conventionalMessage } from "../../core/commit-message.ts";
 import { createGitRunner, type GitRunner } from "./git.ts";
 import { commitAll, type PreparedWorkspace, prepareWorkspace, pushBranch } from "./workspace.ts";
 
