@@ -14,6 +14,7 @@ usage:
   gimo run-task "…" --repo PATH [--yes] [--test CMD]
                                                    plan → approve on the terminal → run → link, in one process
   gimo demo                                        the whole pipeline offline on a throwaway repository
+  gimo mcp [--url URL] [--token T]                 MCP server on stdio for coding agents (GIMO_URL, GIMO_TOKEN)
   gimo help                                        this text
 
 Environment: see the README (GIMO_PORT, GIMO_DATA_DIR, DATABASE_URL, ORCH_*_TOKEN, …).
@@ -69,6 +70,15 @@ async function main(argv: string[]): Promise<number> {
         out,
       );
       return run?.status === "succeeded" ? 0 : 1;
+    }
+    case "mcp": {
+      const { values } = parseArgs({
+        args: rest,
+        options: { url: { type: "string" }, token: { type: "string" } },
+        strict: true,
+      });
+      const { runMcp } = await import("./mcp.ts");
+      return runMcp(values);
     }
     case "demo": {
       const { runDemo } = await import("./demo.ts");
