@@ -195,6 +195,11 @@ for (const transport of ["http", "stdio"] as const) {
       const runRes = await operator.readResource({ uri: `ops://runs/${runId}` });
       expect(JSON.parse(resourceText(runRes))).toMatchObject({ id: runId, status: "queued" });
 
+      await expect(operator.readResource({ uri: "ops://runs/r_bad" })).rejects.toThrow(/is not a run id/);
+      await expect(operator.readResource({ uri: "ops://approved/x" })).rejects.toThrow(
+        /is not a approved id/,
+      );
+
       const context = resourceText(await operator.readResource({ uri: "ops://context" }));
       expect(context).toContain("# Plan document");
       expect(context).toContain("Run `npm test` before every commit.");

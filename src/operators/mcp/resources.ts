@@ -1,6 +1,7 @@
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ErrorCode, McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
-import type { GimoApi } from "./api.ts";
+import { type EntityKind, idPattern } from "../../core/ids.ts";
+import { ApiError, type GimoApi } from "./api.ts";
 import { assertNotDraftId, errorMessage } from "./errors.ts";
 import { approvedMarkdown, contextMarkdown } from "./text.ts";
 
@@ -58,7 +59,7 @@ export function registerResources(server: McpServer, api: GimoApi): void {
       read(uri, "text/markdown", async () => {
         const approvedId = String(id);
         assertNotDraftId(approvedId);
-        return approvedMarkdown(await api.getApproved(approvedId));
+        return approvedMarkdown(await api.getApproved(idOf("approved", approvedId)));
       }),
   );
 
@@ -70,7 +71,8 @@ export function registerResources(server: McpServer, api: GimoApi): void {
       description: "One run (r_…): state, steps, file changes, tests, branch, link, error.",
       mimeType: "application/json",
     },
-    async (uri, { id }) => read(uri, "application/json", async () => json(await api.getRun(String(id)))),
+    async (uri, { id }) =>
+      read(uri, "application/json", async () => json(await api.getRun(idOf("run", String(id))))),
   );
 
   server.registerResource(
@@ -98,6 +100,12 @@ export function registerResources(server: McpServer, api: GimoApi): void {
         });
       }),
   );
+}
+
+/** An id from a resource URI, checked before it becomes part of a REST path. */
+function idOf(kind: EntityKind, id: string): string {
+  if (!idPattern(kind).test(id)) throw new ApiError(400, "validation_failed", `${id} is not a ${kind} id`);
+  return id;
 }
 
 function json(value: unknown): string {
