@@ -341,6 +341,12 @@ describe("gimo mcp (stdio): start-up", () => {
     expect(out.stdout).toBe("");
   });
 
+  it("prints its usage for --help, and exits 0", async () => {
+    const out = await gimoMcpProcess(["--help"]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain("usage: gimo mcp [--url URL] [--token T]");
+  });
+
   it("fails with a hint when there is no token at all", async () => {
     const out = await gimoMcpProcess(["--url", g.url], { GIMO_DATA_DIR: tmp });
     expect(out.code).toBe(1);

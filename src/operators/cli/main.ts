@@ -74,10 +74,18 @@ async function main(argv: string[]): Promise<number> {
     case "mcp": {
       const { values } = parseArgs({
         args: rest,
-        options: { url: { type: "string" }, token: { type: "string" } },
+        options: {
+          url: { type: "string" },
+          token: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
         strict: true,
       });
-      const { runMcp } = await import("./mcp.ts");
+      const { MCP_USAGE, runMcp } = await import("./mcp.ts");
+      if (values.help) {
+        process.stdout.write(MCP_USAGE);
+        return 0;
+      }
       return runMcp(values);
     }
     case "demo": {
