@@ -109,6 +109,7 @@ const ROUTES: Record<string, RouteExpectation> = {
   },
 
   "GET /ops/plan": { allow: READ, ok: 200, req: () => ({ path: "/ops/plan" }) },
+  "GET /ops/context": { allow: READ, ok: 200, req: () => ({ path: "/ops/context" }) },
   "PUT /ops/plan": {
     allow: ADMIN,
     ok: 200,

@@ -11,6 +11,7 @@ export const errorStatus = {
   approval_required: 403,
   distinct_approver_required: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   illegal_transition: 409,
   stale_version: 409,

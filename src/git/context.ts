@@ -27,6 +27,26 @@ export async function repositoryContext(repoPath: string): Promise<string> {
   return parts.join("\n\n");
 }
 
+export interface ContextFile {
+  path: string;
+  text: string;
+  truncated: boolean;
+}
+
+/** The same reading as `repositoryContext`, as data: the README and context files, and the tree summary. */
+export async function contextFiles(repoPath: string): Promise<{ tree: string; files: ContextFile[] }> {
+  const files = await trackedFiles(repoPath);
+  const readme = files.find((f) => /^readme(\.md|\.txt|\.rst)?$/i.test(f));
+  const found: ContextFile[] = [];
+  for (const name of [readme, ...CONTEXT_FILES]) {
+    if (!name || !files.includes(name)) continue;
+    const text = await headFile(repoPath, name);
+    if (text !== undefined)
+      found.push({ path: name, text: clip(text), truncated: text.length > MAX_FILE_CHARS });
+  }
+  return { tree: `${files.length} tracked files\n${treeSummary(files)}`, files: found };
+}
+
 async function trackedFiles(repoPath: string): Promise<string[]> {
   try {
     const { stdout } = await run("git", ["-C", repoPath, "ls-tree", "-r", "--name-only", "HEAD"], {

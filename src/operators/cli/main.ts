@@ -14,6 +14,7 @@ usage:
   gimo run-task "…" --repo PATH [--yes] [--test CMD]
                                                    plan → approve on the terminal → run → link, in one process
   gimo demo                                        the whole pipeline offline on a throwaway repository
+  gimo mcp [--url URL] [--token T]                 MCP server on stdio for coding agents (GIMO_URL, GIMO_TOKEN)
   gimo help                                        this text
 
 Environment: see the README (GIMO_PORT, GIMO_DATA_DIR, DATABASE_URL, ORCH_*_TOKEN, …).
@@ -69,6 +70,23 @@ async function main(argv: string[]): Promise<number> {
         out,
       );
       return run?.status === "succeeded" ? 0 : 1;
+    }
+    case "mcp": {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          url: { type: "string" },
+          token: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+        strict: true,
+      });
+      const { MCP_USAGE, runMcp } = await import("./mcp.ts");
+      if (values.help) {
+        process.stdout.write(MCP_USAGE);
+        return 0;
+      }
+      return runMcp(values);
     }
     case "demo": {
       const { runDemo } = await import("./demo.ts");

@@ -1,12 +1,14 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { GimoError } from "../../core/errors.ts";
+import { registerMcpRoute } from "../mcp/http.ts";
 import type { HttpDeps, HttpEnv } from "./env.ts";
 import { errorHandler, renderError, validationHook } from "./errors.ts";
 import { bodyGuard, correlation } from "./middleware/edge.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { actionsDocument, fullDocument, stripActionsMarks } from "./openapi.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
+import { registerContextRoutes } from "./routes/context.ts";
 import { registerDraftRoutes } from "./routes/drafts.ts";
 import { registerPlanningRoutes } from "./routes/planning.ts";
 import { registerProjectRoutes } from "./routes/projects.ts";
@@ -59,6 +61,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   registerRunnerRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerContextRoutes(app, deps);
+  registerMcpRoute(app, deps);
 
   app.get("/openapi.json", (c) => c.json(stripActionsMarks(fullDocument(app, config.publicUrl))));
   app.get("/openapi.actions.json", (c) => c.json(actionsDocument(app, config.publicUrl)));

@@ -59,12 +59,12 @@ const utf8 = new TextDecoder("utf-8");
  * Reads the whole body, refusing it as soon as it grows past the limit (chunked bodies too). It
  * reads the Node request itself (the app is served by @hono/node-server, see gimo.ts): going
  * through `c.req.raw.body` would build a web Request and a web stream for every request, a good
- * part of a small request's cost.
+ * part of a small request's cost. A request made in-process (`app.request`, as the MCP endpoint
+ * calls the REST routes) has no Node request: its web body is read instead, under the same bound.
  */
 function readBounded(c: Context<HttpEnv>, maxBytes: number): Promise<string> {
   const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
-  if (!(incoming instanceof IncomingMessage))
-    throw new Error("the HTTP app must be served by @hono/node-server: no Node request to read");
+  if (!(incoming instanceof IncomingMessage)) return readWebBody(c, maxBytes);
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
@@ -88,6 +88,19 @@ function readBounded(c: Context<HttpEnv>, maxBytes: number): Promise<string> {
     if (incoming.destroyed || incoming.errored) return gone();
     incoming.on("data", onData).on("end", onEnd).on("error", gone).on("close", onClose);
   });
+}
+
+async function readWebBody(c: Context<HttpEnv>, maxBytes: number): Promise<string> {
+  const body = c.req.raw.body;
+  if (!body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge(c, maxBytes);
+    chunks.push(chunk);
+  }
+  return utf8.decode(Buffer.concat(chunks, size));
 }
 
 /**

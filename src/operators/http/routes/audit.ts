@@ -33,6 +33,8 @@ export function registerAuditRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/audit",
         access: "secret_read",
         operationId: "listAudit",
+        description:
+          "The hash-chained event log, oldest first from a seq: every state change with who made it. Admin only.",
         summary: "The event log, oldest first: who did what, when, in a hash chain",
         tags,
         request: { query: AuditQuery },
@@ -50,6 +52,8 @@ export function registerAuditRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/audit/verify",
         access: "secret_read",
         operationId: "verifyAudit",
+        description:
+          "Walk the audit hash chain and cross-check every approved plan against the hash its approval recorded: {ok, checked, broken_at?}. With head=<seq>:<hash> it also proves that nothing after that head was removed. Admin only.",
         summary:
           "Walk the hash chain and check each approved plan against the hash its approval recorded; names the first seq that was edited, deleted or reordered; with ?head=<seq>:<hash> also proves that recorded head is still in the chain",
         tags,
@@ -68,6 +72,8 @@ export function registerAuditRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/audit/head",
         access: "secret_read",
         operationId: "getAuditHead",
+        description:
+          "The newest event's seq and hash. Keep it where GIMO cannot write, and pass it to verifyAudit later to detect a truncated or rewritten log. Admin only.",
         summary:
           "The last event's seq and hash: record it outside GIMO, then verify?head=<seq>:<hash> proves nothing up to it was removed or rewritten",
         tags,
@@ -85,6 +91,8 @@ export function registerAuditRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/events",
         access: "read",
         operationId: "streamEvents",
+        description:
+          "Server-Sent Events of everything the caller may see, live. Each event id is its seq; send Last-Event-ID to resume without loss. Admin-only events reach admins only.",
         summary:
           "Server-Sent Events of every change; id is the event seq; Last-Event-ID resumes without loss",
         tags,

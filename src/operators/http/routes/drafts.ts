@@ -31,6 +31,8 @@ export function registerDraftRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/drafts",
         access: "read",
         operationId: "listDrafts",
+        description:
+          "List drafts (proposed plans), newest first; filter by status, task or project. A draft can be edited, revised, approved or rejected while its status is draft.",
         summary: "List drafts, newest first; filter by status, task or project",
         tags,
         actions: true,
@@ -49,6 +51,8 @@ export function registerDraftRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/drafts",
         access: "operator",
         operationId: "createDraft",
+        description:
+          "Write a draft plan by hand (prompt and plan: title, steps, acceptance, risk), without a model. Creates a task unless task_id is given. It must be approved by a person before it can run.",
         summary: "Write a draft by hand (no model): a new task, or a new revision of task_id",
         tags,
         actions: true,
@@ -67,6 +71,8 @@ export function registerDraftRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/drafts/{id}",
         access: "read",
         operationId: "getDraft",
+        description:
+          "One draft by id: its prompt, plan, revision number, status and who wrote it. Poll it after createTask, generateDraft or reviseDraft until status is no longer generating.",
         summary: "Get a draft with its plan",
         tags,
         actions: true,
@@ -85,6 +91,8 @@ export function registerDraftRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/drafts/{id}",
         access: "operator",
         operationId: "updateDraft",
+        description:
+          "Edit a draft's prompt or plan while its status is draft; 409 once it is approved, rejected or superseded.",
         summary: "Edit a draft's prompt or plan while it is in status draft (409 otherwise)",
         tags,
         actions: true,
@@ -104,6 +112,8 @@ export function registerDraftRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/drafts/{id}/approve",
         access: "operator",
         operationId: "approveDraft",
+        description:
+          "Approve a draft: GIMO stores an immutable snapshot (a_ id, content hash) that runners may execute; auto_run also queues a run. Atomic: a second approval answers 409. A person's decision: never approve a plan you wrote yourself.",
         summary:
           "Approve a draft: freezes its plan with a content hash; auto_run (default: the plan's default_auto_run) also queues a run. A second approve is 409",
         tags,
@@ -130,6 +140,8 @@ export function registerDraftRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/drafts/{id}/reject",
         access: "operator",
         operationId: "rejectDraft",
+        description:
+          "Reject a draft with an optional reason. The task ends REJECTED unless a later revision is approved.",
         summary: "Reject a draft",
         tags,
         actions: true,
@@ -151,6 +163,8 @@ export function registerDraftRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/approved",
         access: "read",
         operationId: "listApproved",
+        description:
+          "List approved plans (immutable snapshots of approved drafts, a_ ids), newest first; filter by task or project. Only these can run.",
         summary: "List approved plans, newest first",
         tags,
         actions: true,
@@ -172,6 +186,8 @@ export function registerDraftRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/approved/{id}",
         access: "read",
         operationId: "getApproved",
+        description:
+          "One approved plan by id: the plan as approved, its content hash, who approved it and when, and whether it runs on approval.",
         summary: "Get an approved plan (immutable) with its content hash",
         tags,
         actions: true,

@@ -49,6 +49,8 @@ export function registerPlanningRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/tasks",
         access: "operator",
         operationId: "createTask",
+        description:
+          "Start a task from a request in plain words: the planner model writes its first draft. Answers 201 with the draft when it is ready in time, else 202 with the draft still generating; poll getDraft. Nothing runs until a person approves.",
         summary:
           "Hand GIMO a task: the planner writes its first draft (201 done, 202 still generating, 503 model down)",
         tags,
@@ -71,6 +73,8 @@ export function registerPlanningRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/generate",
         access: "operator",
         operationId: "generateDraft",
+        description:
+          "Ask the planner model for a draft from a request, with optional extra context. 201 with the draft when done in time, else 202 while it is generating; poll getDraft.",
         summary: "Ask the planner for a draft plan (201 done, 202 still generating, 503 model down)",
         tags,
         actions: true,
@@ -92,6 +96,8 @@ export function registerPlanningRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/drafts/{id}/revise",
         access: "operator",
         operationId: "reviseDraft",
+        description:
+          "Ask the planner for a new revision of a draft from feedback: the new draft (rev+1) replaces it and the old one becomes superseded. 201 when it is ready in time, else 202 while it is generating.",
         summary: "Revise a draft with feedback: a new revision is generated, the old one is superseded",
         tags,
         actions: true,
@@ -118,6 +124,8 @@ export function registerPlanningRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/plan/propose",
         access: "operator",
         operationId: "proposeDrafts",
+        description:
+          "Let the planner read the plan document, repository context and recent runs and propose up to count new drafts, each waiting for a person's approval.",
         summary:
           "The planner reads the plan, context and recent runs and proposes up to count new drafts, each awaiting approval",
         tags,

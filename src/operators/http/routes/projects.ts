@@ -22,6 +22,8 @@ export function registerProjectRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/projects",
         access: "read",
         operationId: "listProjects",
+        description:
+          "List the git repositories GIMO works on, with their settings (base branch, test command, sandbox, budgets). Use a project id to scope tasks, drafts, runs and the plan.",
         summary: "List projects (git repositories GIMO works on)",
         tags,
         actions: true,
@@ -43,6 +45,8 @@ export function registerProjectRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/projects",
         access: "admin",
         operationId: "createProject",
+        description:
+          "Register a git repository (a local path or a URL) as a project with its settings. The first project registered becomes the default one. Admin only.",
         summary: "Register a git repository as a project",
         tags,
         request: jsonBody(ProjectCreate),
@@ -60,6 +64,8 @@ export function registerProjectRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/projects/{id}",
         access: "read",
         operationId: "getProject",
+        description:
+          "One project's settings by id: repository, branches, test command, sandbox, budgets, forge and model overrides. Secrets are never returned.",
         summary: "Get a project",
         tags,
         actions: true,
@@ -78,6 +84,8 @@ export function registerProjectRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/projects/{id}",
         access: "admin",
         operationId: "updateProject",
+        description:
+          "Change some of a project's settings (only the fields given). Admin only; recorded in the audit log.",
         summary: "Change a project's settings",
         tags,
         request: { params: ProjectParams, ...jsonBody(ProjectPatch) },
@@ -96,6 +104,8 @@ export function registerProjectRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/plan",
         access: "read",
         operationId: "getPlan",
+        description:
+          "The project's living plan document given to the planner: objective, context, constraints, default_auto_run and require_distinct_approver, with its version. Without project, the default project.",
         summary: "The project's living plan: objective, context, constraints and approval rules",
         tags,
         actions: true,
@@ -118,6 +128,8 @@ export function registerProjectRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/plan",
         access: "admin",
         operationId: "putPlan",
+        description:
+          "Replace the project's plan document. Send If-Match with the version you read: a stale version answers 409 and nothing changes. Admin only.",
         summary: "Replace the project's plan; send If-Match with the version you read (409 when stale)",
         tags,
         request: {

@@ -44,6 +44,8 @@ export function registerProviderRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/provider",
         access: "read",
         operationId: "getProviders",
+        description:
+          "The model providers configured for planning and execution. Keys are never returned: a secret shows only as a ${VAR} reference or as set.",
         summary: "The planner and executor models; API keys show as their ${VAR} reference or [redacted]",
         tags,
         responses: { 200: jsonResponse(ProvidersView, "providers") },
@@ -60,6 +62,8 @@ export function registerProviderRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/provider",
         access: "admin",
         operationId: "putProviders",
+        description:
+          "Replace the model provider settings. Secrets may be ${VAR} references (resolved from the environment or the vault) or literals, which are sealed at rest. Admin only.",
         summary:
           'Configure the planner and/or executor model; prefer api_key: "${OPENAI_API_KEY}" over a literal key',
         tags,
@@ -81,6 +85,8 @@ export function registerProviderRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/provider/health",
         access: "read",
         operationId: "getProviderHealth",
+        description:
+          "Whether each configured model provider answers, with its latency or error. Use it when drafts fail to generate.",
         summary: "Checks each configured model (models list or a minimal call) and reports latency",
         tags,
         responses: { 200: jsonResponse(ProvidersHealth, "health per role") },
@@ -97,6 +103,8 @@ export function registerProviderRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/requests",
         access: "secret_read",
         operationId: "listCredentialRequests",
+        description:
+          "Secrets the configuration needs but cannot find (for example OPENAI_API_KEY), each WAITING or PROVIDED. Values are never shown. Admin only.",
         summary: "Secrets the configuration needs (REQ-001…), WAITING or PROVIDED; never their values",
         tags,
         responses: { 200: jsonResponse(CredentialList, "credential requests") },
@@ -113,6 +121,8 @@ export function registerProviderRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/requests/{id}",
         access: "admin",
         operationId: "provideCredential",
+        description:
+          "Store the value of a credential request in the encrypted vault; it is never readable again. Admin only.",
         summary: "Store a secret's value in the encrypted vault; it is never readable again",
         tags,
         request: { params: z.object({ id: CredentialId }), ...jsonBody(CredentialProvide) },

@@ -38,6 +38,8 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
         path: "/ops/runners/register",
         access: "runner",
         operationId: "registerRunner",
+        description:
+          "Runner protocol: a runner process announces itself (name, labels, capacity) and gets its runner id. Runner token only.",
         summary: "Register a runner; returns its id",
         tags,
         request: jsonBody(RunnerRegister),
@@ -55,6 +57,8 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
         path: "/ops/runners/{id}/heartbeat",
         access: "runner",
         operationId: "runnerHeartbeat",
+        description:
+          "Runner protocol: keeps a runner online (a runner is offline once its last heartbeat is 60 s old); stopping:true says it is shutting down.",
         summary: "Keep a runner online (offline after 60 s of silence); stopping:true says goodbye",
         tags,
         request: { params: z.object({ id: IdOf("runner") }), ...jsonBody(HeartbeatBody, false) },
@@ -78,6 +82,8 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
         path: "/ops/runs/claim",
         access: "runner",
         operationId: "claimRun",
+        description:
+          "Runner protocol: atomically claim the next claimable queued run with its approved plan and project, long-polling up to wait_seconds; 204 when none. No run is ever held by two runners.",
         summary: "Claim the next claimable run (200) or nothing (204); long-polls up to wait_seconds",
         tags,
         request: jsonBody(ClaimBody),
@@ -120,6 +126,8 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
         path: "/ops/runs/{id}/lease",
         access: "runner",
         operationId: "extendLease",
+        description:
+          "Runner protocol: extend the lease of a claimed run and learn whether its cancellation was requested; 409 when this attempt's lease was lost.",
         summary: "Extend the lease on a claimed run; answers cancel_requested; 409 when the lease was lost",
         tags,
         request: { params: RunParams, ...jsonBody(LeaseBody) },
@@ -140,6 +148,8 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
         path: "/ops/runs/{id}/logs",
         access: "runner",
         operationId: "appendRunLogs",
+        description:
+          "Runner protocol: append a batch of log lines to a run, fenced by runner id and attempt; 409 when the lease was lost.",
         summary: "Append a batch of log lines (secrets are redacted before storage)",
         tags,
         request: { params: RunParams, ...jsonBody(LogsBody) },
@@ -161,6 +171,8 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
         path: "/ops/runs/{id}/steps",
         access: "runner",
         operationId: "updateRunSteps",
+        description:
+          "Runner protocol: report step states of a run (running, succeeded, failed, skipped), fenced by runner id and attempt.",
         summary: "Update the status of plan steps",
         tags,
         request: { params: RunParams, ...jsonBody(StepsBody) },
@@ -186,6 +198,8 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
         path: "/ops/runs/{id}/complete",
         access: "runner",
         operationId: "completeRun",
+        description:
+          "Runner protocol: end a run attempt with its result or error; an infrastructure failure goes back to the queue with backoff. Can claim the next run in the same call. 409 when the lease was lost.",
         summary:
           "End the attempt: succeeded, failed (retryable failures are requeued) or cancelled; with claim_next, also claim the next run; 409 when the lease was lost",
         tags,

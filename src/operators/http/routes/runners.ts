@@ -18,6 +18,8 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/runners",
         access: "read",
         operationId: "listRunners",
+        description:
+          "Runners with their state (online while their heartbeat is under 60 s old), labels, capacity and current runs.",
         summary: "Runners, online while their heartbeat is under 60 s old, with their current runs",
         tags: ["runners"],
         actions: true,
@@ -35,6 +37,7 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/runner/status",
         access: "read",
         operationId: "getRunnerStatus",
+        description: "How many runners are online and how many offline.",
         summary: "How many runners are online and offline",
         tags: ["runners"],
         responses: { 200: jsonResponse(RunnerStatus, "fleet status") },
@@ -51,6 +54,8 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/runs/{id}/logs",
         access: "read",
         operationId: "getRunLogs",
+        description:
+          "A run's log lines, oldest first. Pass after (the last seq you saw) to read only new lines.",
         summary: "A run's log lines after a seq, oldest first",
         tags: ["runs"],
         actions: true,
@@ -79,6 +84,8 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/runs/{id}/events",
         access: "read",
         operationId: "streamRunEvents",
+        description:
+          "Server-Sent Events of one run: its history first, then live state changes and log lines, ending after its terminal event. Each event id is its seq; send Last-Event-ID to resume without loss.",
         summary: "Server-Sent Events of one run: state changes, steps and log batches; Last-Event-ID resumes",
         tags: ["runs"],
         request: {
@@ -106,6 +113,8 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/metrics",
         access: "read",
         operationId: "getMetrics",
+        description:
+          "Queue and fleet numbers in JSON: runs per state, runners online and offline, failure rate of the last 20 runs, age of the oldest queued run, drafts awaiting approval.",
         summary:
           "Runs by status, runners online/offline, failure rate of the last 20, oldest queued age, drafts awaiting approval",
         tags: ["runners"],
@@ -124,6 +133,8 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/metrics",
         access: "read",
         operationId: "getPrometheusMetrics",
+        description:
+          "The same metrics and HTTP latencies in Prometheus text format, names prefixed gimo_, for a Prometheus scraper.",
         summary:
           "Prometheus text format, prefix gimo_: queue depth by status, claims, run durations, HTTP latencies",
         tags: ["runners"],

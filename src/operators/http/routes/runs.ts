@@ -19,6 +19,8 @@ export function registerRunRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/runs",
         access: "operator",
         operationId: "createRun",
+        description:
+          "Queue a run of an approved plan by its a_ id; runners execute it on a task branch and push it. A draft id (d_) answers 403: approve the draft first. 409 while the same plan already has a queued or running run.",
         summary: "Queue a run of an approved plan (a_…). A draft id is refused: only approved plans can run",
         tags,
         actions: true,
@@ -37,6 +39,8 @@ export function registerRunRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/runs",
         access: "read",
         operationId: "listRuns",
+        description:
+          "List runs, newest first, with their status (queued, running, succeeded, failed, cancelled); filter by status, task or project.",
         summary: "List runs, newest first; filter by status, task or project",
         tags,
         actions: true,
@@ -55,6 +59,8 @@ export function registerRunRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/runs/{id}",
         access: "read",
         operationId: "getRun",
+        description:
+          "One run: status, attempt, steps, file changes, test results, branch, link and, when it failed, the error code and message. Poll it to follow a run.",
         summary: "A run with its steps, file changes, tests and result",
         tags,
         actions: true,
@@ -73,6 +79,8 @@ export function registerRunRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/runs/{id}/cancel",
         access: "operator",
         operationId: "cancelRun",
+        description:
+          "Cancel a run: a queued run ends cancelled at once; a running one stops within one lease heartbeat. 409 when it has already ended.",
         summary: "Cancel a run: a queued one ends at once; a running one stops within one lease heartbeat",
         tags,
         actions: true,
@@ -94,6 +102,8 @@ export function registerRunRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/runs/{id}/requeue",
         access: "operator",
         operationId: "requeueRun",
+        description:
+          "Put a failed or cancelled run back in the queue, optionally after backoff_seconds. 409 for a run that has not ended.",
         summary: "Put a failed or cancelled run back in the queue, optionally after backoff_seconds",
         tags,
         actions: true,

@@ -13,6 +13,8 @@ export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/health",
         access: "public",
         operationId: "getHealth",
+        description:
+          "Liveness probe: answers {ok:true} while the process serves HTTP. No token needed; it does not check the database (use getReady for that).",
         summary: "Liveness: answers while the process is up",
         tags: ["system"],
         responses: { 200: jsonResponse(Health, "alive") },
@@ -29,6 +31,8 @@ export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ready",
         access: "public",
         operationId: "getReady",
+        description:
+          "Readiness probe: checks that the database answers. 503 while it does not. No token needed.",
         summary: "Readiness: the database answers",
         tags: ["system"],
         responses: { 200: jsonResponse(Ready, "ready"), 503: jsonResponse(Ready, "not ready") },
@@ -50,6 +54,8 @@ export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/status",
         access: "any",
         operationId: "getStatus",
+        description:
+          "A one-call overview of the server: version, uptime, storage kind, panic mode, runners online and the queue's counts per run state. Use it first to see whether GIMO is healthy and busy.",
         summary: "Version, uptime, storage, panic mode, runners online and queue counts",
         tags: ["system"],
         actions: true,
@@ -67,6 +73,8 @@ export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/panic",
         access: "read",
         operationId: "getPanic",
+        description:
+          "Whether panic mode is on, since when, by whom and why. While it is on, every mutation but turning it off answers 423 and runners claim nothing.",
         summary: "Whether panic mode is on",
         tags: ["system"],
         responses: { 200: jsonResponse(Panic, "panic state") },
@@ -83,6 +91,8 @@ export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/panic",
         access: "admin",
         operationId: "setPanic",
+        description:
+          "Turn panic mode on or off ({on, reason}). On: every mutation but this one answers 423 and runners claim no new run. Admin only; recorded in the audit log.",
         summary: "Turn panic mode on (every mutation answers 423, runners claim nothing) or off",
         tags: ["system"],
         request: jsonBody(PanicBody),

@@ -17,6 +17,8 @@ export function registerTaskRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/tasks",
         access: "read",
         operationId: "listTasks",
+        description:
+          "List tasks (one user request each), newest first, with their derived status: PLANNING, PLANNED, APPROVED, EXECUTING, COMPLETED, FAILED, REJECTED or CANCELLED. Filter by status or project.",
         summary: "List tasks, newest first; filter by derived status or project",
         tags,
         actions: true,
@@ -35,6 +37,8 @@ export function registerTaskRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/tasks/{id}",
         access: "read",
         operationId: "getTask",
+        description:
+          "One task with everything about it: its drafts (every revision), its approval, its runs (newest first), and the branch and link of its latest run.",
         summary: "A task with its drafts (oldest first), approvals, runs, branch and link",
         tags,
         actions: true,

@@ -16,6 +16,8 @@ export function registerTokenRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/tokens",
         access: "admin",
         operationId: "listTokens",
+        description:
+          "API tokens minted with createToken: id, name, role, expiry, last use. Values are never shown again. Admin only.",
         summary: "List minted tokens (never their values)",
         tags,
         request: { query: PageQuery },
@@ -36,6 +38,8 @@ export function registerTokenRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/tokens",
         access: "admin",
         operationId: "createToken",
+        description:
+          "Mint a bearer token with a role (actions, operator, admin, runner) and an optional expiry. The value is in this answer only; it is stored as a hash. Admin only.",
         summary: "Mint a token for a role; its value is shown once, in this response",
         tags,
         secretFields: ["token"],
@@ -57,6 +61,8 @@ export function registerTokenRoutes(app: HttpApp, deps: HttpDeps): void {
         path: "/ops/tokens/{id}",
         access: "admin",
         operationId: "revokeToken",
+        description:
+          "Revoke a minted token at once: its next request is 401 and the event streams it opened end. Admin only.",
         summary: "Revoke a token; it stops working at once",
         tags,
         request: { params: z.object({ id: IdOf("token") }) },
