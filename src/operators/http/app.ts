@@ -7,6 +7,7 @@ import { bodyGuard, correlation } from "./middleware/edge.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { actionsDocument, fullDocument, stripActionsMarks } from "./openapi.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
+import { registerChatRoutes } from "./routes/chats.ts";
 import { registerDraftRoutes } from "./routes/drafts.ts";
 import { registerPlanningRoutes } from "./routes/planning.ts";
 import { registerProjectRoutes } from "./routes/projects.ts";
@@ -59,6 +60,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   registerRunnerRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerChatRoutes(app, deps);
 
   app.get("/openapi.json", (c) => c.json(stripActionsMarks(fullDocument(app, config.publicUrl))));
   app.get("/openapi.actions.json", (c) => c.json(actionsDocument(app, config.publicUrl)));
