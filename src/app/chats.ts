@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Chat, ChatCreate, ChatMessage, ChatPatch } from "../contract/chat.ts";
+import type { Draft } from "../contract/draft.ts";
 import { GimoError, notFound } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
@@ -178,6 +179,27 @@ export class ChatService {
       .values({ task_id: taskId, chat_id: chatId, created_at: w.now })
       .onConflict((oc) => oc.column("task_id").doNothing())
       .execute();
+  }
+
+  /**
+   * Shows a draft made elsewhere (`/task` on Telegram: the planner's JSON path) in a chat: links its
+   * task to the chat and posts it as a `plan` message, in one unit of work.
+   */
+  async adoptDraft(
+    principal: Principal,
+    chatId: string,
+    draft: Draft,
+    text: string,
+  ): Promise<ChatMessage | null> {
+    return this.#ctx.store.write(principal, async (w) => {
+      await this.linkTask(w, chatId, draft.task_id);
+      return this.append(w, chatId, {
+        role: "assistant",
+        kind: "plan",
+        text,
+        data: { draft_id: draft.id, task_id: draft.task_id, rev: draft.rev, plan: draft.plan },
+      });
+    });
   }
 
   /** The chat's newest task, if any. */
