@@ -14,6 +14,7 @@ usage:
   gimo run-task "…" --repo PATH [--yes] [--test CMD]
                                                    plan → approve on the terminal → run → link, in one process
   gimo demo                                        the whole pipeline offline on a throwaway repository
+  gimo telegram                                    the Telegram bot alone (TELEGRAM_BOT_TOKEN; same database as serve)
   gimo help                                        this text
 
 Environment: see the README (GIMO_PORT, GIMO_DATA_DIR, DATABASE_URL, ORCH_*_TOKEN, …).
@@ -69,6 +70,11 @@ async function main(argv: string[]): Promise<number> {
         out,
       );
       return run?.status === "succeeded" ? 0 : 1;
+    }
+    case "telegram": {
+      parseArgs({ args: rest, options: {}, strict: true });
+      const { runTelegram } = await import("../telegram/run.ts");
+      return runTelegram();
     }
     case "demo": {
       const { runDemo } = await import("./demo.ts");
