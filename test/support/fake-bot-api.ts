@@ -154,6 +154,7 @@ export async function startFakeBotApi(
       }
       case "answerCallbackQuery":
       case "editMessageReplyMarkup":
+      case "deleteWebhook":
         return reply(res, 200, { ok: true, result: true });
       default:
         return reply(res, 404, { ok: false, error_code: 404, description: `Not Found: method ${method}` });
