@@ -136,8 +136,10 @@ async function gimoRow(kind: "sqlite" | "postgres") {
       const chat = 1000 + i;
       task.push(await roundTrip(api, chat, `/task fix add ${i}`, (t) => t.includes("Plan (revision 1)")));
       const plan = api.sent(chat).find((m) => String(m.params.text).includes("Plan (revision 1)"));
-      const data = (plan?.params.reply_markup as { inline_keyboard: { callback_data: string }[][] })
-        .inline_keyboard[0]?.[1]?.callback_data;
+      const markup = plan?.params.reply_markup as
+        | { inline_keyboard: { callback_data: string }[][] }
+        | undefined;
+      const data = markup?.inline_keyboard[0]?.[1]?.callback_data;
       api.press(USER, chat, String(data));
       const msg = await waitFor(() =>
         api.sent(chat).find((m) => String(m.params.text).includes("succeeded.")),
