@@ -25,7 +25,7 @@ export const ChatCreate = z
       .min(1)
       .max(200)
       .optional()
-      .openapi({ description: "project id or name; default project when absent" }),
+      .openapi({ description: "project id; the default project when absent" }),
     title: Line(200).optional(),
   })
   .strict()
