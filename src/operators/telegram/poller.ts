@@ -75,19 +75,27 @@ export async function startTelegram(
   const poll = async () => {
     let failures = 0;
     let initialised = false;
+    let renewedAt = 0;
+    let offset = 0;
     while (!stop.signal.aborted) {
       try {
-        holding = await takeLease(ctx.store.db, LEASE, holder, leaseMs);
-        if (!holding) {
-          await sleep(Math.min(5_000, leaseMs / 4));
-          continue;
+        // Renew a third of the way through the lease; between renewals no other process can hold it.
+        if (!holding || Date.now() - renewedAt > leaseMs / 3) {
+          const was = holding;
+          holding = await takeLease(ctx.store.db, LEASE, holder, leaseMs);
+          renewedAt = Date.now();
+          if (!holding) {
+            await sleep(Math.min(5_000, leaseMs / 4));
+            continue;
+          }
+          // Newly the poller: continue from where the last one stopped.
+          if (!was) offset = (await readSetting<number>(ctx.store.db, OFFSET_KEY)) ?? 0;
         }
         if (!initialised) {
           await bot.init(stop.signal);
           initialised = true;
           logger.info("telegram bot polling", { bot: bot.bot.botInfo.username, holder });
         }
-        const offset = (await readSetting<number>(ctx.store.db, OFFSET_KEY)) ?? 0;
         const updates = await bot.bot.api.getUpdates(
           { offset, timeout: config.pollSeconds, allowed_updates: ["message", "callback_query"] },
           stop.signal as never,
@@ -97,11 +105,13 @@ export async function startTelegram(
           if (stop.signal.aborted) break;
           await bot.handle(update);
           handled++;
-          await writeSetting(ctx.store.db, OFFSET_KEY, update.update_id + 1, new Date().toISOString());
+          offset = update.update_id + 1;
+          await writeSetting(ctx.store.db, OFFSET_KEY, offset, new Date().toISOString());
         }
       } catch (error) {
         if (stop.signal.aborted) break;
         failures++;
+        holding = false; // take the lease (and the stored offset) afresh after a failure
         const rejected =
           error instanceof GrammyError && (error.error_code === 401 || error.error_code === 404);
         const wait = rejected ? 60_000 : Math.min(60_000, 1_000 * 2 ** Math.min(failures - 1, 6));
