@@ -15,6 +15,7 @@ import { eventually } from "./support/runs.ts";
 const OPERATOR = { id: 100, username: "olga" };
 const ACTIONS = { id: 200, username: "andy" };
 const STRANGER = { id: 666, username: "mallory" };
+const ADMIN = { id: 300, username: "ada" };
 
 describe.each(storageKinds())("telegram on %s", (kind) => {
   let c: ChatGimo;
@@ -27,7 +28,7 @@ describe.each(storageKinds())("telegram on %s", (kind) => {
     config = {
       token: api.token,
       apiRoot: api.url,
-      allowed: parseAllowedUsers(`${OPERATOR.id}:operator,${ACTIONS.id}:actions`),
+      allowed: parseAllowedUsers(`${OPERATOR.id}:operator,${ACTIONS.id}:actions,${ADMIN.id}:admin`),
       pollSeconds: 1,
     };
     tg = await startTelegram(c.g.gimo.services, config, c.g.gimo.logger);
@@ -147,6 +148,36 @@ describe.each(storageKinds())("telegram on %s", (kind) => {
     const task = await c.g.request("GET", `/ops/tasks/${rev.body.task_id}`);
     expect(task.body.approved).toHaveLength(0);
   }, 60_000);
+
+  it("buttons obey require_distinct_approver: the author's press is refused, another approver's acts", async () => {
+    const plan = await c.g.request("GET", "/ops/plan");
+    await c.g.request("PUT", "/ops/plan", {
+      headers: { "if-match": String(plan.body.version) },
+      body: { ...plan.body.doc, require_distinct_approver: true },
+    });
+    try {
+      const group = -6000;
+      const t0 = Date.now();
+      api.sendText(OPERATOR, group, "/task fix add() once more");
+      const { draftId } = await planMessage(group, t0);
+      const before = callbackAnswers().length;
+      api.press(OPERATOR, group, `a:${draftId}`);
+      await eventually(async () => callbackAnswers().length > before, 20_000, 25);
+      expect(callbackAnswers().at(-1)?.params.text).toBe("distinct approver required");
+      expect((await c.g.request("GET", `/ops/drafts/${draftId}`)).body.status).toBe("draft");
+      api.press(ADMIN, group, `a:${draftId}`);
+      await eventually(async () => callbackAnswers().length > before + 1, 20_000, 25);
+      expect(callbackAnswers().at(-1)?.params.text).toBe("approved");
+      const approved = await c.g.request("GET", `/ops/drafts/${draftId}`);
+      expect(approved.body.status).toBe("approved");
+    } finally {
+      const now = await c.g.request("GET", "/ops/plan");
+      await c.g.request("PUT", "/ops/plan", {
+        headers: { "if-match": String(now.body.version) },
+        body: { ...now.body.doc, require_distinct_approver: false },
+      });
+    }
+  });
 
   it("free text goes to the chat planner; HTML is escaped; long answers are split or attached", async () => {
     const chat = 4242;
