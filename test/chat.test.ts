@@ -302,13 +302,15 @@ describe.each(storageKinds())("chat on %s", (kind) => {
     expect((text.match(/event: chat.message/g) ?? []).length).toBe(2);
   });
 
-  it("a planner that cannot be reached is a 503 with the reason posted in the chat", async () => {
+  it("a planner that cannot be reached is answered with an error message in the chat", async () => {
     const chatId = await newChat();
     c.chatReplies.push({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
     const res = await say(chatId, "anything");
-    expect(res.status).toBe(503);
+    expect(res.status).toBe(201);
+    expect(res.body.messages.map((m: Msg) => m.kind)).toEqual(["text", "error"]);
     const last = (await messages(chatId)).at(-1);
     expect(last.kind).toBe("error");
+    expect(last.data.code).toBe("unavailable");
     expect(last.text).toContain("could not be reached");
     c.chatReplies.length = 0;
   }, 60_000);

@@ -24,8 +24,9 @@ import type { Services } from "./services.ts";
  *      revision. The plan is posted as a `plan` message asking to confirm or cancel;
  *   4. the model's last text is stored as the reply.
  *
- * A model that cannot be reached leaves the person's message stored, posts an `error` message
- * saying what to do, and answers 503 (`unavailable`).
+ * A model that cannot be reached leaves the person's message stored and is answered with an
+ * `error` message (`data.code`: unavailable, rate_limited…) saying what to do. With no planner
+ * configured at all the turn is refused (422) before anything is stored.
  */
 const MAX_STEPS = 6;
 /** History budget in tokens (≈ 4 characters each). */
@@ -54,13 +55,12 @@ export class ChatConversation {
       .toLowerCase()
       .replace(/[.!]+$/, "");
     const pending = await chats.currentDraft(ctx.store.db, chatId);
-    const asked = await chats.post(principal, chatId, { role: "user", kind: "text", text });
-    const out: ChatMessage[] = asked ? [asked] : [];
     if (pending?.status === "draft" && (CONFIRM_WORDS.has(word) || CANCEL_WORDS.has(word))) {
+      const asked = await chats.post(principal, chatId, { role: "user", kind: "text", text });
       const answer = CONFIRM_WORDS.has(word)
         ? await this.#approvals.confirm(principal, chatId, { run: true })
         : await this.#approvals.cancel(principal, chatId, {});
-      return { messages: [...out, answer.message] };
+      return { messages: [...(asked ? [asked] : []), answer.message] };
     }
 
     const project = await ctx.store.db
@@ -69,12 +69,20 @@ export class ChatConversation {
       .where("id", "=", chat.project_id)
       .executeTakeFirstOrThrow();
     const config = JSON.parse(project.config) as ProjectConfig;
+    if (!config.planner && !(await this.#services.providers.stored()).planner) {
+      throw new GimoError(
+        "unprocessable",
+        "no planner model is configured: set one with PUT /ops/provider before chatting",
+      );
+    }
+    const asked = await chats.post(principal, chatId, { role: "user", kind: "text", text });
+    const out: ChatMessage[] = asked ? [asked] : [];
     const repoPath = project.repo_path ?? undefined;
     let provider: Awaited<ReturnType<Services["providers"]["provider"]>>;
     try {
       provider = await this.#services.providers.provider("planner", config.planner);
     } catch (error) {
-      throw await this.#failed(principal, chatId, error);
+      return { messages: [...out, await this.#failed(principal, chatId, error)] };
     }
     const prompts = await loadPromptSet([...promptManifest.planner, "chat/role.md"], { repoPath });
     const system = `${prompts.system}\n\n${await this.#situation(chatId, project.name)}`;
@@ -86,7 +94,7 @@ export class ChatConversation {
       try {
         result = await provider.step({ system, messages, tools });
       } catch (error) {
-        throw await this.#failed(principal, chatId, error);
+        return { messages: [...out, await this.#failed(principal, chatId, error)] };
       }
       if (result.toolCalls.length === 0) {
         const reply = result.text.trim();
@@ -180,22 +188,25 @@ export class ChatConversation {
     return parts.join("\n\n");
   }
 
-  /** Posts what went wrong and returns the error to throw (503 for an unreachable model). */
-  async #failed(principal: Principal, chatId: string, error: unknown): Promise<GimoError> {
-    const e = isGimoError(error)
-      ? error
-      : new GimoError("unavailable", `the planner failed: ${String(error)}`);
+  /**
+   * Posts what went wrong as the reply. A model that cannot be reached (down, rate limited, or
+   * refusing the request) is not the caller's fault and not a server crash: the turn is answered
+   * with an `error` message naming the code; anything else is a bug and is thrown.
+   */
+  async #failed(principal: Principal, chatId: string, error: unknown): Promise<ChatMessage> {
+    if (!isGimoError(error)) throw error;
     const what =
-      e.code === "unavailable" || e.code === "rate_limited"
-        ? "The planner model could not be reached. Try again in a moment; an admin can check GET /ops/provider/health."
-        : `The planner could not answer: ${e.message}`;
-    await this.#services.chats.post(principal, chatId, {
+      error.code === "unavailable" || error.code === "rate_limited"
+        ? `The planner model could not be reached (${this.#services.ctx.redactor.redact(error.message)}). Try again in a moment; an admin can check GET /ops/provider/health.`
+        : `The planner could not answer: ${error.message}`;
+    const message = await this.#services.chats.post(principal, chatId, {
       role: "system",
       kind: "error",
       text: what,
-      data: { code: e.code },
+      data: { code: error.code },
     });
-    return e;
+    if (!message) throw new GimoError("internal", "an error message without origin was not stored");
+    return message;
   }
 }
 

@@ -20,12 +20,7 @@ export const ChatPage = PageOf(Chat, "ChatPage");
 
 export const ChatCreate = z
   .object({
-    project: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .openapi({ description: "project id; the default project when absent" }),
+    project: IdOf("project").optional().openapi({ description: "the default project when absent" }),
     title: Line(200).optional(),
   })
   .strict()
@@ -40,7 +35,7 @@ export const ChatPatch = z
 export type ChatPatch = z.infer<typeof ChatPatch>;
 
 export const ChatQuery = z.object({
-  project: z.string().max(200).optional(),
+  project: IdOf("project").optional(),
   archived: z.enum(["true", "false", "all"]).default("false").openapi({ description: "default false" }),
   limit: Limit,
   cursor: Cursor,

@@ -121,7 +121,7 @@ export function registerChatRoutes(app: HttpApp, deps: HttpDeps): void {
         access: "operator",
         operationId: "sendChatMessage",
         summary:
-          "Say something in a chat: the planner answers with the chat's history and its tools, and may propose a plan (a draft) to confirm or cancel. 503 when the model cannot be reached",
+          "Say something in a chat: the planner answers with the chat's history and its tools, and may propose a plan (a draft) to confirm or cancel. A model that cannot be reached is answered with an error message; no planner configured is 422",
         tags,
         request: { params: ChatParams, ...jsonBody(MessageCreate) },
         responses: { 201: jsonResponse(MessageReply, "the stored message and the replies") },
@@ -189,7 +189,13 @@ export function registerChatRoutes(app: HttpApp, deps: HttpDeps): void {
         request: {
           params: ChatParams,
           query: z.object({ after: z.coerce.number().int().min(0).optional() }),
-          headers: z.object({ "last-event-id": z.string().max(20).optional() }),
+          // checked before the chat is looked up: a bad resume point is a 400 whatever the chat
+          headers: z.object({
+            "last-event-id": z
+              .string()
+              .regex(/^(\d{1,15})?$/, "Last-Event-ID must be an event seq")
+              .optional(),
+          }),
         },
         responses: {
           200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } },
