@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { type ServerType, serve } from "@hono/node-server";
+import { startChatProgress } from "./app/chat-progress.ts";
 import type { AppContext } from "./app/context.ts";
 import { startMaintenance } from "./app/maintenance.ts";
 import { createServices, type ServiceOptions, type Services } from "./app/services.ts";
@@ -78,6 +79,7 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
   if (options.repoPath) await services.projects.ensureFromRepo(systemPrincipal, options.repoPath);
   const app = createHttpApp({ services, logger });
   const maintenance = await startMaintenance(services, logger, sweepInterval(config.leaseSeconds));
+  const chatProgress = startChatProgress(services, logger);
   const runners: Runner[] = [];
   if (options.runHandler && config.embeddedRunners > 0) {
     const runner = new Runner({
@@ -102,6 +104,7 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
       await Promise.all(runners.map((r) => r.stop(5_000)));
       await services.planning.stop();
       await maintenance.stop();
+      await chatProgress.stop();
       await listener?.close();
       await store.close();
     },

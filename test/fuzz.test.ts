@@ -73,6 +73,8 @@ describe.each(storageKinds())("hostile input on %s", (kind) => {
     });
     expect(claim.status).toBe(200);
     expect(claim.body.run.id).toBe(run.body.id);
+    const chat = await g.request("POST", "/ops/chats", { body: { title: "fuzz" } });
+    expect(chat.status).toBe(201);
     const doc = await g.request("GET", "/openapi.json", { role: null });
     expect(doc.status).toBe(200);
     ops = operationsOf(doc.body);
@@ -85,6 +87,7 @@ describe.each(storageKinds())("hostile input on %s", (kind) => {
         r: run.body.id,
         tk: token.body.id,
         rn: runner.body.runner_id,
+        c: chat.body.id,
       },
       editableDraft: editable.body.id,
       approvedId: approved.body.approved.id,

@@ -325,7 +325,57 @@ const ROUTES: Record<string, RouteExpectation> = {
     type: "text/event-stream",
     req: () => ({ path: "/ops/events" }),
   },
+
+  // SPEC §7.4: chats are read by every reader and written by operators.
+  "GET /ops/chats": { allow: READ, ok: 200, req: () => ({ path: "/ops/chats" }) },
+  "POST /ops/chats": {
+    allow: OPERATOR,
+    ok: 201,
+    req: () => ({ path: "/ops/chats", body: { title: "rbac" } }),
+  },
+  "GET /ops/chats/{id}": {
+    allow: READ,
+    ok: 200,
+    req: async (fx) => ({ path: `/ops/chats/${await chat(fx)}` }),
+  },
+  "PATCH /ops/chats/{id}": {
+    allow: OPERATOR,
+    ok: 200,
+    req: async (fx) => ({ path: `/ops/chats/${await chat(fx)}`, body: { title: "renamed" } }),
+  },
+  "GET /ops/chats/{id}/messages": {
+    allow: READ,
+    ok: 200,
+    req: async (fx) => ({ path: `/ops/chats/${await chat(fx)}/messages` }),
+  },
+  "POST /ops/chats/{id}/messages": {
+    allow: OPERATOR,
+    ok: 201,
+    req: async (fx) => ({ path: `/ops/chats/${await chat(fx)}/messages`, body: { text: "hello" } }),
+  },
+  "POST /ops/chats/{id}/confirm": {
+    allow: OPERATOR,
+    ok: 200,
+    req: async (fx) => ({ path: `/ops/chats/${await chat(fx)}/confirm`, body: {} }),
+  },
+  "POST /ops/chats/{id}/cancel": {
+    allow: OPERATOR,
+    ok: 200,
+    req: async (fx) => ({ path: `/ops/chats/${await chat(fx)}/cancel`, body: {} }),
+  },
+  "GET /ops/chats/{id}/events": {
+    allow: READ,
+    ok: 200,
+    type: "text/event-stream",
+    req: async (fx) => ({ path: `/ops/chats/${await chat(fx)}/events` }),
+  },
 };
+
+/** A fresh chat on the default project. */
+async function chat(fx: Fixtures): Promise<string> {
+  const res = await fx.g.request("POST", "/ops/chats", { role: "admin", body: {} });
+  return res.body.id as string;
+}
 
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"] as const;
 

@@ -2,6 +2,9 @@ import type { ProviderDeps } from "../llm/providers.ts";
 import type { Env } from "../secrets/references.ts";
 import { openVault } from "../secrets/vault.ts";
 import { AuditService } from "./audit.ts";
+import { ChatApprovals } from "./chat-approval.ts";
+import { ChatConversation } from "./chat-conversation.ts";
+import { ChatService } from "./chats.ts";
 import type { AppContext } from "./context.ts";
 import { CredentialService } from "./credentials.ts";
 import { DraftService } from "./drafts.ts";
@@ -42,6 +45,9 @@ export interface Services {
   providers: ProviderService;
   credentials: CredentialService;
   planning: PlanningService;
+  chats: ChatService;
+  chatApprovals: ChatApprovals;
+  conversation: ChatConversation;
 }
 
 export interface ServiceOptions {
@@ -65,7 +71,9 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
     prometheus,
     async (override, tx) => override ?? (await providers.stored(tx)).executor ?? null,
   );
-  return {
+  const chats = new ChatService(ctx, projects);
+  const chatApprovals = new ChatApprovals(ctx, chats, drafts);
+  const services: Services = {
     prometheus,
     ctx,
     projects,
@@ -85,5 +93,11 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
     reports: new RunReportService(ctx, prometheus, queue),
     runners,
     metrics: new MetricsService(ctx, status, runners),
+    chats,
+    chatApprovals,
+    // set below: the conversation calls the other services
+    conversation: undefined as unknown as ChatConversation,
   };
+  services.conversation = new ChatConversation(services, chatApprovals);
+  return services;
 }

@@ -38,12 +38,13 @@ export interface Principal {
 export const systemPrincipal: Principal = { actor: "system", role: "admin", tokenId: null };
 
 /**
- * Actors GIMO itself uses: `env:<role>` (environment tokens), `system` (its own work) and
+ * Actors GIMO itself uses: `env:<role>` (environment tokens), `system` (its own work),
+ * `telegram:<user id>` (a person allowed by TELEGRAM_ALLOWED_USERS) and
  * `embedded-runner` (the runner inside `gimo serve`). A minted token's actor is its name, so names
- * starting with `env:` or `system` (any case) and the embedded runner's name are reserved: no
+ * starting with `env:`, `system` or `telegram:` (any case) and the embedded runner's name are reserved: no
  * token can pass for one of them in the audit log or in `require_distinct_approver`.
  */
-const reservedPrefixes = ["env:", "system"];
+const reservedPrefixes = ["env:", "system", "telegram:"];
 const reservedNames = ["embedded-runner"];
 
 export function isReservedActorName(name: string): boolean {

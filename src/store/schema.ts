@@ -175,4 +175,54 @@ export interface Database {
   settings: SettingsTable;
   runners: RunnersTable;
   run_logs: RunLogsTable;
+  chats: ChatsTable;
+  chat_messages: ChatMessagesTable;
+  chat_tasks: ChatTasksTable;
+  telegram_chats: TelegramChatsTable;
+  leases: LeasesTable;
+}
+
+export interface ChatsTable {
+  id: string;
+  project_id: string;
+  title: string;
+  archived: number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ChatMessagesTable {
+  id: string;
+  chat_id: string;
+  /** user | assistant | system */
+  role: string;
+  /** text | plan | answer | progress | result | error */
+  kind: string;
+  text: string;
+  data: string | null;
+  author: string;
+  /** Set by background followers: unique per chat, so a message is never posted twice. */
+  origin: string | null;
+  created_at: string;
+}
+
+export interface ChatTasksTable {
+  task_id: string;
+  chat_id: string;
+  created_at: string;
+}
+
+export interface TelegramChatsTable {
+  telegram_chat_id: string;
+  chat_id: string;
+  /** A draft id while the bot waits for the feedback of a Revise press. */
+  awaiting_revision: string | null;
+  updated_at: string;
+}
+
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: string;
 }

@@ -15,6 +15,7 @@ usage:
                                                    plan → approve on the terminal → run → link, in one process
   gimo demo                                        the whole pipeline offline on a throwaway repository
   gimo mcp [--url URL] [--token T]                 MCP server on stdio for coding agents (GIMO_URL, GIMO_TOKEN)
+  gimo telegram                                    the Telegram bot alone (TELEGRAM_BOT_TOKEN; same database as serve)
   gimo help                                        this text
 
 Environment: see the README (GIMO_PORT, GIMO_DATA_DIR, DATABASE_URL, ORCH_*_TOKEN, …).
@@ -87,6 +88,11 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return runMcp(values);
+    }
+    case "telegram": {
+      parseArgs({ args: rest, options: {}, strict: true });
+      const { runTelegram } = await import("../telegram/run.ts");
+      return runTelegram();
     }
     case "demo": {
       const { runDemo } = await import("./demo.ts");

@@ -3,6 +3,7 @@ import { loadConfig } from "../../config.ts";
 import { createGimo, listen } from "../../gimo.ts";
 import { createExecutor } from "../../runner/executor.ts";
 import { embeddedExecutorDeps } from "../../runner/executor-deps.ts";
+import { startTelegramIfConfigured } from "../telegram/run.ts";
 
 /** `gimo serve`: the API on GIMO_HOST:GIMO_PORT, stopped cleanly by SIGINT/SIGTERM. */
 export async function runServe(args: { repo?: string; port?: string; host?: string }): Promise<number> {
@@ -24,6 +25,7 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
   });
   const server = await listen(gimo);
   const { logger } = gimo;
+  const telegram = await startTelegramIfConfigured(gimo);
   if (gimo.bootstrapToken) {
     process.stdout.write(
       `\nFirst start: an admin token was created. It is shown once, here, and saved to ${config.dataDir}/admin.token (0600):\n\n  ${gimo.bootstrapToken}\n\n`,
@@ -43,6 +45,7 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
     const stop = async (signal: string) => {
       logger.info("stopping", { signal });
       await server.close();
+      await telegram?.stop();
       await gimo.close();
       done(0);
     };

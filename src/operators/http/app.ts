@@ -8,6 +8,7 @@ import { bodyGuard, correlation } from "./middleware/edge.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { actionsDocument, fullDocument, stripActionsMarks } from "./openapi.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
+import { registerChatRoutes } from "./routes/chats.ts";
 import { registerContextRoutes } from "./routes/context.ts";
 import { registerDraftRoutes } from "./routes/drafts.ts";
 import { registerPlanningRoutes } from "./routes/planning.ts";
@@ -63,6 +64,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   registerAuditRoutes(app, deps);
   registerContextRoutes(app, deps);
   registerMcpRoute(app, deps);
+  registerChatRoutes(app, deps);
 
   app.get("/openapi.json", (c) => c.json(stripActionsMarks(fullDocument(app, config.publicUrl))));
   app.get("/openapi.actions.json", (c) => c.json(actionsDocument(app, config.publicUrl)));

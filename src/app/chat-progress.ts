@@ -1,0 +1,176 @@
+import type { Event } from "../contract/event.ts";
+import type { Run } from "../contract/run.ts";
+import { isGimoError } from "../core/errors.ts";
+import { systemPrincipal } from "../core/roles.ts";
+import type { Logger } from "../log.ts";
+import { readSetting, writeSetting } from "../store/settings.ts";
+import type { Services } from "./services.ts";
+
+/**
+ * Runs started from a chat report into it. A follower reads the event log after its cursor (kept
+ * in `settings` under CURSOR_KEY, so a restart resumes where it stopped), picks the run events of
+ * tasks proposed in a chat, and posts one message per event: started, each step started and
+ * finished (tests included), and the end — the branch, link, pull request, files changed and test
+ * counts, or the reason of a failure and what the person can do about it.
+ *
+ * Each message's `origin` is the event's seq: unique per chat, so replicas following the same log
+ * and a follower replaying after a crash never post an event twice. A fresh database starts at the
+ * log's head (no history is replayed into old chats).
+ */
+const CURSOR_KEY = "chat.progress_seq";
+const BATCH = 200;
+const FOLLOWED = new Set([
+  "run.started",
+  "run.step",
+  "run.retry",
+  "run.succeeded",
+  "run.failed",
+  "run.cancelled",
+  "run.requeued",
+]);
+
+export interface Follower {
+  stop(): Promise<void>;
+}
+
+export function startChatProgress(services: Services, logger: Logger): Follower {
+  const { ctx, audit } = services;
+  const stop = new AbortController();
+  const loop = async () => {
+    let cursor = (await readSetting<number>(ctx.store.db, CURSOR_KEY)) ?? (await audit.headSeq());
+    while (!stop.signal.aborted) {
+      try {
+        const head = await audit.headSeq();
+        const { events, through, more } = await audit.feed(cursor, head, BATCH, { role: "admin" });
+        for (const event of events) if (FOLLOWED.has(event.type)) await postEvent(services, event);
+        if (through !== cursor) {
+          cursor = through;
+          await writeSetting(ctx.store.db, CURSOR_KEY, cursor, new Date().toISOString());
+        }
+        if (more) continue;
+      } catch (error) {
+        if (!stop.signal.aborted)
+          logger.warn("chat progress follower failed; retrying", { error: String(error) });
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+      await ctx.store.bus.wait(cursor, ctx.store.kind === "postgres" ? 2_000 : 15_000, stop.signal);
+    }
+  };
+  const done = loop().catch((error: unknown) =>
+    logger.error("chat progress follower stopped", { error: String(error) }),
+  );
+  return {
+    stop: async () => {
+      stop.abort();
+      await done;
+    },
+  };
+}
+
+async function postEvent(services: Services, event: Event): Promise<void> {
+  const { ctx, chats } = services;
+  const run = await services.runs.get(event.subject).catch(() => undefined);
+  if (!run) return;
+  const chatId = await chats.chatOfTask(ctx.store.db, run.task_id);
+  if (!chatId) return;
+  const message = describe(event, run);
+  if (!message) return;
+  try {
+    await chats.post(systemPrincipal, chatId, { ...message, role: "system", origin: `event:${event.seq}` });
+  } catch (error) {
+    // Another replica posted it at the same moment (the origin is unique per chat).
+    if (!isGimoError(error) || error.code !== "conflict") throw error;
+  }
+}
+
+type Posted = { kind: "progress" | "result" | "error"; text: string; data: Record<string, unknown> };
+
+export function describe(event: Event, run: Run): Posted | undefined {
+  const data = event.data as Record<string, unknown>;
+  const base = { run_id: run.id, task_id: run.task_id, event: event.type };
+  switch (event.type) {
+    case "run.started":
+      return { kind: "progress", text: `Run ${run.id} started (attempt ${run.attempt}).`, data: base };
+    case "run.step": {
+      const step = run.steps.find((s) => s.id === data.step_id);
+      const status = String(data.status);
+      if (status === "pending") return undefined;
+      const verb = status === "running" ? "started" : status === "succeeded" ? "finished" : status;
+      const title = step ? ` "${step.title}"${step.kind === "test" ? " (tests)" : ""}` : "";
+      return {
+        kind: "progress",
+        text: `Step ${String(data.step_id)}${title} ${verb}.`,
+        data: { ...base, step_id: data.step_id, status },
+      };
+    }
+    case "run.retry":
+      return {
+        kind: "progress",
+        text: `Run ${run.id}: the attempt was lost to the infrastructure; it is queued again and will retry.`,
+        data: base,
+      };
+    case "run.requeued":
+      return { kind: "progress", text: `Run ${run.id} was put back in the queue.`, data: base };
+    case "run.cancelled":
+      return {
+        kind: "result",
+        text: `Run ${run.id} was cancelled. Nothing was pushed after the cancel.`,
+        data: { ...base, status: "cancelled" },
+      };
+    case "run.succeeded":
+      return {
+        kind: "result",
+        text: resultText(run),
+        data: { ...base, status: "succeeded", ...resultData(run) },
+      };
+    case "run.failed": {
+      const error = run.error ?? { code: "failed", message: "the run failed" };
+      return {
+        kind: "error",
+        text: `Run ${run.id} failed: ${error.message} (${error.code}).\nWhat you can do: ${advice(error.code, run.id)}`,
+        data: { ...base, status: "failed", code: error.code },
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function resultData(run: Run) {
+  const r = run.result ?? {};
+  return {
+    branch: r.branch ?? null,
+    link: r.link ?? null,
+    pull_request: r.pull_request?.url ?? null,
+    files_changed: (r.file_changes ?? []).map((f) => f.path),
+  };
+}
+
+function resultText(run: Run): string {
+  const r = run.result ?? {};
+  const lines = [`Run ${run.id} succeeded.`];
+  if (r.branch) lines.push(`Branch: ${r.branch}${r.pushed === false ? " (not pushed)" : ""}`);
+  if (r.link) lines.push(`Link: ${r.link}`);
+  if (r.pull_request?.url) lines.push(`Pull request: ${r.pull_request.url}`);
+  const files = r.file_changes ?? [];
+  if (files.length > 0) {
+    lines.push(`Files changed (${files.length}):`);
+    for (const f of files.slice(0, 20)) lines.push(`- ${f.path} (+${f.insertions} −${f.deletions})`);
+    if (files.length > 20) lines.push(`- … and ${files.length - 20} more`);
+  }
+  if (r.tests)
+    lines.push(
+      `Tests: ${r.tests.passed ?? "?"} passed, ${r.tests.failed ?? "?"} failed (${r.tests.command})`,
+    );
+  return lines.join("\n");
+}
+
+function advice(code: string, runId: string): string {
+  if (code === "approval_drift")
+    return "the approved plan changed after approval; propose it again and confirm.";
+  if (code.includes("budget") || code === "stuck")
+    return "the run hit its budget; ask me to split the plan into smaller steps, or raise the project's budgets.";
+  if (code.includes("policy") || code.includes("protected"))
+    return "a policy refused a command or a push; ask me to revise the plan without it.";
+  return `read the log (ask me for the logs of ${runId}), then tell me what to change and I will revise the plan, or requeue the run (POST /ops/runs/${runId}/requeue).`;
+}

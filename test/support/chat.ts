@@ -1,0 +1,86 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEMO_PLAN, demoModel } from "../../src/demo/model-script.ts";
+import type { ScriptedReply } from "../../src/llm/scripted-replies.ts";
+import { type ScriptedModel, startScriptedModel } from "../../src/llm/scripted-server.ts";
+import { createExecutor } from "../../src/runner/executor.ts";
+import { embeddedExecutorDeps } from "../../src/runner/executor-deps.ts";
+import type { StorageKind } from "../../src/store/database.ts";
+import { startGimo, type TestGimo } from "./harness.ts";
+
+/**
+ * A GIMO for the chat and Telegram suites: the real executor in the embedded runner (real git, a
+ * bare remote, bubblewrap) and one scripted model server behind both roles. A request that offers
+ * the chat's `propose_plan` tool is the chat planner: it takes the next reply from `chatReplies`
+ * (a test pushes what the planner says); every other request is the executor, answered by the
+ * demo script (read calc.js, fix add, run the tests, finish).
+ */
+export interface ChatGimo {
+  g: TestGimo;
+  model: ScriptedModel;
+  chatReplies: ScriptedReply[];
+  close(): Promise<void>;
+}
+
+const CALC = "export function add(a, b) {\n  return a - b;\n}\n";
+const TEST = `import { add } from "./calc.js";
+const ok = add(2, 3) === 5;
+console.log(ok ? "1 passed, 0 failed" : "0 passed, 1 failed: add(2, 3) should be 5");
+process.exit(ok ? 0 : 1);
+`;
+export const LINK_BASE = "https://git.example.com/calc/tree/";
+
+export async function startChatGimo(
+  kind: StorageKind,
+  extra: { env?: Record<string, string>; executorDelayMs?: number } = {},
+): Promise<ChatGimo> {
+  const chatReplies: ScriptedReply[] = [];
+  const model = await startScriptedModel({
+    respond: (req) => {
+      const tools = (req.body.tools ?? []) as { function?: { name?: string } }[];
+      if (tools.some((t) => t.function?.name === "propose_plan")) {
+        return chatReplies.shift() ?? { text: "(the test scripted no reply)" };
+      }
+      const reply = demoModel(req);
+      return extra.executorDelayMs ? { ...reply, delayMs: extra.executorDelayMs } : reply;
+    },
+  });
+  const g = await startGimo(
+    kind,
+    { sandbox: "on", leaseSeconds: 10 },
+    {
+      ...(extra.env ? { env: extra.env } : {}),
+      runHandler: (services) => createExecutor(embeddedExecutorDeps(services, () => {})),
+    },
+  );
+  writeFileSync(join(g.repo.path, "calc.js"), CALC);
+  writeFileSync(join(g.repo.path, "calc.test.js"), TEST);
+  writeFileSync(join(g.repo.path, "package.json"), '{"type":"module"}\n');
+  await g.repo.git("add", ".");
+  await g.repo.git("commit", "-q", "-m", "calc with a bug");
+  await g.repo.git("push", "-q", "origin", "main");
+  const provider = { type: "openai_compat", base_url: model.url, model: "scripted" };
+  const put = await g.request("PUT", "/ops/provider", { body: { planner: provider, executor: provider } });
+  if (put.status !== 200) throw new Error(put.text);
+  const patch = await g.request("PATCH", `/ops/projects/${g.projectId}`, {
+    body: { test_command: "node calc.test.js", link_template: `${LINK_BASE}{branch}` },
+  });
+  if (patch.status !== 200) throw new Error(patch.text);
+  return {
+    g,
+    model,
+    chatReplies,
+    close: async () => {
+      await g.close();
+      await model.close();
+    },
+  };
+}
+
+/** The planner proposing `plan` (default: the demo's) by tool call, then saying one sentence. */
+export function proposes(plan: unknown = DEMO_PLAN, prompt = "Fix add() in calc.js"): ScriptedReply[] {
+  return [
+    { toolCalls: [{ name: "propose_plan", args: { prompt, plan } }] },
+    { text: "I proposed a plan: confirm to run it, or cancel." },
+  ];
+}
