@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import type { EventPayload, EventType } from "../contract/events.ts";
 import { type Clock, isoNow } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
@@ -24,7 +25,8 @@ export interface Write {
   tx: Transaction<Database>;
   principal: Principal;
   now: string;
-  emit(type: string, subject: string, data?: Record<string, unknown>): void;
+  /** Appends an event of the catalogue (contract/events.ts) in this transaction. */
+  emit<T extends EventType>(type: T, subject: string, data: EventPayload<T>): void;
 }
 
 export interface WriteOptions {
@@ -145,7 +147,7 @@ export class Store {
       tx,
       principal,
       now,
-      emit: (type, subject, data = {}) => events.push({ type, subject, data }),
+      emit: (type, subject, data) => events.push({ type, subject, data }),
     });
     const queueChanged = events.some((e) => QUEUE_EVENTS.has(e.type));
     const lastSeq = await appendEvents(tx, this.kind, principal, now, events, {

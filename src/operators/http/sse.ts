@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import { EventStreamFrame, eventTypes } from "../../contract/events.ts";
 import { GimoError } from "../../core/errors.ts";
 import type { HttpDeps, HttpEnv } from "./env.ts";
 
@@ -14,6 +15,14 @@ import type { HttpDeps, HttpEnv } from "./env.ts";
  * stream.
  */
 const BATCH = 500;
+
+/** The OpenAPI answer of an event stream: its frames and every event type it may carry. */
+export function eventStreamResponse(what: string) {
+  return {
+    description: `${what}: text/event-stream, one frame per event. Event types (the frame's \`event:\`): ${eventTypes.join(", ")}.`,
+    content: { "text/event-stream": { schema: EventStreamFrame } },
+  };
+}
 const KEEPALIVE_MS = 15_000;
 
 export interface StreamOptions {

@@ -4,7 +4,7 @@ import { Metrics, RunLogPage, RunnerList, RunnerStatus } from "../../../contract
 import type { HttpApp } from "../app.ts";
 import type { HttpDeps } from "../env.ts";
 import { defineRoute, jsonResponse } from "../route.ts";
-import { streamEvents } from "../sse.ts";
+import { eventStreamResponse, streamEvents } from "../sse.ts";
 
 /** Reading the fleet and the runs' live output: runners, run logs, run event streams, metrics. */
 export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
@@ -87,7 +87,9 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
           headers: z.object({ "last-event-id": z.string().max(20).optional() }),
         },
         responses: {
-          200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } },
+          200: eventStreamResponse(
+            "the run's events, from its history (or Last-Event-ID) to its terminal event",
+          ),
         },
       },
       deps,
