@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { IdOf } from "../../../contract/common.ts";
+import { runTerminalEvents } from "../../../contract/events.ts";
 import { Metrics, RunLogPage, RunnerList, RunnerStatus } from "../../../contract/runner.ts";
 import type { HttpApp } from "../app.ts";
 import type { HttpDeps } from "../env.ts";
@@ -8,7 +9,7 @@ import { eventStreamResponse, streamEvents } from "../sse.ts";
 
 /** Reading the fleet and the runs' live output: runners, run logs, run event streams, metrics. */
 export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
-  const { runners, reports, metrics } = deps.services;
+  const { runners, reports, metrics, audit } = deps.services;
   const RunParams = z.object({ id: IdOf("run") });
 
   app.openapi(
@@ -97,7 +98,12 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
     async (c) => {
       const id = c.req.valid("param").id;
       await deps.services.runs.get(id);
-      return streamEvents(c, deps, { subjects: [id], expandLogs: (from, to) => reports.lines(id, from, to) });
+      return streamEvents(c, deps, {
+        subjects: [id],
+        fromStart: true,
+        expandLogs: (from, to) => reports.lines(id, from, to),
+        endedAt: (seq) => audit.subjectEndedAt(id, runTerminalEvents, seq),
+      });
     },
   );
 
