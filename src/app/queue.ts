@@ -1,7 +1,6 @@
 import { type RawBuilder, sql, type Transaction } from "kysely";
-import type { Approved } from "../contract/approved.ts";
-import type { Project, ProjectConfig } from "../contract/project.ts";
-import type { Run } from "../contract/run.ts";
+import type { ProjectConfig } from "../contract/project.ts";
+import type { ClaimedRun } from "../contract/runner.ts";
 import { backoffSeconds } from "../core/backoff.ts";
 import { isoAfter } from "../core/clock.ts";
 import type { Principal } from "../core/roles.ts";
@@ -38,15 +37,6 @@ import { refreshTaskStatus } from "./tasks.ts";
  * requested ends `cancelled` instead (its runner died before it could stop). It runs at server start
  * too, which recovers the runs left behind while the server was down.
  */
-export interface ClaimedRun {
-  run: Run;
-  approved: Approved;
-  project: Project;
-  lease_seconds: number;
-  /** The executor model for this run, as clients see it: `${VAR}` references, never values. */
-  executor: ProviderConfig | null;
-}
-
 /** A row of `gimo_claim`: the claimed run, its approved plan and project, the executor, the event seq. */
 export interface ClaimRow {
   run: RunsTable;

@@ -1,10 +1,9 @@
 import type { Kysely } from "kysely";
 import type { ProjectConfig } from "../contract/project.ts";
+import type { ClaimedRun, Completion, Fence } from "../contract/runner.ts";
 import { GimoError, notFound } from "../core/errors.ts";
 import { runResultProblem } from "../core/run-result.ts";
 import type { Database } from "../store/schema.ts";
-import type { ClaimedRun } from "./queue.ts";
-import type { Completion, Fence } from "./run-reports.ts";
 import { loadRunRow } from "./runs.ts";
 
 /**

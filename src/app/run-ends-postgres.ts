@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import type { Fence } from "../contract/runner.ts";
 import { isoAfter } from "../core/clock.ts";
 import type { Principal } from "../core/roles.ts";
 import { Batcher, type Settled } from "../store/batcher.ts";
@@ -7,7 +8,6 @@ import type { AppContext } from "./context.ts";
 import type { PrometheusMetrics } from "./prometheus.ts";
 import { type ClaimRow, PROVIDER_DEFAULT_CONCURRENCY, type QueueService } from "./queue.ts";
 import { type AttemptEnd, type Ended, lostOrUnknown } from "./run-end.ts";
-import type { Fence } from "./run-reports.ts";
 
 /** An end waiting to be written. */
 export interface PgEnd {

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { ClaimedRun, Completion, Fence, LogLineInput, StepUpdate } from "../contract/runner.ts";
 import { backoffSeconds } from "../core/backoff.ts";
 import { isoAfter } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
@@ -8,7 +9,7 @@ import type { Database, RunsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
 import type { PrometheusMetrics } from "./prometheus.ts";
-import type { ClaimedRun, QueueService } from "./queue.ts";
+import type { QueueService } from "./queue.ts";
 import {
   type AttemptEnd,
   CANCELLED_INSTEAD_OF_RETRY,
@@ -29,38 +30,6 @@ import { refreshTaskStatus } from "./tasks.ts";
  * was requeued, re-claimed, cancelled…) therefore changes nothing and gets 409 `lease_lost` — a
  * late write can never overwrite a newer attempt.
  */
-export interface Fence {
-  runId: string;
-  attempt: number;
-  runnerId: string;
-}
-
-export interface LogLineInput {
-  ts?: string;
-  level: "debug" | "info" | "warn" | "error";
-  msg: string;
-  step_id?: string;
-}
-
-export interface StepUpdate {
-  id: string;
-  status: "pending" | "running" | "succeeded" | "failed" | "skipped";
-  detail?: string;
-  attempts?: number;
-}
-
-export interface Completion {
-  status: "succeeded" | "failed" | "cancelled";
-  result?: Record<string, unknown>;
-  error?: {
-    code: string;
-    message: string;
-    details?: unknown;
-    retryable?: boolean;
-    retry_after_seconds?: number;
-  };
-}
-
 export class RunReportService {
   readonly #ctx: AppContext;
   readonly #prometheus: PrometheusMetrics;

@@ -1,5 +1,5 @@
-import type { ClaimedRun } from "../app/queue.ts";
 import type { PlanContent } from "../contract/plan.ts";
+import type { ClaimedRun } from "../contract/runner.ts";
 import { conventionalMessage, renderLink } from "../core/git-policy.ts";
 import type { Usage } from "../llm/port.ts";
 import type { ExecutorDeps } from "./executor.ts";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import type { ClaimedRun } from "../app/queue.ts";
 import type { Services } from "../app/services.ts";
 import type { ProjectConfig } from "../contract/project.ts";
+import type { ClaimedRun } from "../contract/runner.ts";
 import { GimoError } from "../core/errors.ts";
 import type { LlmProvider } from "../llm/port.ts";
 import { createProvider } from "../llm/providers.ts";

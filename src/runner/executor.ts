@@ -1,5 +1,5 @@
-import type { ClaimedRun } from "../app/queue.ts";
 import type { PlanContent } from "../contract/plan.ts";
+import type { ClaimedRun } from "../contract/runner.ts";
 import { BudgetExceeded, BudgetMeter, effectiveBudgets } from "../core/budgets.ts";
 import { contentHash } from "../core/canonical-json.ts";
 import { isGimoError } from "../core/errors.ts";

@@ -1,5 +1,3 @@
-import type { StepUpdate } from "../app/run-reports.ts";
-
 /**
  * What a run's steps look like while a handler works through them, so what the runner reports
  * reads true to a person following the run:
@@ -55,9 +53,13 @@ export class StepTracker {
     if (succeeded) return [];
     const updates: StepUpdate[] = [];
     for (const [id, status] of this.#status) {
-      if (status === "running") updates.push(this.update({ id, status: "failed", detail: reason }));
+      // The detail is bounded as the protocol bounds it (StepsBody: 4,000 characters).
+      const detail = reason.length > 2_000 ? `${reason.slice(0, 2_000)}…` : reason;
+      if (status === "running") updates.push(this.update({ id, status: "failed", detail }));
       else if (status === "pending") updates.push(this.update({ id, status: "skipped" }));
     }
     return updates;
   }
 }
+
+import type { StepUpdate } from "../contract/runner.ts";

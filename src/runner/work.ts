@@ -1,5 +1,5 @@
-import type { ClaimedRun } from "../app/queue.ts";
 import type { PlanContent } from "../contract/plan.ts";
+import type { ClaimedRun } from "../contract/runner.ts";
 import type { BudgetMeter } from "../core/budgets.ts";
 import type { SandboxLimits } from "../core/sandbox-limits.ts";
 import { StuckDetector } from "../core/stuck-detector.ts";
