@@ -10,8 +10,8 @@ import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import { toApproved, toRun } from "../store/rows.ts";
 import type { Database, RunsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
+import { refreshTaskStatus } from "../store/task-status.ts";
 import type { AppContext } from "./context.ts";
-import { refreshTaskStatus } from "./tasks.ts";
 
 /**
  * Runs as queue records: create (only from an approved snapshot), list, get, cancel, requeue.

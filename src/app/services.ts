@@ -1,6 +1,8 @@
 import type { ProviderDeps } from "../llm/providers.ts";
 import type { Env } from "../secrets/references.ts";
 import { openVault } from "../secrets/vault.ts";
+import { queueStoreFor } from "../store/queue-for.ts";
+import type { QueueStore } from "../store/queue-store.ts";
 import { AuditService } from "./audit.ts";
 import type { AppContext } from "./context.ts";
 import { CredentialService } from "./credentials.ts";
@@ -35,6 +37,8 @@ export interface Services {
   status: StatusService;
   idempotency: IdempotencyService;
   queue: QueueService;
+  /** The queue behind its port (src/store/queue-store.ts). */
+  queueStore: QueueStore;
   reports: RunReportService;
   runners: RunnerService;
   metrics: MetricsService;
@@ -60,11 +64,14 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
   const runners = new RunnerService(ctx);
   const status = new StatusService(ctx, runners);
   const prometheus = new PrometheusMetrics(status);
-  const queue = new QueueService(
-    ctx,
-    prometheus,
-    async (override, tx) => override ?? (await providers.stored(tx)).executor ?? null,
-  );
+  const queueStore = queueStoreFor(ctx.store, {
+    clock: ctx.clock,
+    leaseSeconds: ctx.config.leaseSeconds,
+    retryBaseSeconds: ctx.config.retryBaseSeconds,
+    executorConfig: async (override, tx) => override ?? (await providers.stored(tx)).executor ?? null,
+    onBatch: (size) => prometheus.completionBatch.observe(size),
+  });
+  const queue = new QueueService(ctx, prometheus, queueStore);
   return {
     prometheus,
     ctx,
@@ -82,7 +89,8 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
     status,
     idempotency: new IdempotencyService(ctx),
     queue,
-    reports: new RunReportService(ctx, prometheus, queue),
+    reports: new RunReportService(ctx, prometheus, queue, queueStore),
+    queueStore,
     runners,
     metrics: new MetricsService(ctx, status, runners),
   };

@@ -6,7 +6,7 @@ import { GimoError } from "../core/errors.ts";
 import type { LlmProvider } from "../llm/port.ts";
 import { createProvider } from "../llm/providers.ts";
 import { type Env, resolveSecrets } from "../secrets/references.ts";
-import type { ExecutorDeps } from "./executor.ts";
+import type { ExecutorDeps } from "./executor-port.ts";
 import { createSandbox } from "./sandbox/sandbox.ts";
 
 /**

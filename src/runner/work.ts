@@ -10,7 +10,7 @@ import type { ToolContext } from "./agent/tools.ts";
 import { workspaceFs } from "./agent/workspace-fs.ts";
 import { resolveAdapter } from "./agent-cli/registry.ts";
 import { runAgentCli } from "./agent-cli/run.ts";
-import type { ExecutorDeps } from "./executor.ts";
+import type { ExecutorDeps } from "./executor-port.ts";
 import type { RunContext } from "./handler.ts";
 import { fixInstruction, stepInstruction } from "./instructions.ts";
 import { RunFailed } from "./run-failed.ts";

@@ -157,6 +157,23 @@ export class Store {
     return { result, lastSeq, queueChanged };
   }
 
+  /**
+   * `query` locking the rows it reads until the transaction ends: `FOR UPDATE` on PostgreSQL; on
+   * SQLite the IMMEDIATE transaction already holds the database's write lock.
+   */
+  forUpdate<Q extends { forUpdate(): Q }>(query: Q): Q {
+    return this.kind === "postgres" ? query.forUpdate() : query;
+  }
+
+  /**
+   * How often a reader waiting for events should look again on its own: other processes' commits
+   * reach this one through PostgreSQL NOTIFY, which a dropped connection can lose; on SQLite every
+   * writer is in this process and always wakes its readers.
+   */
+  get missedWakeupPollMs(): number {
+    return this.kind === "postgres" ? 5_000 : Number.POSITIVE_INFINITY;
+  }
+
   /** The seq of the last committed event. */
   async lastSeq(): Promise<number> {
     const row = await this.db

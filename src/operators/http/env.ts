@@ -1,3 +1,4 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Services } from "../../app/services.ts";
 import type { Principal } from "../../core/roles.ts";
 import type { Logger } from "../../log.ts";
@@ -17,3 +18,6 @@ export interface HttpDeps {
   /** The event streams open now: shutdown ends them before the store closes. */
   streams: OpenStreams;
 }
+
+/** The application every route registers on. */
+export type HttpApp = OpenAPIHono<HttpEnv>;

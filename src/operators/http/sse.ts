@@ -51,7 +51,7 @@ export async function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: St
   const resume = startSeq(c.req.header("last-event-id"), c.req.query("after"));
   const start = resume ?? (opts.fromStart ? 0 : await audit.headSeq());
   // Other replicas' commits arrive through PostgreSQL NOTIFY; a slow poll covers a lost one.
-  const waitMs = ctx.store.kind === "postgres" ? 5_000 : KEEPALIVE_MS;
+  const waitMs = Math.min(ctx.store.missedWakeupPollMs, KEEPALIVE_MS);
   const terminal: ReadonlySet<string> = new Set(runTerminalEvents);
 
   const pump = async (stream: SSEStreamingApi, signal: AbortSignal) => {

@@ -1,8 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { Cursor, Limit, Text } from "../../../contract/common.ts";
 import { AuditHead, AuditVerify, AuditVerifyQuery, EventPage } from "../../../contract/event.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonResponse } from "../route.ts";
 import { eventStreamResponse, streamEvents } from "../sse.ts";
 

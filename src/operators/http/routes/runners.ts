@@ -2,8 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { IdOf } from "../../../contract/common.ts";
 import { runTerminalEvents } from "../../../contract/events.ts";
 import { Metrics, RunLogPage, RunnerList, RunnerStatus } from "../../../contract/runner.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonResponse } from "../route.ts";
 import { eventStreamResponse, streamEvents } from "../sse.ts";
 
