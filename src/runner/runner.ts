@@ -1,4 +1,5 @@
 import type { ClaimedRun, Completion, Fence, LogLineInput, StepUpdate } from "../contract/runner.ts";
+import { backoffSeconds } from "../core/backoff.ts";
 import type { Logger } from "../log.ts";
 import { LeaseLost, PanicModeOn, type RunnerApi } from "./api.ts";
 import type { HandlerOutcome, RunHandler } from "./handler.ts";
@@ -229,9 +230,9 @@ function completionFor(outcome: HandlerOutcome, reason: AbortReason | undefined)
   return outcome;
 }
 
+/** After `failures` failed calls in a row: 0.2 s doubling up to 10 s, jittered (core/backoff). */
 function backoffMs(failures: number): number {
-  const ceiling = Math.min(10_000, 200 * 2 ** failures);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
+  return backoffSeconds(failures + 1, 0.2, 10) * 1000;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
