@@ -11,7 +11,9 @@ import { createIdFactory } from "./core/ids.ts";
 import { Redactor } from "./core/redactor.ts";
 import { systemPrincipal } from "./core/roles.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { createHttpApp, type HttpApp } from "./operators/http/app.ts";
+import { createHttpApp } from "./operators/http/app.ts";
+import type { HttpApp } from "./operators/http/env.ts";
+import { OpenStreams } from "./operators/http/open-streams.ts";
 import type { RunHandler } from "./runner/handler.ts";
 import { LocalRunnerApi } from "./runner/local-api.ts";
 import { Runner } from "./runner/runner.ts";
@@ -32,6 +34,8 @@ export interface Gimo {
   bootstrapToken: string | undefined;
   /** Embedded runners (none unless a run handler was given). */
   runners: Runner[];
+  /** Ends every open event stream (the first step of shutdown; `close` does it too). */
+  endStreams(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,7 +81,8 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
   const bootstrapToken = await services.tokens.ensureAdminToken();
   if (bootstrapToken) redactor.add(bootstrapToken);
   if (options.repoPath) await services.projects.ensureFromRepo(systemPrincipal, options.repoPath);
-  const app = createHttpApp({ services, logger });
+  const streams = new OpenStreams();
+  const app = createHttpApp({ services, logger, streams });
   const maintenance = await startMaintenance(services, logger, sweepInterval(config.leaseSeconds));
   const chatProgress = startChatProgress(services, logger);
   const runners: Runner[] = [];
@@ -100,7 +105,10 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
     logger,
     bootstrapToken,
     runners,
+    endStreams: () => streams.endAll(),
     close: async () => {
+      // Streams first: a stream still reading when the store closes would fail with a raw stack.
+      await streams.endAll();
       await Promise.all(runners.map((r) => r.stop(5_000)));
       await services.planning.stop();
       await maintenance.stop();
@@ -134,11 +142,13 @@ export function listen(gimo: Gimo): Promise<RunningServer> {
           resolve({
             url: `http://${host}:${info.port}`,
             port: info.port,
-            close: () =>
-              new Promise<void>((done) => {
+            close: async () => {
+              await gimo.endStreams(); // they end cleanly, then the connections go
+              await new Promise<void>((done) => {
                 server.close(() => done());
                 (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-              }),
+              });
+            },
           });
         },
       );

@@ -131,6 +131,17 @@ echo '{"type":"result","subtype":"success","result":"add() fixed","usage":{"inpu
     expect(text).toMatch(
       /sandbox: bubblewrap: (uid \d+|GIMO's uid \d+) in a user namespace, no capabilities; no network/,
     );
+    // Each line belongs to the step that was running when it was written; finished steps show their attempts.
+    const stepOf = (prefix: string) =>
+      logs.body.items.find((l: { msg: string }) => l.msg.startsWith(prefix))?.step_id;
+    expect(stepOf("tool edit_file")).toBe("s1");
+    expect(stepOf("running the tests")).toBe("s2");
+    expect(
+      result.steps.map((s: { id: string; status: string; attempts: number }) => [s.id, s.status, s.attempts]),
+    ).toEqual([
+      ["s1", "succeeded", 1],
+      ["s2", "succeeded", 1],
+    ]);
   });
 
   it("fails after max_fix_iterations when the model never fixes the test, with the last output", async () => {
@@ -155,6 +166,14 @@ echo '{"type":"result","subtype":"success","result":"add() fixed","usage":{"inpu
     const result = await runPlan();
     expect(result.status).toBe("failed");
     expect(result.error.code).toBe("stuck");
+    // The step the agent was stuck in failed (never `succeeded`); the one never reached was skipped.
+    expect(
+      result.steps.map((s: { id: string; status: string; attempts: number }) => [s.id, s.status, s.attempts]),
+    ).toEqual([
+      ["s1", "failed", 1],
+      ["s2", "skipped", 0],
+    ]);
+    expect(result.steps[0].detail).toMatch(/the agent repeated read_file/);
   });
 
   it("ends a run that overruns its budget with budget_exceeded", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ClaimedRun } from "../src/app/queue.ts";
+import type { ClaimedRun } from "../src/contract/runner.ts";
 import { createGimo } from "../src/gimo.ts";
 import { type ScriptedModel, startScriptedModel } from "../src/llm/scripted-server.ts";
 import { createLogger } from "../src/log.ts";

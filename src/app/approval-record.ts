@@ -16,27 +16,6 @@ import type { ApprovedTable, Database, EventsTable } from "../store/schema.ts";
  *     plan matches.
  *   - `/ops/audit/verify` compares every snapshot with its event (`checkApprovals`).
  */
-export const UNRECORDED = "unrecorded";
-
-/** The `content_hash` the approval's `draft.approved` event recorded, or UNRECORDED. */
-export async function recordedContentHash(
-  db: Kysely<Database>,
-  approved: Pick<ApprovedTable, "id" | "draft_id">,
-): Promise<string> {
-  const events = await db
-    .selectFrom("events")
-    .select("data")
-    .where("subject", "=", approved.draft_id)
-    .where("type", "=", "draft.approved")
-    .orderBy("seq")
-    .execute();
-  for (const event of events) {
-    const data = JSON.parse(event.data) as { approved_id?: unknown; content_hash?: unknown };
-    if (data.approved_id === approved.id && typeof data.content_hash === "string") return data.content_hash;
-  }
-  return UNRECORDED;
-}
-
 /** What one `draft.approved` event recorded, by approved id. */
 export interface RecordedApproval {
   seq: number;

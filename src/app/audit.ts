@@ -62,6 +62,21 @@ export class AuditService {
     };
   }
 
+  /**
+   * Whether the last event about `subject` is one of `types` and was at or before `seq`: nothing
+   * about it has happened since (a run's stream is over after its terminal event).
+   */
+  async subjectEndedAt(subject: string, types: readonly string[], seq: number): Promise<boolean> {
+    const last = await this.#ctx.store.db
+      .selectFrom("events")
+      .select(["seq", "type"])
+      .where("subject", "=", subject)
+      .orderBy("seq", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return last !== undefined && last.seq <= seq && types.includes(last.type);
+  }
+
   async headSeq(): Promise<number> {
     const row = await this.#ctx.store.db
       .selectFrom("event_head")

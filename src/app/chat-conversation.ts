@@ -6,9 +6,18 @@ import type { ChatMessage as LlmMessage, ToolCall } from "../llm/port.ts";
 import { loadPromptSet, promptManifest } from "../llm/prompts.ts";
 import { toDraft } from "../store/rows.ts";
 import type { ChatApprovals } from "./chat-approval.ts";
-import { chatToolSpecs, parseProposal, runReadTool } from "./chat-tools.ts";
+import { type ChatToolServices, chatToolSpecs, parseProposal, runReadTool } from "./chat-tools.ts";
+import type { ChatService } from "./chats.ts";
 import { loadChatRow } from "./chats.ts";
-import type { Services } from "./services.ts";
+import type { DraftService } from "./drafts.ts";
+import type { ProviderService } from "./providers.ts";
+
+/** What the conversation uses (a narrow view of Services: app/ services never import services.ts back). */
+export interface ChatConversationServices extends ChatToolServices {
+  chats: ChatService;
+  drafts: DraftService;
+  providers: ProviderService;
+}
 
 /**
  * One turn of a chat: the person's message in, the planner's reply (and any proposed plan) out.
@@ -36,10 +45,10 @@ const CONFIRM_WORDS = new Set(["confirm", "yes", "approve", "go", "run it", "ok"
 const CANCEL_WORDS = new Set(["cancel", "no", "reject", "stop"]);
 
 export class ChatConversation {
-  readonly #services: Services;
+  readonly #services: ChatConversationServices;
   readonly #approvals: ChatApprovals;
 
-  constructor(services: Services, approvals: ChatApprovals) {
+  constructor(services: ChatConversationServices, approvals: ChatApprovals) {
     this.#services = services;
     this.#approvals = approvals;
   }
@@ -78,7 +87,7 @@ export class ChatConversation {
     const asked = await chats.post(principal, chatId, { role: "user", kind: "text", text });
     const out: ChatMessage[] = asked ? [asked] : [];
     const repoPath = project.repo_path ?? undefined;
-    let provider: Awaited<ReturnType<Services["providers"]["provider"]>>;
+    let provider: Awaited<ReturnType<ProviderService["provider"]>>;
     try {
       provider = await this.#services.providers.provider("planner", config.planner);
     } catch (error) {

@@ -6,7 +6,16 @@ import { PlanContent } from "../contract/plan.ts";
 import { idPattern } from "../core/ids.ts";
 import { jsonSchemaOf } from "../llm/json.ts";
 import type { ToolSpec } from "../llm/port.ts";
-import type { Services } from "./services.ts";
+import type { AppContext } from "./context.ts";
+import type { RunService } from "./runs.ts";
+import type { TaskService } from "./tasks.ts";
+
+/** What the read-only tools use (a narrow view of Services: app/ services never import services.ts back). */
+export interface ChatToolServices {
+  ctx: AppContext;
+  tasks: TaskService;
+  runs: RunService;
+}
 
 /**
  * The chat planner's tools. `propose_plan` is the only one that writes, and it writes a draft
@@ -66,7 +75,7 @@ export function parseProposal(
 
 /** Runs one of the read-only tools. */
 export async function runReadTool(
-  services: Services,
+  services: ChatToolServices,
   project: { id: string; repo_path: string | null },
   name: string,
   args: unknown,

@@ -12,11 +12,12 @@ import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import { toApproved, toDraft } from "../store/rows.ts";
 import type { ApprovedTable, Database, DraftsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
+import { refreshTaskStatus } from "../store/task-status.ts";
 import type { AppContext } from "./context.ts";
 import { draftAuthors } from "./draft-authors.ts";
 import type { ProjectService } from "./projects.ts";
 import { enqueueRun } from "./runs.ts";
-import { insertTask, loadTaskRow, refreshTaskStatus } from "./tasks.ts";
+import { insertTask, loadTaskRow } from "./tasks.ts";
 
 /**
  * Drafts and the approval gate.

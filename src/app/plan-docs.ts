@@ -37,11 +37,10 @@ export class PlanDocService {
   ): Promise<PlanDoc> {
     return this.#ctx.store.write(principal, async (w) => {
       const id = await this.#projects.resolveId(w.tx, projectId);
-      // Lock the row (PostgreSQL) so a write without If-Match is last-writer-wins, never a
-      // spurious 409 against a concurrent one.
-      let read = w.tx.selectFrom("plans").selectAll().where("project_id", "=", id);
-      if (this.#ctx.store.kind === "postgres") read = read.forUpdate();
-      const current = await read.executeTakeFirstOrThrow();
+      // Lock the row so a write without If-Match is last-writer-wins, never a spurious 409
+      // against a concurrent one.
+      const read = w.tx.selectFrom("plans").selectAll().where("project_id", "=", id);
+      const current = await this.#ctx.store.forUpdate(read).executeTakeFirstOrThrow();
       const expected = ifMatch ?? current.version;
       const doc = JSON.stringify(input);
       // Any other version is stale already (and may not even fit the column): no write to try.

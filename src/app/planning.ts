@@ -10,11 +10,11 @@ import { repositoryContext } from "../git/context.ts";
 import { draftPlan, type PlannerRequest, type RunSummary } from "../llm/planner.ts";
 import { loadPrompts } from "../llm/prompts.ts";
 import { toDraft } from "../store/rows.ts";
+import { refreshTaskStatus } from "../store/task-status.ts";
 import type { AppContext } from "./context.ts";
 import { type DraftService, loadDraftRow } from "./drafts.ts";
 import type { ProjectService } from "./projects.ts";
 import type { ProviderService } from "./providers.ts";
-import { refreshTaskStatus } from "./tasks.ts";
 
 /**
  * The planner at work: generate a first draft, revise one with feedback, propose new ones.

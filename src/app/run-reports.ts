@@ -1,24 +1,17 @@
 import type { Kysely } from "kysely";
+import type { ClaimedRun, Completion, Fence, LogLineInput, StepUpdate } from "../contract/runner.ts";
 import { backoffSeconds } from "../core/backoff.ts";
 import { isoAfter } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
 import { decodeCursor, encodeCursor } from "../store/pagination.ts";
-import type { Database, RunsTable } from "../store/schema.ts";
-import type { Write } from "../store/store.ts";
+import { type Ended, fenced, type QueueStore } from "../store/queue-store.ts";
+import type { Database } from "../store/schema.ts";
 import type { AppContext } from "./context.ts";
 import type { PrometheusMetrics } from "./prometheus.ts";
-import type { ClaimedRun, QueueService } from "./queue.ts";
-import {
-  type AttemptEnd,
-  CANCELLED_INSTEAD_OF_RETRY,
-  checkReportedResult,
-  type Ended,
-  leaseLost,
-} from "./run-end.ts";
-import { PostgresRunEnds } from "./run-ends-postgres.ts";
+import type { QueueService } from "./queue.ts";
+import { checkReportedResult } from "./run-end.ts";
 import { loadRunRow } from "./runs.ts";
-import { refreshTaskStatus } from "./tasks.ts";
 
 /**
  * What a runner reports about a run it holds: lease extensions, log lines, step updates, the end.
@@ -29,50 +22,18 @@ import { refreshTaskStatus } from "./tasks.ts";
  * was requeued, re-claimed, cancelled…) therefore changes nothing and gets 409 `lease_lost` — a
  * late write can never overwrite a newer attempt.
  */
-export interface Fence {
-  runId: string;
-  attempt: number;
-  runnerId: string;
-}
-
-export interface LogLineInput {
-  ts?: string;
-  level: "debug" | "info" | "warn" | "error";
-  msg: string;
-  step_id?: string;
-}
-
-export interface StepUpdate {
-  id: string;
-  status: "pending" | "running" | "succeeded" | "failed" | "skipped";
-  detail?: string;
-  attempts?: number;
-}
-
-export interface Completion {
-  status: "succeeded" | "failed" | "cancelled";
-  result?: Record<string, unknown>;
-  error?: {
-    code: string;
-    message: string;
-    details?: unknown;
-    retryable?: boolean;
-    retry_after_seconds?: number;
-  };
-}
-
 export class RunReportService {
   readonly #ctx: AppContext;
   readonly #prometheus: PrometheusMetrics;
 
   readonly #queue: QueueService;
-  readonly #pgEnds: PostgresRunEnds;
+  readonly #queueStore: QueueStore;
 
-  constructor(ctx: AppContext, prometheus: PrometheusMetrics, queue: QueueService) {
+  constructor(ctx: AppContext, prometheus: PrometheusMetrics, queue: QueueService, queueStore: QueueStore) {
     this.#ctx = ctx;
     this.#prometheus = prometheus;
     this.#queue = queue;
-    this.#pgEnds = new PostgresRunEnds(ctx, prometheus, queue);
+    this.#queueStore = queueStore;
   }
 
   /** Extends the lease; tells the runner whether cancellation was requested. */
@@ -176,64 +137,12 @@ export class RunReportService {
       error?.retry_after_seconds ?? backoffSeconds(fence.attempt, this.#ctx.config.retryBaseSeconds);
     const end = { status: completion.status, result, error, wait };
     const claimNext = options.claimNext === true;
-    const { status, startedAt, next } =
-      this.#ctx.store.kind === "postgres"
-        ? await this.#pgEnds.end({ principal, fence, end, claimNext })
-        : await this.#ctx.store.write(
-            principal,
-            async (w) => {
-              const ended = await this.#completeIn(w, fence, end);
-              return { ...ended, next: claimNext ? await this.#queue.claimIn(w, fence.runnerId) : undefined };
-            },
-            { group: true },
-          );
+    const { status, startedAt, next } = await this.#queueStore.complete({ principal, fence, end, claimNext });
     if (status !== "queued" && startedAt) {
       const seconds = (this.#ctx.clock.now().getTime() - Date.parse(startedAt)) / 1000;
       this.#prometheus.runDuration.observe({ status }, seconds);
     }
-    return claimNext ? { status, next: this.#queue.counted(next) ?? null } : { status };
-  }
-
-  /** SQLite: the end inside the caller's IMMEDIATE transaction. */
-  async #completeIn(w: Write, fence: Fence, reported: AttemptEnd) {
-    const current = await loadRunRow(w.tx, fence.runId);
-    // A retryable failure of a run whose cancellation was requested ends it: cancelled, not retried.
-    const end: AttemptEnd =
-      current.cancel_requested === 1 && reported.status === "failed" && reported.error?.retryable === true
-        ? { ...reported, status: "cancelled", error: CANCELLED_INSTEAD_OF_RETRY }
-        : reported;
-    const { error } = end;
-    const retry =
-      end.status === "failed" && error?.retryable === true && current.attempt < current.max_attempts;
-    if (retry) {
-      await fenced(w, fence, {
-        status: "queued",
-        run_after: isoAfter(this.#ctx.clock, end.wait),
-        lease_expires_at: null,
-        error: JSON.stringify(error),
-      });
-      w.emit("run.retry", fence.runId, {
-        task_id: current.task_id,
-        attempt: fence.attempt,
-        error_code: error?.code ?? null,
-        wait_seconds: end.wait,
-      });
-      return { status: "queued" as const, startedAt: current.started_at };
-    }
-    await fenced(w, fence, {
-      status: end.status,
-      result: end.result,
-      error: error ? JSON.stringify(error) : null,
-      lease_expires_at: null,
-      finished_at: w.now,
-    });
-    w.emit(`run.${end.status}`, fence.runId, {
-      task_id: current.task_id,
-      attempt: fence.attempt,
-      ...(error ? { error_code: error.code } : {}),
-    });
-    await refreshTaskStatus(w, current.task_id);
-    return { status: end.status, startedAt: current.started_at };
+    return claimNext ? { status, next: this.#queue.claimed(next) ?? null } : { status };
   }
 
   /** Deletes the log lines of runs that finished more than `ttlDays` ago (OPS_RUN_TTL). */
@@ -283,19 +192,4 @@ export class RunReportService {
     const last = items.at(-1);
     return { items, next_cursor: more && last ? encodeCursor(last.seq) : null };
   }
-}
-
-/** The fenced UPDATE: applies `set` only while the runner still holds this attempt's lease. */
-async function fenced(w: Write, fence: Fence, set: Partial<RunsTable>): Promise<RunsTable> {
-  const row = await w.tx
-    .updateTable("runs")
-    .set({ ...set, updated_at: w.now })
-    .where("id", "=", fence.runId)
-    .where("status", "=", "running")
-    .where("attempt", "=", fence.attempt)
-    .where("lease_owner", "=", fence.runnerId)
-    .returningAll()
-    .executeTakeFirst();
-  if (!row) throw leaseLost(fence);
-  return row;
 }

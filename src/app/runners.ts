@@ -1,3 +1,4 @@
+import type { RunnerView } from "../contract/runner.ts";
 import { GimoError, notFound } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
 import type { RunnersTable } from "../store/schema.ts";
@@ -9,17 +10,6 @@ import type { AppContext } from "./context.ts";
  * accepted in panic mode and append no event.
  */
 export const ONLINE_S = 60;
-
-export interface RunnerView {
-  id: string;
-  name: string;
-  labels: string[];
-  capacity: number;
-  status: "online" | "offline";
-  registered_at: string;
-  last_heartbeat_at: string;
-  current_runs: string[];
-}
 
 const KNOWN_RUNNERS_CACHED = 10_000;
 

@@ -10,8 +10,8 @@ import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import { toApproved, toRun } from "../store/rows.ts";
 import type { Database, RunsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
+import { refreshTaskStatus } from "../store/task-status.ts";
 import type { AppContext } from "./context.ts";
-import { refreshTaskStatus } from "./tasks.ts";
 
 /**
  * Runs as queue records: create (only from an approved snapshot), list, get, cancel, requeue.
@@ -85,7 +85,6 @@ export class RunService {
         w.emit("run.cancel_requested", id, { task_id: run.task_id, reason: reason ?? null });
         return toRun(updated);
       }
-      assertRunTransition(id, status, "cancelled");
       const error = JSON.stringify({
         code: "cancelled",
         message: reason ?? `cancelled by ${principal.actor}`,
@@ -101,8 +100,7 @@ export class RunService {
   async requeue(principal: Principal, id: string, backoffSeconds: number): Promise<Run> {
     return this.#ctx.store.write(principal, async (w) => {
       const run = await loadRunRow(w.tx, id);
-      assertRunTransition(id, run.status as RunStatus, "queued");
-      const updated = await casRun(w, id, run.status as RunStatus, {
+      const updated = await casRun(w, id, run.status, {
         status: "queued",
         run_after: isoAfter(this.#ctx.clock, backoffSeconds),
         max_attempts: run.attempt + this.#ctx.config.maxAttempts,
@@ -119,8 +117,12 @@ export class RunService {
   }
 }
 
-/** Compare-and-swap on a run's status; a lost race is an illegal transition, never a silent no-op. */
+/**
+ * Compare-and-swap on a run's status: `from → set.status` must be in the transition table
+ * (core/run-machine), and a lost race is an illegal transition, never a silent no-op.
+ */
 async function casRun(w: Write, id: string, from: RunStatus, set: Partial<RunsTable>): Promise<RunsTable> {
+  if (set.status !== undefined) assertRunTransition(id, from, set.status);
   const updated = await w.tx
     .updateTable("runs")
     .set({ ...set, updated_at: w.now })

@@ -1,6 +1,8 @@
 import type { ProviderDeps } from "../llm/providers.ts";
 import type { Env } from "../secrets/references.ts";
 import { openVault } from "../secrets/vault.ts";
+import { queueStoreFor } from "../store/queue-for.ts";
+import type { QueueStore } from "../store/queue-store.ts";
 import { AuditService } from "./audit.ts";
 import { ChatApprovals } from "./chat-approval.ts";
 import { ChatConversation } from "./chat-conversation.ts";
@@ -38,6 +40,8 @@ export interface Services {
   status: StatusService;
   idempotency: IdempotencyService;
   queue: QueueService;
+  /** The queue behind its port (src/store/queue-store.ts). */
+  queueStore: QueueStore;
   reports: RunReportService;
   runners: RunnerService;
   metrics: MetricsService;
@@ -66,11 +70,14 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
   const runners = new RunnerService(ctx);
   const status = new StatusService(ctx, runners);
   const prometheus = new PrometheusMetrics(status);
-  const queue = new QueueService(
-    ctx,
-    prometheus,
-    async (override, tx) => override ?? (await providers.stored(tx)).executor ?? null,
-  );
+  const queueStore = queueStoreFor(ctx.store, {
+    clock: ctx.clock,
+    leaseSeconds: ctx.config.leaseSeconds,
+    retryBaseSeconds: ctx.config.retryBaseSeconds,
+    executorConfig: async (override, tx) => override ?? (await providers.stored(tx)).executor ?? null,
+    onBatch: (size) => prometheus.completionBatch.observe(size),
+  });
+  const queue = new QueueService(ctx, prometheus, queueStore);
   const chats = new ChatService(ctx, projects);
   const chatApprovals = new ChatApprovals(ctx, chats, drafts);
   const services: Services = {
@@ -90,7 +97,8 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
     status,
     idempotency: new IdempotencyService(ctx),
     queue,
-    reports: new RunReportService(ctx, prometheus, queue),
+    reports: new RunReportService(ctx, prometheus, queue, queueStore),
+    queueStore,
     runners,
     metrics: new MetricsService(ctx, status, runners),
     chats,

@@ -1,9 +1,7 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely } from "kysely";
 import type { Task } from "../contract/task.ts";
-import type { DraftStatus } from "../core/draft-machine.ts";
 import { notFound } from "../core/errors.ts";
-import type { RunStatus } from "../core/run-machine.ts";
-import { deriveTaskStatus, type TaskStatus } from "../core/task-status.ts";
+import type { TaskStatus } from "../core/task-status.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import { toApproved, toDraft, toRun, toTask } from "../store/rows.ts";
 import type { Database, TasksTable } from "../store/schema.ts";
@@ -81,31 +79,4 @@ export async function insertTask(
   await w.tx.insertInto("tasks").values(row).execute();
   w.emit("task.created", id, { project_id: projectId });
   return row;
-}
-
-/** Recomputes and stores a task's derived status; emits `task.status` when it changed. */
-export async function refreshTaskStatus(w: Write, taskId: string): Promise<TaskStatus> {
-  const tx: Transaction<Database> = w.tx;
-  const [task, latestDraft, approval, runs] = await Promise.all([
-    tx.selectFrom("tasks").select("status").where("id", "=", taskId).executeTakeFirstOrThrow(),
-    tx
-      .selectFrom("drafts")
-      .select("status")
-      .where("task_id", "=", taskId)
-      .orderBy("rev", "desc")
-      .limit(1)
-      .executeTakeFirst(),
-    tx.selectFrom("approved").select("id").where("task_id", "=", taskId).limit(1).executeTakeFirst(),
-    tx.selectFrom("runs").select("status").where("task_id", "=", taskId).orderBy("id", "desc").execute(),
-  ]);
-  const status = deriveTaskStatus({
-    latestDraft: latestDraft?.status as DraftStatus | undefined,
-    hasApproval: approval !== undefined,
-    runs: runs.map((r) => r.status as RunStatus),
-  });
-  if (status !== task.status) {
-    await tx.updateTable("tasks").set({ status, updated_at: w.now }).where("id", "=", taskId).execute();
-    w.emit("task.status", taskId, { from: task.status, to: status });
-  }
-  return status;
 }

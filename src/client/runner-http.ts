@@ -1,5 +1,4 @@
-import type { ClaimedRun } from "../app/queue.ts";
-import type { Completion, Fence, LogLineInput, StepUpdate } from "../app/run-reports.ts";
+import type { ClaimedRun, Completion, Fence, LogLineInput, StepUpdate } from "../contract/runner.ts";
 import { LeaseLost, PanicModeOn, type RunnerApi } from "../runner/api.ts";
 import { GimoClientError, GimoHttpClient } from "./http.ts";
 

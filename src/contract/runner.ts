@@ -185,3 +185,23 @@ export const CompleteResult = z
       .openapi({ description: "with `claim_next`: the run this runner now holds, or null" }),
   })
   .openapi("CompleteResult");
+
+// The runner protocol's types, inferred from the schemas above (never written twice).
+
+/** A run claimed by a runner: its run, approved plan, project, lease and executor. */
+export type ClaimedRun = z.infer<typeof ClaimedRun>;
+/** One log line a runner sends. */
+export type LogLineInput = z.infer<typeof LogLine>;
+/** One step update a runner sends. */
+export type StepUpdate = z.infer<typeof StepsBody>["steps"][number];
+/** How a runner ends an attempt: the body of `complete` without its fence. */
+export type Completion = Pick<z.infer<typeof CompleteBody>, "status" | "result" | "error">;
+/** A runner as GET /ops/runners shows it. */
+export type RunnerView = z.infer<typeof RunnerView>;
+type FenceBody = z.infer<typeof LeaseBody>;
+/** The fence every runner call carries: the run, the attempt it claimed, the runner. */
+export interface Fence {
+  runId: string;
+  attempt: FenceBody["attempt"];
+  runnerId: FenceBody["runner_id"];
+}

@@ -1,6 +1,3 @@
-import type { ClaimedRun } from "../app/queue.ts";
-import type { Completion, Fence, LogLineInput, StepUpdate } from "../app/run-reports.ts";
-
 /**
  * What a runner needs from the server — the runner protocol of SPEC §6 as an interface. A remote
  * runner speaks it over HTTP (client/runner-http.ts); an embedded one calls the services directly
@@ -44,3 +41,5 @@ export class PanicModeOn extends Error {
     this.name = "PanicModeOn";
   }
 }
+
+import type { ClaimedRun, Completion, Fence, LogLineInput, StepUpdate } from "../contract/runner.ts";

@@ -1,9 +1,9 @@
-import type { ClaimedRun } from "../app/queue.ts";
 import type { PlanContent } from "../contract/plan.ts";
+import type { ClaimedRun } from "../contract/runner.ts";
 import { conventionalMessage } from "../core/commit-message.ts";
 import { renderLink } from "../core/git-policy.ts";
 import type { Usage } from "../llm/port.ts";
-import type { ExecutorDeps } from "./executor.ts";
+import type { ExecutorDeps } from "./executor-port.ts";
 import { openDraftPullRequest } from "./forge/pull-request.ts";
 import type { RunContext } from "./handler.ts";
 import { RunFailed } from "./run-failed.ts";

@@ -1,12 +1,12 @@
 import { join } from "node:path";
-import type { ClaimedRun } from "../app/queue.ts";
 import type { Services } from "../app/services.ts";
 import type { ProjectConfig } from "../contract/project.ts";
+import type { ClaimedRun } from "../contract/runner.ts";
 import { GimoError } from "../core/errors.ts";
 import type { LlmProvider } from "../llm/port.ts";
 import { createProvider } from "../llm/providers.ts";
 import { type Env, resolveSecrets } from "../secrets/references.ts";
-import type { ExecutorDeps } from "./executor.ts";
+import type { ExecutorDeps } from "./executor-port.ts";
 import { createSandbox } from "./sandbox/sandbox.ts";
 
 /**

@@ -1,19 +1,17 @@
-import type { ClaimedRun } from "../app/queue.ts";
 import type { PlanContent } from "../contract/plan.ts";
 import { BudgetExceeded, BudgetMeter, effectiveBudgets } from "../core/budgets.ts";
 import { contentHash } from "../core/canonical-json.ts";
 import { isGimoError } from "../core/errors.ts";
 import { effectiveLimits } from "../core/sandbox-limits.ts";
 import { Stuck } from "../core/stuck-detector.ts";
-import type { ProviderConfig } from "../llm/config.ts";
 import { isProviderError } from "../llm/errors.ts";
-import type { LlmProvider, Usage } from "../llm/port.ts";
+import type { Usage } from "../llm/port.ts";
 import { loadPrompts } from "../llm/prompts.ts";
 import { deliver } from "./deliver.ts";
+import type { ExecutorDeps } from "./executor-port.ts";
 import { ForgeError } from "./forge/http.ts";
 import type { HandlerOutcome, RunContext, RunHandler } from "./handler.ts";
 import { type Failure, RunFailed } from "./run-failed.ts";
-import type { Sandbox } from "./sandbox/sandbox.ts";
 import { Work } from "./work.ts";
 import {
   type PreparedWorkspace,
@@ -40,19 +38,6 @@ import {
  * rate limited) are retryable, so the queue runs the attempt again later. The worktree is always
  * removed; the branch stays.
  */
-export interface ExecutorDeps {
-  sandbox: Sandbox;
-  /** Where this runner keeps mirrors and worktrees. */
-  workspaceRoot: string;
-  /** The executor model for a claimed run. */
-  provider(job: ClaimedRun): Promise<LlmProvider>;
-  /** The executor configuration with its secrets resolved (to tell an agent CLI from a model). */
-  executorConfig(job: ClaimedRun): Promise<ProviderConfig | undefined>;
-  /** The project's forge token, resolved on this runner; undefined when there is none. */
-  forgeToken(job: ClaimedRun): Promise<string | undefined>;
-  commandTimeoutMs?: number;
-  outputCapBytes?: number;
-}
 
 const MIB = 1024 * 1024;
 

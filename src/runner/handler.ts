@@ -1,6 +1,3 @@
-import type { ClaimedRun } from "../app/queue.ts";
-import type { Completion, LogLineInput, StepUpdate } from "../app/run-reports.ts";
-
 /**
  * The work a runner does with a claimed run is a pluggable handler: the executor (worktree,
  * sandbox, agent loop) in production, small sleeping/failing/crashing handlers in tests.
@@ -15,3 +12,5 @@ export interface RunContext {
 export type HandlerOutcome = Omit<Completion, "status"> & { status: "succeeded" | "failed" };
 
 export type RunHandler = (job: ClaimedRun, ctx: RunContext) => Promise<HandlerOutcome>;
+
+import type { ClaimedRun, Completion, LogLineInput, StepUpdate } from "../contract/runner.ts";

@@ -1,8 +1,9 @@
-import type { ClaimedRun } from "../app/queue.ts";
-import type { Completion, Fence, LogLineInput, StepUpdate } from "../app/run-reports.ts";
+import type { ClaimedRun, Completion, Fence, LogLineInput, StepUpdate } from "../contract/runner.ts";
+import { backoffSeconds } from "../core/backoff.ts";
 import type { Logger } from "../log.ts";
 import { LeaseLost, PanicModeOn, type RunnerApi } from "./api.ts";
 import type { HandlerOutcome, RunHandler } from "./handler.ts";
+import { StepTracker } from "./step-tracker.ts";
 
 /**
  * A runner: claims runs and executes them with a handler, `concurrency` at a time.
@@ -117,6 +118,7 @@ export class Runner {
     };
     const lines: LogLineInput[] = [];
     const steps: StepUpdate[] = [];
+    const tracker = new StepTracker(job.run.steps.map((s) => s.id));
     const flush = async () => {
       if (lost) return;
       const batch = lines.splice(0);
@@ -151,8 +153,8 @@ export class Runner {
         .handler(job, {
           signal: abort.signal,
           log: (level, msg, stepId) =>
-            lines.push({ ts: new Date().toISOString(), level, msg, step_id: stepId }),
-          step: (update) => steps.push(update),
+            lines.push({ ts: new Date().toISOString(), level, msg, step_id: tracker.stepOf(stepId) }),
+          step: (update) => steps.push(tracker.update(update)),
         })
         .catch(
           (error: unknown): HandlerOutcome => ({
@@ -162,12 +164,13 @@ export class Runner {
         );
       clearInterval(leaseTimer);
       clearInterval(flushTimer);
+      const completion = completionFor(outcome, abort.signal.reason as AbortReason | undefined);
+      steps.push(
+        ...tracker.close(completion.status === "succeeded", completion.error?.message ?? completion.status),
+      );
       await flush();
       if (lost || abort.signal.reason === "panic") return undefined;
-      return await this.#complete(
-        fence,
-        completionFor(outcome, abort.signal.reason as AbortReason | undefined),
-      );
+      return await this.#complete(fence, completion);
     } finally {
       clearInterval(leaseTimer);
       clearInterval(flushTimer);
@@ -227,9 +230,9 @@ function completionFor(outcome: HandlerOutcome, reason: AbortReason | undefined)
   return outcome;
 }
 
+/** After `failures` failed calls in a row: 0.2 s doubling up to 10 s, jittered (core/backoff). */
 function backoffMs(failures: number): number {
-  const ceiling = Math.min(10_000, 200 * 2 ** failures);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
+  return backoffSeconds(failures + 1, 0.2, 10) * 1000;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,5 +1,5 @@
-import type { ClaimedRun } from "../app/queue.ts";
 import type { PlanContent } from "../contract/plan.ts";
+import type { ClaimedRun } from "../contract/runner.ts";
 import type { BudgetMeter } from "../core/budgets.ts";
 import type { SandboxLimits } from "../core/sandbox-limits.ts";
 import { StuckDetector } from "../core/stuck-detector.ts";
@@ -10,7 +10,7 @@ import type { ToolContext } from "./agent/tools.ts";
 import { workspaceFs } from "./agent/workspace-fs.ts";
 import { resolveAdapter } from "./agent-cli/registry.ts";
 import { runAgentCli } from "./agent-cli/run.ts";
-import type { ExecutorDeps } from "./executor.ts";
+import type { ExecutorDeps } from "./executor-port.ts";
 import type { RunContext } from "./handler.ts";
 import { fixInstruction, stepInstruction } from "./instructions.ts";
 import { RunFailed } from "./run-failed.ts";
@@ -93,11 +93,13 @@ export class Work {
     }
     let last: TestReport | null = null;
     let testedSinceChange = false;
+    let lastAgentStep: string | undefined;
     for (const step of plan.steps) {
       ctx.step({ id: step.id, status: "running" });
       if (step.kind === "agent") {
         const summary = await this.#agent(stepInstruction(plan, step.title, step.instructions));
         ctx.step({ id: step.id, status: "succeeded", detail: summary });
+        lastAgentStep = step.id;
         testedSinceChange = false;
       } else if (step.kind === "command") {
         const outcome = await runCommandStep(step.command, {
@@ -131,11 +133,15 @@ export class Work {
         });
       }
     }
-    return this.#testAndFix(testedSinceChange ? last : undefined);
+    return this.#testAndFix(testedSinceChange ? last : undefined, lastAgentStep);
   }
 
-  /** The project's tests; while red and iterations remain, the agent fixes (edit → test → analyse → fix). */
-  async #testAndFix(fresh: TestReport | null | undefined): Promise<TestReport | null> {
+  /**
+   * The project's tests; while red and iterations remain, the agent fixes (edit → test → analyse →
+   * fix). The fixes continue the last agent step's work: each iteration reopens that step (another
+   * attempt), so a fix loop that ends stuck or red shows the step failed, not succeeded.
+   */
+  async #testAndFix(fresh: TestReport | null | undefined, fixStep?: string): Promise<TestReport | null> {
     const { meter, ctx } = this.#s;
     let report = fresh !== undefined ? fresh : await this.#test();
     const limit = meter.limits.max_fix_iterations;
@@ -150,10 +156,20 @@ export class Work {
         );
       }
       meter.fixIterations += 1;
+      if (fixStep)
+        ctx.step({ id: fixStep, status: "running", detail: `fix iteration ${meter.fixIterations}` });
       this.#stuck.recordError(report.output_tail);
       ctx.log("info", `tests failed; fix iteration ${meter.fixIterations} of ${limit}`);
       await this.#agent(fixInstruction(report));
       report = await this.#test();
+    }
+    if (fixStep && meter.fixIterations > 0) {
+      const n = meter.fixIterations;
+      ctx.step({
+        id: fixStep,
+        status: "succeeded",
+        detail: `the tests pass after ${n} fix iteration${n === 1 ? "" : "s"}`,
+      });
     }
     return report;
   }

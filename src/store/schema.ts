@@ -1,3 +1,7 @@
+import type { DraftStatus } from "../core/draft-machine.ts";
+import type { RunStatus } from "../core/run-machine.ts";
+import type { TaskStatus } from "../core/task-status.ts";
+
 /**
  * Row types of every table, as Kysely sees them. Timestamps are ISO-8601 UTC text (they sort and
  * compare the same on SQLite and PostgreSQL), JSON documents are text, booleans are 0/1 integers.
@@ -27,7 +31,7 @@ export interface TasksTable {
   id: string;
   project_id: string;
   prompt: string;
-  status: string;
+  status: TaskStatus;
   created_by: string;
   created_at: string;
   updated_at: string;
@@ -38,7 +42,7 @@ export interface DraftsTable {
   task_id: string;
   project_id: string;
   rev: number;
-  status: string;
+  status: DraftStatus;
   prompt: string;
   plan: string | null;
   error: string | null;
@@ -68,7 +72,7 @@ export interface RunsTable {
   approved_id: string;
   task_id: string;
   project_id: string;
-  status: string;
+  status: RunStatus;
   priority: number;
   attempt: number;
   max_attempts: number;

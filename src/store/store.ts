@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import type { EventPayload, EventType } from "../contract/events.ts";
 import { type Clock, isoNow } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
@@ -24,7 +25,8 @@ export interface Write {
   tx: Transaction<Database>;
   principal: Principal;
   now: string;
-  emit(type: string, subject: string, data?: Record<string, unknown>): void;
+  /** Appends an event of the catalogue (contract/events.ts) in this transaction. */
+  emit<T extends EventType>(type: T, subject: string, data: EventPayload<T>): void;
 }
 
 export interface WriteOptions {
@@ -145,7 +147,7 @@ export class Store {
       tx,
       principal,
       now,
-      emit: (type, subject, data = {}) => events.push({ type, subject, data }),
+      emit: (type, subject, data) => events.push({ type, subject, data }),
     });
     const queueChanged = events.some((e) => QUEUE_EVENTS.has(e.type));
     const lastSeq = await appendEvents(tx, this.kind, principal, now, events, {
@@ -153,6 +155,23 @@ export class Store {
       queueChanged,
     });
     return { result, lastSeq, queueChanged };
+  }
+
+  /**
+   * `query` locking the rows it reads until the transaction ends: `FOR UPDATE` on PostgreSQL; on
+   * SQLite the IMMEDIATE transaction already holds the database's write lock.
+   */
+  forUpdate<Q extends { forUpdate(): Q }>(query: Q): Q {
+    return this.kind === "postgres" ? query.forUpdate() : query;
+  }
+
+  /**
+   * How often a reader waiting for events should look again on its own: other processes' commits
+   * reach this one through PostgreSQL NOTIFY, which a dropped connection can lose; on SQLite every
+   * writer is in this process and always wakes its readers.
+   */
+  get missedWakeupPollMs(): number {
+    return this.kind === "postgres" ? 5_000 : Number.POSITIVE_INFINITY;
   }
 
   /** The seq of the last committed event. */

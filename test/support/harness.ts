@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { type Config, loadConfig } from "../../src/config.ts";
+import { eventPayloadProblem } from "../../src/contract/events.ts";
 import type { Role } from "../../src/core/roles.ts";
 import { createGimo, type Gimo, type GimoOptions, listen } from "../../src/gimo.ts";
 import { createLogger } from "../../src/log.ts";
 import type { StorageKind } from "../../src/store/database.ts";
+import type { Write } from "../../src/store/store.ts";
 import { createTestDatabase, type TestDatabase } from "./databases.ts";
 import { createTestRepo, type TestRepo } from "./repo.ts";
 
@@ -48,6 +50,39 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Starts the embedded runner with this handler. */
   runHandler?: GimoOptions["runHandler"];
+  /** Event types outside the catalogue this test writes on purpose (see emitUncatalogued). */
+  uncatalogued?: readonly string[];
+}
+
+/** Appends an event that is not in the catalogue (contract/events.ts): for tests of the log itself. */
+export function emitUncatalogued(
+  w: Write,
+  type: string,
+  subject: string,
+  data: Record<string, unknown>,
+): void {
+  (w.emit as (type: string, subject: string, data: Record<string, unknown>) => void)(type, subject, data);
+}
+
+/**
+ * Every event in the log fits the catalogue (contract/events.ts): its type is listed and its data
+ * parses with the type's schema. Run when a test's GIMO closes, so every test that writes through
+ * the app — TypeScript and the PostgreSQL functions alike — checks the events it caused.
+ */
+async function assertEventsCatalogued(gimo: Gimo, uncatalogued: readonly string[]): Promise<void> {
+  const rows = await gimo.services.ctx.store.db
+    .selectFrom("events")
+    .select(["seq", "type", "data"])
+    .execute();
+  const problems = rows
+    .filter((row) => !uncatalogued.includes(row.type))
+    .map((row) => {
+      const problem = eventPayloadProblem(row.type, JSON.parse(row.data));
+      return problem && `event ${row.seq}: ${problem}`;
+    })
+    .filter((p) => p !== undefined);
+  if (problems.length > 0)
+    throw new Error(`events outside the catalogue:\n${problems.slice(0, 10).join("\n")}`);
 }
 
 export async function startGimo(
@@ -123,9 +158,14 @@ export async function startGimo(
     request,
     close: async () => {
       await server.close();
+      let uncatalogued: unknown;
+      await assertEventsCatalogued(gimo, opts.uncatalogued ?? []).catch((error: unknown) => {
+        uncatalogued = error;
+      });
       await gimo.close();
       await db.drop();
       await repo.remove();
+      if (uncatalogued) throw uncatalogued;
     },
   };
 }

@@ -2,7 +2,7 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { GimoError } from "../../core/errors.ts";
 import { registerMcpRoute } from "../mcp/http.ts";
-import type { HttpDeps, HttpEnv } from "./env.ts";
+import type { HttpApp, HttpDeps, HttpEnv } from "./env.ts";
 import { errorHandler, renderError, validationHook } from "./errors.ts";
 import { bodyGuard, correlation } from "./middleware/edge.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
@@ -20,8 +20,6 @@ import { registerRunRoutes } from "./routes/runs.ts";
 import { registerSystemRoutes } from "./routes/system.ts";
 import { registerTaskRoutes } from "./routes/tasks.ts";
 import { registerTokenRoutes } from "./routes/tokens.ts";
-
-export type HttpApp = OpenAPIHono<HttpEnv>;
 
 /** The HTTP operator: edge guards, every route of the contract, the OpenAPI documents. */
 export function createHttpApp(deps: HttpDeps): HttpApp {

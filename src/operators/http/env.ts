@@ -1,6 +1,8 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Services } from "../../app/services.ts";
 import type { Principal } from "../../core/roles.ts";
 import type { Logger } from "../../log.ts";
+import type { OpenStreams } from "./open-streams.ts";
 
 /** What every HTTP handler can read from the context. */
 export interface HttpEnv {
@@ -13,4 +15,9 @@ export interface HttpEnv {
 export interface HttpDeps {
   services: Services;
   logger: Logger;
+  /** The event streams open now: shutdown ends them before the store closes. */
+  streams: OpenStreams;
 }
+
+/** The application every route registers on. */
+export type HttpApp = OpenAPIHono<HttpEnv>;

@@ -1,5 +1,5 @@
 import { VERSION } from "../../app/status.ts";
-import type { HttpApp } from "./app.ts";
+import type { HttpApp } from "./env.ts";
 
 /**
  * The OpenAPI documents, generated from the routes (never hand-written):

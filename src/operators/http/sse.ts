@@ -1,40 +1,63 @@
 import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import { EventStreamFrame, eventTypes, runTerminalEvents } from "../../contract/events.ts";
 import { GimoError } from "../../core/errors.ts";
 import type { HttpDeps, HttpEnv } from "./env.ts";
 
 /**
  * Streams the event log as Server-Sent Events. `id:` is the event seq; a client that reconnects
  * with `Last-Event-ID` (or `?after=`) gets everything after it, from the database, so nothing is
- * lost however long it was away. A run's own stream carries its log lines inside the `run.logs`
- * event that recorded them, so resuming by event seq never repeats or skips a line. A stream
- * carries only the events its reader's role may see (core/event-visibility), and ends when the
- * token that opened it is revoked or expires (app/token-watch). New events wake the
- * stream through the store's bus; a comment line every 15 s keeps proxies from closing an idle
- * stream.
+ * lost however long it was away. Without a resume point `/ops/events` starts at the head, and a
+ * run's own stream starts with the run's history (its first event), so a watcher who comes late
+ * still sees every line. A run's stream carries its log lines inside the `run.logs` event that
+ * recorded them, so resuming by event seq never repeats or skips a line, and it ends after the
+ * run's terminal event (`runTerminalEvents`) when no later event of the run follows (a requeue
+ * reopens a run). A stream carries only the events its reader's role may see
+ * (core/event-visibility), ends when the token that opened it is revoked or expires
+ * (app/token-watch), and ends cleanly when the server stops (open-streams.ts). New events wake
+ * the stream through the store's bus; a comment line every 15 s keeps proxies from closing an
+ * idle stream.
  */
 const BATCH = 500;
 const KEEPALIVE_MS = 15_000;
 
+/** The OpenAPI answer of an event stream: its frames and every event type it may carry. */
+export function eventStreamResponse(what: string) {
+  return {
+    description: `${what}: text/event-stream, one frame per event. Event types (the frame's \`event:\`): ${eventTypes.join(", ")}.`,
+    content: { "text/event-stream": { schema: EventStreamFrame } },
+  };
+}
+
 export interface StreamOptions {
   /** Only events about these ids. */
   subjects?: readonly string[];
+  /** Without a resume point, start at the beginning of the log (a run's history), not at its head. */
+  fromStart?: boolean;
   /** Replaces a `run.logs` event's seq range by the lines themselves (a run's own stream). */
   expandLogs?: (from: number, to: number) => Promise<unknown[]>;
+  /**
+   * Whether the stream is over once it has sent everything up to `seq`: asked at the start and
+   * after each terminal event it sends (a run's stream: the run's last event is terminal).
+   */
+  endedAt?: (seq: number) => Promise<boolean>;
 }
 
 export async function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: StreamOptions) {
   const { audit, ctx, tokens } = deps.services;
   const principal = c.get("principal");
-  // Without a resume point the stream starts at the head, read before the answer's headers go
-  // out: whatever commits after the client sees its 200 is on the stream.
-  const start = startSeq(c.req.header("last-event-id"), c.req.query("after")) ?? (await audit.headSeq());
+  // Without a resume point the stream starts at the head (or the beginning), read before the
+  // answer's headers go out: whatever commits after the client sees its 200 is on the stream.
+  const resume = startSeq(c.req.header("last-event-id"), c.req.query("after"));
+  const start = resume ?? (opts.fromStart ? 0 : await audit.headSeq());
   // Other replicas' commits arrive through PostgreSQL NOTIFY; a slow poll covers a lost one.
-  const waitMs = ctx.store.kind === "postgres" ? 5_000 : KEEPALIVE_MS;
+  const waitMs = Math.min(ctx.store.missedWakeupPollMs, KEEPALIVE_MS);
+  const terminal: ReadonlySet<string> = new Set(runTerminalEvents);
 
   const pump = async (stream: SSEStreamingApi, signal: AbortSignal) => {
     let scanned = start;
     let quietSince = Date.now();
+    let askEnded = opts.endedAt !== undefined; // at the start: a resume past the run's end
     while (!signal.aborted) {
       const head = await audit.headSeq();
       const { events, through, more } = await audit.feed(scanned, head, BATCH, {
@@ -49,9 +72,12 @@ export async function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: St
           data = { ...event, lines: await opts.expandLogs(from_seq, to_seq) };
         }
         await stream.writeSSE({ id: String(event.seq), event: event.type, data: JSON.stringify(data) });
+        if (terminal.has(event.type)) askEnded = opts.endedAt !== undefined;
       }
       scanned = through;
       if (more) continue;
+      if (askEnded && opts.endedAt && (await opts.endedAt(scanned))) return;
+      askEnded = false;
       if (events.length > 0) quietSince = Date.now();
       if (Date.now() - quietSince >= KEEPALIVE_MS) {
         await stream.write(": keepalive\n\n");
@@ -61,19 +87,30 @@ export async function streamEvents(c: Context<HttpEnv>, deps: HttpDeps, opts: St
     }
   };
 
-  return streamSSE(c, async (stream) => {
-    const aborted = new AbortController();
-    stream.onAbort(() => aborted.abort());
-    // The token that opened the stream is watched: revoked or expired, the stream ends.
-    const watch = tokens.watch(principal);
-    watch.signal.addEventListener("abort", () => aborted.abort(), { once: true });
-    try {
-      await pump(stream, aborted.signal);
-      if (watch.signal.aborted && !stream.closed) await stream.write(`: ${String(watch.signal.reason)}\n\n`);
-    } finally {
-      watch.stop();
-    }
-  });
+  return streamSSE(
+    c,
+    async (stream) => {
+      const left = new AbortController();
+      stream.onAbort(() => left.abort());
+      // The token that opened the stream is watched: revoked or expired, the stream ends.
+      const watch = tokens.watch(principal);
+      watch.signal.addEventListener("abort", () => left.abort(), { once: true });
+      try {
+        await deps.streams.track((signal) => pump(stream, signal), left.signal);
+        if (watch.signal.aborted && !stream.closed)
+          await stream.write(`: ${String(watch.signal.reason)}\n\n`);
+      } finally {
+        watch.stop();
+      }
+    },
+    async (error, stream) => {
+      // A client gone or a server stopping is the end of a stream, not an error.
+      if (!stream.closed && !deps.streams.ending)
+        deps.logger.warn("event stream failed", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+    },
+  );
 }
 
 function startSeq(lastEventId: string | undefined, after: string | undefined): number | undefined {

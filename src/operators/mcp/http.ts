@@ -1,8 +1,7 @@
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Context } from "hono";
 import { GimoError } from "../../core/errors.ts";
-import type { HttpApp } from "../http/app.ts";
-import type { HttpDeps, HttpEnv } from "../http/env.ts";
+import type { HttpApp, HttpDeps, HttpEnv } from "../http/env.ts";
 import { bearerToken, requireAccess } from "../http/middleware/auth.ts";
 import { createGimoApi } from "./api.ts";
 import { createMcpServer } from "./server.ts";

@@ -12,7 +12,7 @@ import { gimoNodeBin, type Mount, planLayout, planMasks } from "./layout.ts";
 import { type EgressSession, startEgress } from "./network.ts";
 import { runProcess } from "./process.ts";
 import { rlimitArgs } from "./rlimits.ts";
-import type { CommandResult, RunOptions, Sandbox, SandboxDeps, SandboxSpec } from "./sandbox.ts";
+import type { CommandResult, RunOptions, Sandbox, SandboxDeps, SandboxSpec } from "./sandbox-port.ts";
 import { checkSpec } from "./spec.ts";
 
 /**

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { StringDecoder } from "node:string_decoder";
 import { OutputCap } from "./output-cap.ts";
-import type { CommandResult, RunOptions } from "./sandbox.ts";
+import type { CommandResult, RunOptions } from "./sandbox-port.ts";
 
 /**
  * Runs one process to completion under GIMO's limits; both sandbox kinds end up here.

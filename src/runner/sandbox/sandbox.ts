@@ -1,9 +1,10 @@
-import type { SandboxLimits } from "../../core/sandbox-limits.ts";
 import { createBwrapSandbox } from "./bwrap.ts";
 import { sandboxEnv } from "./env.ts";
-import type { SandboxUser } from "./identity.ts";
 import { runProcess } from "./process.ts";
+import type { Sandbox, SandboxDeps } from "./sandbox-port.ts";
 import { checkSpec, preview } from "./spec.ts";
+
+export type { CommandResult, RunOptions, Sandbox, SandboxDeps, SandboxSpec } from "./sandbox-port.ts";
 
 /**
  * The sandbox port (SPEC §4.2): every command GIMO runs for a plan — setup, command steps, tests,
@@ -25,69 +26,6 @@ import { checkSpec, preview } from "./spec.ts";
  *
  * A timeout or an abort kills the whole process group (SIGTERM, then SIGKILL): process.ts.
  */
-export interface SandboxSpec {
-  /** Absolute host path of the workspace: the only place a command may write. */
-  workspace: string;
-  /** Whether commands may reach the network (through the egress proxy; the project's `sandbox.network`). */
-  network: boolean;
-  /** With network on: the hosts commands may reach (`host`, `host:port`, `*.domain`); empty = any public host. */
-  egress?: string[];
-  /** With network on: `host[:port]`s reachable whatever `egress` says (an agent CLI's model API). */
-  egressAlways?: string[];
-  /** The command's whole environment, on top of a minimal PATH/HOME/TMPDIR/LANG. */
-  env?: Record<string, string>;
-  timeoutMs: number;
-  outputCapBytes: number;
-  /** Working directory, relative to the workspace; default the workspace. */
-  cwd?: string;
-  /** Resource limits (default `DEFAULT_SANDBOX_LIMITS`). */
-  limits?: SandboxLimits;
-}
-
-export interface CommandResult {
-  exitCode: number | null;
-  signal: string | null;
-  /** stdout and stderr interleaved as they arrived; capped: head and tail around "…[n bytes cut]…". */
-  output: string;
-  timedOut: boolean;
-  truncated: boolean;
-  durationMs: number;
-  /** Set when the sandbox stopped the command for a limit it watches (the workspace's size). */
-  limitExceeded?: "max_workspace_mb";
-}
-
-export interface RunOptions {
-  signal?: AbortSignal;
-  /** Live output, decoded, as it arrives; capped at `streamCapBytes` (default: the output cap). */
-  onOutput?: (chunk: string) => void;
-  streamCapBytes?: number;
-}
-
-export interface Sandbox {
-  readonly kind: "bwrap" | "off";
-  /** The uid/gid commands run as when it is not GIMO's own: files handed to them must be theirs. */
-  readonly user: SandboxUser | undefined;
-  /** What confines commands run with `spec`, in words for the run's log (prepares the sandbox). */
-  describe(spec: SandboxSpec): Promise<string>;
-  /** Runs `command` with `/bin/sh -c`. */
-  run(command: string, spec: SandboxSpec, opts?: RunOptions): Promise<CommandResult>;
-  runArgv(argv: string[], spec: SandboxSpec, opts?: RunOptions): Promise<CommandResult>;
-}
-
-export interface SandboxDeps {
-  warn?: (msg: string) => void;
-  /** Where bubblewrap is; default: found on PATH. */
-  bwrapPath?: string;
-  /** Paths to hide from commands (GIMO's data dir). */
-  hide?: string[];
-  /** The home whose credential files are masked; default the current user's. */
-  home?: string;
-  /** The uid/gid commands run as when GIMO is root (`GIMO_SANDBOX_UID`; default 64999). */
-  sandboxId?: number;
-  /** A delegated cgroup v2 directory for per-command cgroups (`GIMO_SANDBOX_CGROUP`). */
-  cgroup?: string;
-}
-
 export function createSandbox(mode: "on" | "off", deps: SandboxDeps = {}): Sandbox {
   return mode === "on" ? createBwrapSandbox(deps) : createDirectSandbox(deps.warn ?? defaultWarn);
 }

@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { isAbsolute, normalize, relative, resolve } from "node:path";
 import { GimoError } from "../../core/errors.ts";
-import type { SandboxSpec } from "./sandbox.ts";
+import type { SandboxSpec } from "./sandbox-port.ts";
 
 /**
  * Checks shared by both sandbox kinds before anything runs: a non-empty argv without NUL bytes, an

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { GimoError } from "../../core/errors.ts";
 import { createGitRunner, type GitCall, type GitRunner } from "./git.ts";
-import type { PreparedWorkspace } from "./workspace.ts";
+import type { PreparedWorkspace } from "./prepared.ts";
 import { refuseUntrustedEntries, sizesOf } from "./worktree-files.ts";
 
 /**

@@ -2,7 +2,7 @@ import { GimoError } from "../../core/errors.ts";
 import { assertPushable, type BranchRules } from "../../core/git-policy.ts";
 import { credentialEnv, stripCredentials } from "./credentials.ts";
 import { createGitRunner, type GitFailed, type GitRunner } from "./git.ts";
-import type { PreparedWorkspace } from "./workspace.ts";
+import type { PreparedWorkspace } from "./prepared.ts";
 
 /**
  * Pushing a run's task branch (SPEC §4 step 4; refusals).

@@ -9,6 +9,7 @@ import { credentialEnv, stripCredentials } from "./credentials.ts";
 import { createGitRunner, type GitRunner } from "./git.ts";
 import { withRepoLock } from "./lock.ts";
 import { fetchBranches, mirrorPaths, syncMirror } from "./mirror.ts";
+import type { PreparedWorkspace } from "./prepared.ts";
 import {
   dropWorktree,
   forceRemoveDir,
@@ -19,6 +20,7 @@ import {
 } from "./worktrees.ts";
 
 export { commitAll, diffText, type FileChangeRow, fileChanges } from "./commit.ts";
+export type { PreparedWorkspace } from "./prepared.ts";
 export { pushBranch } from "./push.ts";
 
 /**
@@ -84,28 +86,6 @@ export interface PrepareInput {
   attempt?: number;
   /** A forge token for fetching an https remote that needs one. */
   token?: string;
-}
-
-export interface PreparedWorkspace {
-  path: string;
-  branch: string;
-  baseBranch: string;
-  baseSha: string;
-  reusedBranch: boolean;
-  /** The commit the worktree was checked out at: the parent of the run's commit. */
-  startSha: string;
-  /** The repository (or mirror) the worktree belongs to. */
-  repoDir: string;
-  /** Its git directory: the object store, refs and config GIMO's git uses. */
-  commonDir: string;
-  /** The worktree's own git directory in `commonDir` (HEAD, GIMO's index), never shown to commands. */
-  gitDir: string;
-  /** The remote pushes go to, by name in `repoDir`; null when the repository has none. */
-  remote: string | null;
-  /** That remote's URL without credentials; null when there is none. */
-  remoteUrl: string | null;
-  /** The lock serialising changes to `repoDir`'s worktree list. */
-  lockFile: string;
 }
 
 interface Source {

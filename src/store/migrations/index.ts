@@ -7,6 +7,7 @@ import * as fastQueue from "./0005_fast_queue.ts";
 import * as claimWalk from "./0006_claim_walk.ts";
 import * as completeMany from "./0007_complete_many.ts";
 import * as chainedApproval from "./0008_chained_approval.ts";
+import * as queueFunctions from "./0009_queue_functions.ts";
 import * as chat from "./0010_chat.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
@@ -19,5 +20,6 @@ export const migrations: Record<string, Migration> = {
   "0006_claim_walk": claimWalk,
   "0007_complete_many": completeMany,
   "0008_chained_approval": chainedApproval,
+  "0009_queue_functions": queueFunctions,
   "0010_chat": chat,
 };

@@ -1,10 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { Cursor, Limit, Text } from "../../../contract/common.ts";
 import { AuditHead, AuditVerify, AuditVerifyQuery, EventPage } from "../../../contract/event.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonResponse } from "../route.ts";
-import { streamEvents } from "../sse.ts";
+import { eventStreamResponse, streamEvents } from "../sse.ts";
 
 const AuditQuery = z.object({
   subject: Text(100).optional(),
@@ -101,7 +100,7 @@ export function registerAuditRoutes(app: HttpApp, deps: HttpDeps): void {
           headers: z.object({ "last-event-id": z.string().max(20).optional() }),
         },
         responses: {
-          200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } },
+          200: eventStreamResponse("every event the reader may see, from the head (or Last-Event-ID)"),
         },
       },
       deps,

@@ -14,8 +14,7 @@ import {
   MessageReply,
 } from "../../../contract/chat.ts";
 import { IdOf } from "../../../contract/common.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { pageFor } from "../page.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 import { streamEvents } from "../sse.ts";

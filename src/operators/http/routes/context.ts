@@ -2,8 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { projectContext } from "../../../app/project-context.ts";
 import { IdOf } from "../../../contract/common.ts";
 import { ProjectContext } from "../../../contract/project-context.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonResponse } from "../route.ts";
 
 /** `GET /ops/context`: the repository context a coding agent needs (README, AGENTS.md, CLAUDE.md…). */

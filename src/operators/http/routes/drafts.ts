@@ -12,8 +12,7 @@ import {
   RejectBody,
 } from "../../../contract/draft.ts";
 import { Run } from "../../../contract/run.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { pageFor } from "../page.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 

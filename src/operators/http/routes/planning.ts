@@ -10,8 +10,7 @@ import {
   TaskCreate,
 } from "../../../contract/planning.ts";
 import { GimoError } from "../../../core/errors.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 
 /**

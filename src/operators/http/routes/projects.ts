@@ -3,8 +3,7 @@ import { IdOf, PageQuery } from "../../../contract/common.ts";
 import { PlanDoc, PlanDocInput } from "../../../contract/plan-doc.ts";
 import { Project, ProjectCreate, ProjectPage, ProjectPatch } from "../../../contract/project.ts";
 import { GimoError } from "../../../core/errors.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { pageFor } from "../page.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 

@@ -6,8 +6,7 @@ import {
   CredentialProvide,
   CredentialRequest,
 } from "../../../contract/planning.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 
 const ProviderView = z

@@ -16,8 +16,7 @@ import {
   StepsBody,
 } from "../../../contract/runner.ts";
 import { GimoError } from "../../../core/errors.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 
 /** The runner protocol (SPEC §6). Every call after the claim is fenced by (run, attempt, runner). */

@@ -1,14 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { IdOf } from "../../../contract/common.ts";
+import { runTerminalEvents } from "../../../contract/events.ts";
 import { Metrics, RunLogPage, RunnerList, RunnerStatus } from "../../../contract/runner.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonResponse } from "../route.ts";
-import { streamEvents } from "../sse.ts";
+import { eventStreamResponse, streamEvents } from "../sse.ts";
 
 /** Reading the fleet and the runs' live output: runners, run logs, run event streams, metrics. */
 export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
-  const { runners, reports, metrics } = deps.services;
+  const { runners, reports, metrics, audit } = deps.services;
   const RunParams = z.object({ id: IdOf("run") });
 
   app.openapi(
@@ -94,7 +94,9 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
           headers: z.object({ "last-event-id": z.string().max(20).optional() }),
         },
         responses: {
-          200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } },
+          200: eventStreamResponse(
+            "the run's events, from its history (or Last-Event-ID) to its terminal event",
+          ),
         },
       },
       deps,
@@ -102,7 +104,12 @@ export function registerRunnerRoutes(app: HttpApp, deps: HttpDeps): void {
     async (c) => {
       const id = c.req.valid("param").id;
       await deps.services.runs.get(id);
-      return streamEvents(c, deps, { subjects: [id], expandLogs: (from, to) => reports.lines(id, from, to) });
+      return streamEvents(c, deps, {
+        subjects: [id],
+        fromStart: true,
+        expandLogs: (from, to) => reports.lines(id, from, to),
+        endedAt: (seq) => audit.subjectEndedAt(id, runTerminalEvents, seq),
+      });
     },
   );
 

@@ -1,8 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { IdOf } from "../../../contract/common.ts";
 import { CancelBody, RequeueBody, Run, RunCreate, RunPage, RunQuery } from "../../../contract/run.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { pageFor } from "../page.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 

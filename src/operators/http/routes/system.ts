@@ -1,6 +1,5 @@
 import { Health, Panic, PanicBody, Ready, Status } from "../../../contract/system.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 
 export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {

@@ -1,8 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { IdOf, PageQuery } from "../../../contract/common.ts";
 import { TokenCreate, TokenCreated, TokenInfo, TokenPage } from "../../../contract/token.ts";
-import type { HttpApp } from "../app.ts";
-import type { HttpDeps } from "../env.ts";
+import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 
 export function registerTokenRoutes(app: HttpApp, deps: HttpDeps): void {

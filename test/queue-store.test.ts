@@ -1,0 +1,309 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Fence } from "../src/contract/runner.ts";
+import { draftStatuses } from "../src/core/draft-machine.ts";
+import { isGimoError } from "../src/core/errors.ts";
+import { systemPrincipal } from "../src/core/roles.ts";
+import { runStatuses } from "../src/core/run-machine.ts";
+import { deriveTaskStatus } from "../src/core/task-status.ts";
+import type { AttemptEnd, QueueStore } from "../src/store/queue-store.ts";
+import { storageKinds } from "./support/databases.ts";
+import { startGimo, type TestGimo } from "./support/harness.ts";
+import { queueRuns } from "./support/runs.ts";
+
+/**
+ * The queue behind its port (src/store/queue-store.ts): one conformance suite, the same behaviour
+ * tests on both implementations (SQLite in TypeScript, PostgreSQL in src/store/sql/), through the
+ * port itself. Then the PostgreSQL task-status derivation against core/task-status.ts.
+ */
+describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
+  let g: TestGimo;
+  let queue: QueueStore;
+  let runnerId: string;
+  const who = systemPrincipal;
+  beforeAll(async () => {
+    g = await startGimo(kind, { retryBaseSeconds: 0, maxAttempts: 2 });
+    queue = g.gimo.services.queueStore;
+    runnerId = (await g.gimo.services.runners.register(who, { name: `conformance-${kind}` })).runner_id;
+    await g.request("PATCH", `/ops/projects/${g.projectId}`, { body: { max_concurrent_runs: 50 } });
+  });
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  const db = () => g.gimo.services.ctx.store.db;
+  const row = (id: string) =>
+    db().selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  const end = (status: AttemptEnd["status"], error?: AttemptEnd["error"]): AttemptEnd => ({
+    status,
+    result: null,
+    error,
+    wait: 0,
+  });
+  const fenceOf = (claimed: { run: { id: string; attempt: number } }): Fence => ({
+    runId: claimed.run.id,
+    attempt: claimed.run.attempt,
+    runnerId,
+  });
+  const failure = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (error) {
+      return isGimoError(error) ? error.code : String(error);
+    }
+    return "no error";
+  };
+  /** Ends what can be claimed and cancels the rest: each test starts from an empty queue. */
+  async function drain() {
+    for (let c = await queue.claim(who, runnerId); c; c = await queue.claim(who, runnerId))
+      await queue.complete({ principal: who, fence: fenceOf(c), end: end("succeeded"), claimNext: false });
+    const left = await db()
+      .selectFrom("runs")
+      .select("id")
+      .where("status", "in", ["queued", "running"])
+      .execute();
+    for (const { id } of left) await g.gimo.services.runs.cancel(who, id, "drained");
+  }
+
+  it("claims the highest priority first, then the oldest; nothing from an empty queue or in panic", async () => {
+    await drain();
+    expect(await queue.claim(who, runnerId)).toBeUndefined();
+    const [low1, low2] = (await queueRuns(g, 2)) as [string, string];
+    const [high] = (await queueRuns(g, 1, { priority: 3 })) as [string];
+    await g.gimo.services.panic.set(who, true, "conformance");
+    expect(await queue.claim(who, runnerId)).toBeUndefined();
+    await g.gimo.services.panic.set(who, false, undefined);
+    const order: string[] = [];
+    for (let c = await queue.claim(who, runnerId); c; c = await queue.claim(who, runnerId)) {
+      expect(c.run.status).toBe("running");
+      expect(c.run.lease_owner).toBe(runnerId);
+      expect(c.approved.content_hash).toMatch(/^sha256:/);
+      order.push(c.run.id);
+    }
+    expect(order).toEqual([high, low1, low2]);
+    expect((await row(high)).attempt).toBe(1);
+  });
+
+  it("fences every end: another attempt or runner gets lease_lost, an unknown run not_found, and nothing changes", async () => {
+    await drain();
+    const [id] = (await queueRuns(g, 1)) as [string];
+    const c = await queue.claim(who, runnerId);
+    expect(c?.run.id).toBe(id);
+    const fence = fenceOf(c as NonNullable<typeof c>);
+    const ask = (f: Fence) =>
+      queue.complete({ principal: who, fence: f, end: end("succeeded"), claimNext: false });
+    expect(await failure(ask({ ...fence, attempt: fence.attempt + 1 }))).toBe("lease_lost");
+    expect(await failure(ask({ ...fence, runnerId: "rn_01JD0000000000000000000000" }))).toBe("lease_lost");
+    expect(await failure(ask({ ...fence, runId: "r_01JD0000000000000000000000" }))).toBe("not_found");
+    expect((await row(id)).status).toBe("running");
+    expect((await ask(fence)).status).toBe("succeeded");
+    expect(await failure(ask(fence))).toBe("lease_lost");
+    expect((await row(id)).status).toBe("succeeded");
+  });
+
+  it("requeues a retryable failure while attempts remain, then fails it; a plain failure is final", async () => {
+    await drain();
+    const [id] = (await queueRuns(g, 1)) as [string];
+    const infra = { code: "provider_unavailable", message: "down", retryable: true };
+    const first = await queue.claim(who, runnerId);
+    const r1 = await queue.complete({
+      principal: who,
+      fence: fenceOf(first as never),
+      end: end("failed", infra),
+      claimNext: false,
+    });
+    expect(r1.status).toBe("queued");
+    expect((await row(id)).status).toBe("queued");
+    const second = await queue.claim(who, runnerId);
+    expect(second?.run.attempt).toBe(2);
+    const r2 = await queue.complete({
+      principal: who,
+      fence: fenceOf(second as never),
+      end: end("failed", infra),
+      claimNext: false,
+    });
+    expect(r2.status).toBe("failed"); // max_attempts 2: no attempt left
+    const task = await db()
+      .selectFrom("tasks")
+      .select("status")
+      .where("id", "=", (await row(id)).task_id)
+      .executeTakeFirstOrThrow();
+    expect(task.status).toBe("FAILED");
+  });
+
+  it("ends a retryable failure of a run whose cancellation was requested as cancelled", async () => {
+    await drain();
+    const [id] = (await queueRuns(g, 1)) as [string];
+    const c = await queue.claim(who, runnerId);
+    await g.gimo.services.runs.cancel(who, id, "stop it");
+    expect((await row(id)).cancel_requested).toBe(1);
+    const r = await queue.complete({
+      principal: who,
+      fence: fenceOf(c as never),
+      end: end("failed", { code: "provider_unavailable", message: "down", retryable: true }),
+      claimNext: false,
+    });
+    expect(r.status).toBe("cancelled");
+    expect(JSON.parse((await row(id)).error as string).code).toBe("cancelled");
+  });
+
+  it("with claimNext claims the next run for the same runner in the same write", async () => {
+    await drain();
+    const [a, b] = (await queueRuns(g, 2)) as [string, string];
+    const c = await queue.claim(who, runnerId);
+    expect(c?.run.id).toBe(a);
+    const r = await queue.complete({
+      principal: who,
+      fence: fenceOf(c as never),
+      end: end("succeeded"),
+      claimNext: true,
+    });
+    expect(r.status).toBe("succeeded");
+    expect(r.next?.run.id).toBe(b);
+    expect(r.next?.run.status).toBe("running");
+    expect(r.next?.approved.content_hash).toMatch(/^sha256:/);
+    expect(r.startedAt).not.toBeNull();
+  });
+
+  it("writes ends that arrive together once each; a stale one among them alone gets lease_lost", async () => {
+    await drain();
+    const ids = await queueRuns(g, 6);
+    const claims = [];
+    for (let i = 0; i < ids.length; i++) claims.push(await queue.claim(who, runnerId));
+    const fences = claims.map((c) => fenceOf(c as never));
+    const stale = { ...(fences[0] as Fence), attempt: 99 };
+    const results = await Promise.allSettled(
+      [...fences, stale].map((fence) =>
+        queue.complete({ principal: who, fence, end: end("succeeded"), claimNext: false }),
+      ),
+    );
+    expect(results.slice(0, 6).every((r) => r.status === "fulfilled" && r.value.status === "succeeded")).toBe(
+      true,
+    );
+    const last = results[6] as PromiseRejectedResult;
+    expect(isGimoError(last.reason) && last.reason.code).toBe("lease_lost");
+    for (const id of ids) expect((await row(id)).status).toBe("succeeded");
+    const ends = await db()
+      .selectFrom("events")
+      .select("subject")
+      .where("type", "=", "run.succeeded")
+      .where("subject", "in", ids)
+      .execute();
+    expect(ends.map((e) => e.subject).sort()).toEqual([...ids].sort());
+  });
+
+  it("sweeps an expired lease: back to the queue with attempts left, failed without, cancelled when asked", async () => {
+    await drain();
+    const [retry, spent, stop] = (await queueRuns(g, 3)) as [string, string, string];
+    for (let i = 0; i < 3; i++) await queue.claim(who, runnerId);
+    await db().updateTable("runs").set({ attempt: 2 }).where("id", "=", spent).execute();
+    await g.gimo.services.runs.cancel(who, stop, "stop it");
+    await db()
+      .updateTable("runs")
+      .set({ lease_expires_at: "2000-01-01T00:00:00.000Z" })
+      .where("id", "in", [retry, spent, stop])
+      .execute();
+    expect(await queue.sweep(who)).toBe(3);
+    expect((await row(retry)).status).toBe("queued");
+    expect((await row(spent)).status).toBe("failed");
+    expect(JSON.parse((await row(spent)).error as string).code).toBe("lease_expired");
+    expect((await row(stop)).status).toBe("cancelled");
+    expect(await queue.sweep(who)).toBe(0);
+  });
+
+  it("refuses an end in panic mode (panic_mode) and changes nothing", async () => {
+    await drain();
+    const [id] = (await queueRuns(g, 1)) as [string];
+    const c = await queue.claim(who, runnerId);
+    await g.gimo.services.panic.set(who, true, "conformance");
+    try {
+      const asked = queue.complete({
+        principal: who,
+        fence: fenceOf(c as never),
+        end: end("succeeded"),
+        claimNext: false,
+      });
+      expect(await failure(asked)).toBe("panic_mode");
+      expect((await row(id)).status).toBe("running");
+    } finally {
+      await g.gimo.services.panic.set(who, false, undefined);
+    }
+  });
+});
+
+describe.runIf(storageKinds().includes("postgres"))("gimo_task_status on postgres", () => {
+  let g: TestGimo;
+  beforeAll(async () => {
+    g = await startGimo("postgres");
+  });
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  /** Every sequence of run statuses of length 1..max, oldest first. */
+  function sequences(max: number): string[][] {
+    let level: string[][] = [[]];
+    const all: string[][] = [];
+    for (let n = 1; n <= max; n++) {
+      level = level.flatMap((s) => runStatuses.map((status) => [...s, status]));
+      all.push(...level);
+    }
+    return all;
+  }
+
+  it("equals deriveTaskStatus (core/task-status.ts) for every combination of runs, drafts and approval", async () => {
+    const db = g.gimo.services.ctx.store.db;
+    const [runId] = (await queueRuns(g, 1)) as [string];
+    const base = await db.selectFrom("runs").selectAll().where("id", "=", runId).executeTakeFirstOrThrow();
+    const task = await db
+      .selectFrom("tasks")
+      .selectAll()
+      .where("id", "=", base.task_id)
+      .executeTakeFirstOrThrow();
+    const combos = sequences(3);
+    expect(combos).toHaveLength(5 + 25 + 125);
+    let checked = 0;
+    for (const [k, statuses] of combos.entries()) {
+      const taskId = `${task.id}_${k}`;
+      await db
+        .insertInto("tasks")
+        .values({ ...task, id: taskId })
+        .execute();
+      await db
+        .insertInto("runs")
+        .values(
+          statuses.map((status, i) => ({
+            ...base,
+            id: `r_${String(k).padStart(4, "0")}_${i}`,
+            task_id: taskId,
+            status: status as (typeof runStatuses)[number],
+          })),
+        )
+        .execute();
+      const { rows } = await sql<{
+        status: string | null;
+      }>`select gimo_task_status(${taskId}) as status`.execute(db);
+      const fromSql = rows[0]?.status;
+      const newestFirst = [...statuses].reverse() as (typeof runStatuses)[number][];
+      for (const latestDraft of [undefined, ...draftStatuses]) {
+        for (const hasApproval of [false, true]) {
+          const fromCore = deriveTaskStatus({ latestDraft, hasApproval, runs: newestFirst });
+          expect(fromSql, `${statuses.join(",")} draft=${latestDraft} approved=${hasApproval}`).toBe(
+            fromCore,
+          );
+          checked += 1;
+        }
+      }
+    }
+    expect(checked).toBe(155 * (draftStatuses.length + 1) * 2);
+    // A task without runs: the SQL is never asked (it runs after a run ended) and answers nothing.
+    const { rows } = await sql<{
+      status: string | null;
+    }>`select gimo_task_status('t_none') as status`.execute(db);
+    expect(rows[0]?.status).toBeNull();
+    // The combinations' rows go, so the harness's checks see only what the app wrote.
+    await db.deleteFrom("runs").where("id", "like", "r\\_0%").execute();
+    await db.deleteFrom("tasks").where("id", "like", `${task.id}\\_%`).execute();
+    await g.request("POST", `/ops/runs/${runId}/cancel`, { role: "operator" });
+  });
+});
