@@ -1,75 +1,71 @@
-import type { ClaimedRun } from "../app/queue.ts";
-import type { Completion, Fence, LogLineInput, StepUpdate } from "../app/run-reports.ts";
 import { LeaseLost, PanicModeOn, type RunnerApi } from "../runner/api.ts";
-import { GimoClientError, GimoHttpClient } from "./http.ts";
+import { GimoClient, GimoClientError } from "./client.ts";
 
-/** The runner protocol over HTTP, for runners on other machines (`gimo runner --server URL`). */
+/**
+ * The runner protocol over HTTP, for runners on other machines (`gimo runner --server URL`), on the
+ * typed client. A 409 `lease_lost` becomes `LeaseLost` and a 423 `PanicModeOn`, the two answers
+ * the runner loop acts on. Answers are not re-validated here: the claim is the runner's hottest
+ * call (the queue bench counts it per run), and the runner checks what it uses of a claim itself.
+ */
+type Fence = Parameters<RunnerApi["extendLease"]>[0];
+
 export class HttpRunnerApi implements RunnerApi {
-  readonly #http: GimoHttpClient;
+  readonly #client: GimoClient;
 
   constructor(baseUrl: string, token: string) {
-    this.#http = new GimoHttpClient({ baseUrl, token });
+    this.#client = new GimoClient({ baseUrl, token, validate: false });
   }
 
-  async register(input: { name: string; labels?: string[]; capacity?: number }) {
-    const res = await this.#http.request<{ runner_id: string; lease_seconds: number }>(
-      "POST",
-      "/ops/runners/register",
-      input,
-    );
-    return res.body as { runner_id: string; lease_seconds: number };
+  register(input: { name: string; labels?: string[]; capacity?: number }) {
+    return this.#client.registerRunner(input);
   }
 
-  async heartbeat(runnerId: string, stopping = false): Promise<void> {
-    await this.#http.request("POST", `/ops/runners/${runnerId}/heartbeat`, { stopping });
+  heartbeat(runnerId: string, stopping = false): Promise<void> {
+    return this.#client.heartbeat(runnerId, { stopping });
   }
 
-  async claim(runnerId: string, waitSeconds: number, signal?: AbortSignal): Promise<ClaimedRun | undefined> {
+  async claim(runnerId: string, waitSeconds: number, signal?: AbortSignal) {
     try {
-      const res = await this.#http.request<ClaimedRun>(
-        "POST",
-        "/ops/runs/claim",
-        { runner_id: runnerId, wait_seconds: waitSeconds },
-        { signal, extraTimeoutMs: waitSeconds * 1000 },
-      );
-      return res.status === 200 ? res.body : undefined;
+      return await this.#client.claimRun({ runner_id: runnerId, wait_seconds: waitSeconds }, signal);
     } catch (error) {
       if (signal?.aborted) return undefined;
       throw error;
     }
   }
 
-  async extendLease(fence: Fence) {
-    const res = await this.#fenced<{ cancel_requested: boolean }>(fence, "lease", {});
-    return res ?? { cancel_requested: false };
+  extendLease(fence: Fence) {
+    return this.#fenced(() => this.#client.extendLease(fence.runId, body(fence, {})));
   }
 
-  async appendLogs(fence: Fence, lines: LogLineInput[]): Promise<void> {
-    await this.#fenced(fence, "logs", { lines });
+  async appendLogs(fence: Fence, lines: Parameters<RunnerApi["appendLogs"]>[1]): Promise<void> {
+    await this.#fenced(() => this.#client.appendLogs(fence.runId, body(fence, { lines })));
   }
 
-  async updateSteps(fence: Fence, steps: StepUpdate[]): Promise<void> {
-    await this.#fenced(fence, "steps", { steps });
+  async updateSteps(fence: Fence, steps: Parameters<RunnerApi["updateSteps"]>[1]): Promise<void> {
+    await this.#fenced(() => this.#client.updateSteps(fence.runId, body(fence, { steps })));
   }
 
-  async complete(fence: Fence, completion: Completion, options: { claimNext?: boolean } = {}) {
-    const body = options.claimNext ? { ...completion, claim_next: true } : completion;
-    const ended = await this.#fenced<{ next?: ClaimedRun | null }>(fence, "complete", body);
-    return ended?.next ?? undefined;
+  async complete(
+    fence: Fence,
+    completion: Parameters<RunnerApi["complete"]>[1],
+    options: { claimNext?: boolean } = {},
+  ) {
+    const extra = options.claimNext ? { ...completion, claim_next: true } : completion;
+    const ended = await this.#fenced(() => this.#client.completeRun(fence.runId, body(fence, extra)));
+    return ended.next ?? undefined;
   }
 
-  async #fenced<T>(fence: Fence, action: string, body: object): Promise<T | undefined> {
+  async #fenced<T>(call: () => Promise<T>): Promise<T> {
     try {
-      const res = await this.#http.request<T>("POST", `/ops/runs/${fence.runId}/${action}`, {
-        runner_id: fence.runnerId,
-        attempt: fence.attempt,
-        ...body,
-      });
-      return res.body;
+      return await call();
     } catch (error) {
       if (error instanceof GimoClientError && error.code === "lease_lost") throw new LeaseLost(error.message);
       if (error instanceof GimoClientError && error.status === 423) throw new PanicModeOn(error.message);
       throw error;
     }
   }
+}
+
+function body<T extends object>(fence: Fence, extra: T) {
+  return { runner_id: fence.runnerId, attempt: fence.attempt, ...extra };
 }
