@@ -78,7 +78,7 @@ const RepoPath = Text(4_000)
 const RepoUrl = Text(4_000)
   .min(1)
   .refine(
-    (u) => /^(https?|ssh|git|file):\/\/[^\s]+$/i.test(u) || /^[\w.-]+@[\w.-]+:[^\s]+$/.test(u),
+    (u) => /^(https?|ssh|git|file):\/\/[^\s]+$/i.test(u) || /^\w[\w.-]*@\w[\w.-]*:[^\s]+$/.test(u),
     "repo_url must be a git clone URL: https://…, ssh://…, git://…, file://… or user@host:path",
   );
 

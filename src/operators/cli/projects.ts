@@ -9,7 +9,7 @@ interface Globals {
 
 /** A clone URL (`scheme://…` or scp-like `user@host:path`), else a local path. */
 export function isRepoUrl(repo: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[\w.-]+@[\w.-]+:/.test(repo);
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^\w[\w.-]*@\w[\w.-]*:/.test(repo);
 }
 
 export async function addProject(
