@@ -1,6 +1,6 @@
+import { limit } from "./limit.ts";
 import { ago, c, print, printJson, statusColour, table } from "./output.ts";
 import { connect } from "./session.ts";
-import { limit } from "./tasks.ts";
 
 /** The actions of `gimo run`, `runs`, `watch`, `logs`, `cancel`. */
 interface Globals {

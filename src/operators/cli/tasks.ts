@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Answer, GimoClient } from "../../client/client.ts";
 import { CliError } from "./exit-codes.ts";
+import { limit } from "./limit.ts";
 import { ago, c, print, printJson, spinner, statusColour, table } from "./output.ts";
 import { nextForDraft, renderDraft, renderPlan, renderRun } from "./render.ts";
 import { connect } from "./session.ts";
@@ -227,13 +228,6 @@ export async function reject(
   const draft = await (await connect(globals)).rejectDraft(id, opts.reason ? { reason: opts.reason } : {});
   if (opts.json) return printJson(draft);
   print(`${c.green("✓")} draft ${draft.id} rejected`);
-}
-
-export function limit(raw: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 200)
-    throw new CliError("usage", `--limit must be 1-200 (got ${raw})`);
-  return n;
 }
 
 function oneLine(text: string, max: number): string {
