@@ -1,5 +1,7 @@
+import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApprovedPage } from "../src/contract/approved.ts";
 import { ApproveResult, Draft, DraftPage } from "../src/contract/draft.ts";
@@ -23,6 +25,7 @@ import { type ServerProcess, startServerProcess } from "./support/processes.ts";
  * for an answer would hang and fail the test by its timeout.
  */
 const FAILING = "Break the build on purpose";
+const execFileP = promisify(execFile);
 
 /** The demo's model, plus: a revised plan that says it was revised, and a plan that cannot pass. */
 function model(request: ReceivedRequest) {
@@ -209,6 +212,12 @@ describe("the gimo CLI against a real server", () => {
     expect((await cli(["approve", draft.id])).code).toBe(5);
     const unreachable = await cli(["status"], { env: { GIMO_URL: "http://127.0.0.1:9", GIMO_TOKEN: "x" } });
     expect(unreachable.code).toBe(7);
+    // colour only when asked for off a terminal, and never with NO_COLOR
+    expect((await cli(["projects", "list"])).stdout).not.toContain("\u001b[");
+    expect((await cli(["projects", "list"], { env: { FORCE_COLOR: "1" } })).stdout).toContain("\u001b[");
+    expect(
+      (await cli(["projects", "list"], { env: { FORCE_COLOR: "1", NO_COLOR: "1" } })).stdout,
+    ).not.toContain("\u001b[");
   }, 60_000);
 
   it("no prompt waits without a terminal: each fails at once and names the flag", async () => {
@@ -244,6 +253,18 @@ describe("the gimo CLI against a real server", () => {
       expect(r.code, `gimo ${path.join(" ")} --help: ${r.stderr}`).toBe(0);
       expect(r.stdout).toContain(`Usage: gimo${path.length ? ` ${path.join(" ")}` : ""}`);
     }
+    // bash completes commands, subcommands and a command's options from the tree
+    const script = (await cli(["completion", "bash"])).stdout;
+    const complete = async (...words: string[]) => {
+      const r = await execFileP("bash", [
+        "-c",
+        `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _gimo; echo "\${COMPREPLY[*]}"`,
+      ]);
+      return r.stdout.trim();
+    };
+    expect(await complete("gimo", "pro")).toBe("projects");
+    expect(await complete("gimo", "projects", "a")).toBe("add");
+    expect(await complete("gimo", "logs", "r_1", "--fo")).toBe("--follow");
     for (const shell of ["bash", "zsh", "fish"]) {
       const r = await cli(["completion", shell]);
       expect(r.code).toBe(0);
