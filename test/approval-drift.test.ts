@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpRunnerApi } from "../src/client/runner-http.ts";
+import { HttpRunnerApi } from "../src/runner/http-api.ts";
 import { contentHash } from "../src/core/canonical-json.ts";
 import { createLogger } from "../src/log.ts";
 import { createExecutor } from "../src/runner/executor.ts";

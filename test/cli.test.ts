@@ -241,6 +241,33 @@ describe("the gimo CLI against a real server", () => {
     expect(existsSync(join(db.dataDir, "other", "gimo", "config.json"))).toBe(false);
   }, 60_000);
 
+  it("doctor checks the machine, the server, its database and models, each failure with its fix", async () => {
+    const env = { GIMO_URL: server.url, GIMO_TOKEN: adminToken };
+    const ok = await cli(["doctor", "--json"], { env });
+    const { checks } = JSON.parse(ok.stdout) as { checks: { name: string; ok: boolean; fix?: string }[] };
+    expect(checks.map((c) => c.name)).toEqual([
+      "node",
+      "git",
+      "ripgrep",
+      "bubblewrap",
+      "sandbox",
+      "util-linux",
+      "server",
+      "database",
+      "token",
+      "planner",
+      "executor",
+    ]);
+    expect(
+      checks.filter((c) => !c.ok),
+      ok.stdout,
+    ).toEqual([]);
+    expect(ok.code).toBe(0);
+    const down = await cli(["doctor"], { env: { GIMO_URL: "http://127.0.0.1:9", GIMO_TOKEN: "x" } });
+    expect(down.code).toBe(13);
+    expect(down.stdout).toMatch(/✗ server .*\n {2}fix: start it with `gimo serve`/);
+  }, 60_000);
+
   it("every command and subcommand answers --help with exit 0, and completion scripts name them", async () => {
     const paths = allCommands(buildProgram("0.0.0")).map((c) => {
       const names: string[] = [];

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpRunnerApi } from "../src/client/runner-http.ts";
+import { HttpRunnerApi } from "../src/runner/http-api.ts";
 import { createLogger } from "../src/log.ts";
 import { LeaseLost } from "../src/runner/api.ts";
 import type { RunHandler } from "../src/runner/handler.ts";

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { HttpRunnerApi } from "../../client/runner-http.ts";
+import { HttpRunnerApi } from "../../runner/http-api.ts";
 import { loadConfig } from "../../config.ts";
 import { createLogger } from "../../log.ts";
 import { createExecutor } from "../../runner/executor.ts";
