@@ -1,5 +1,5 @@
-import { LeaseLost, PanicModeOn, type RunnerApi } from "./api.ts";
 import { GimoClient, GimoClientError } from "../client/client.ts";
+import { LeaseLost, PanicModeOn, type RunnerApi } from "./api.ts";
 
 /**
  * The runner protocol over HTTP, for runners on other machines (`gimo runner --server URL`), on the
