@@ -16,6 +16,7 @@ describe("gimo demo", () => {
     const { stdout } = await run(process.execPath, [CLI, "demo"], { env, timeout: 60_000 });
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(stdout).toContain("Its tests fail before GIMO: 1 passed, 2 failed");
+    expect(stdout).toMatch(/Approved without asking \(--yes\) as cli:\S+: a_\w+ \(sha256:[0-9a-f]{64}\)\./);
     expect(stdout).toMatch(/Run r_\w+ succeeded\./);
     expect(stdout).toMatch(/Gimo-Run: r_\w+/);
     expect(stdout).toMatch(/Gimo-Approved: a_\w+ sha256:[0-9a-f]{64}/);

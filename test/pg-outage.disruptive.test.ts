@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { GimoHttpClient } from "../src/client/http.ts";
+import { GimoClient } from "../src/client/client.ts";
 import { createTestDatabase, type TestDatabase } from "./support/databases.ts";
 import { samplePlan } from "./support/harness.ts";
 import {
@@ -55,25 +55,15 @@ describe.skipIf(!inject("pgAvailable"))("PostgreSQL outages under traffic", () =
       await db.drop();
       await repo.remove();
     });
-    const admin = new GimoHttpClient({ baseUrl: server.url, token: tokens.admin });
-    const project = (await admin.request<{ items: { id: string }[] }>("GET", "/ops/projects")).body?.items[0]
-      ?.id;
-    await admin.request("PATCH", `/ops/projects/${project}`, { max_concurrent_runs: 100 });
-    const draft = await admin.request<{ id: string }>("POST", "/ops/drafts", {
-      prompt: "outage",
-      plan: samplePlan(),
-    });
-    const approved = await admin.request<{ approved: { id: string } }>(
-      "POST",
-      `/ops/drafts/${draft.body?.id}/approve`,
-      {},
-    );
+    const admin = new GimoClient({ baseUrl: server.url, token: tokens.admin });
+    const project = (await admin.listProjects()).items[0]?.id as string;
+    await admin.patchProject(project, { max_concurrent_runs: 100 });
+    const draft = await admin.createDraft({ prompt: "outage", plan: samplePlan() });
+    const approved = await admin.approveDraft(draft.id);
     const total = 120;
-    for (let i = 0; i < total; i++)
-      await admin.request("POST", "/ops/runs", { approved_id: approved.body?.approved.id });
+    for (let i = 0; i < total; i++) await admin.createRun({ approved_id: approved.approved.id });
 
-    const runs = async () =>
-      (await admin.request<{ items: { status: string }[] }>("GET", "/ops/runs?limit=200")).body?.items ?? [];
+    const runs = async () => (await admin.listRuns({ limit: 200 })).items;
     await eventually(async () => (await runs()).some((r) => r.status === "succeeded"), 30_000, 100);
 
     const dbName = new URL(db.databaseUrl as string).pathname.slice(1);
@@ -117,9 +107,8 @@ describe.skipIf(!inject("pgAvailable"))("PostgreSQL outages under traffic", () =
       500,
     );
     expect(finished).toHaveLength(total);
-    const verify = await admin.request<{ ok: boolean }>("GET", "/ops/audit/verify");
-    expect(verify.body?.ok).toBe(true);
-    const health = await admin.request<{ ok: boolean }>("GET", "/ready");
-    expect(health.body?.ok).toBe(true);
+    expect((await admin.verifyAudit()).ok).toBe(true);
+    const ready = (await fetch(`${server.url}/ready`).then((r) => r.json())) as { ok: boolean };
+    expect(ready.ok).toBe(true);
   }, 240_000);
 });

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { GimoHttpClient } from "../src/client/http.ts";
+import { GimoClient } from "../src/client/client.ts";
 import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.ts";
 import { samplePlan } from "./support/harness.ts";
 import {
@@ -45,12 +45,11 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
       await db.drop();
       await repo.remove();
     });
-    const admin = () => new GimoHttpClient({ baseUrl: server.url, token: tokens.admin });
+    const admin = () => new GimoClient({ baseUrl: server.url, token: tokens.admin });
     const execLog = join(db.dataDir, "executions.log");
     writeFileSync(execLog, "");
-    const project = (await admin().request<{ items: { id: string }[] }>("GET", "/ops/projects")).body
-      ?.items[0]?.id;
-    await admin().request("PATCH", `/ops/projects/${project}`, { max_concurrent_runs: 100 });
+    const project = (await admin().listProjects()).items[0]?.id as string;
+    await admin().patchProject(project, { max_concurrent_runs: 100 });
     return {
       db,
       tokens,
@@ -72,25 +71,16 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
         return r;
       },
       async queue(n: number): Promise<string[]> {
-        const draft = await admin().request<{ id: string }>("POST", "/ops/drafts", {
-          prompt: "load",
-          plan: samplePlan(),
-        });
-        const approved = await admin().request<{ approved: { id: string } }>(
-          "POST",
-          `/ops/drafts/${draft.body?.id}/approve`,
-          {},
-        );
+        const draft = await admin().createDraft({ prompt: "load", plan: samplePlan() });
+        const approved = await admin().approveDraft(draft.id);
         const ids: string[] = [];
         for (let i = 0; i < n; i += 25) {
           const batch = await Promise.all(
             Array.from({ length: Math.min(25, n - i) }, () =>
-              admin().request<{ id: string }>("POST", "/ops/runs", {
-                approved_id: approved.body?.approved.id,
-              }),
+              admin().createRun({ approved_id: approved.approved.id }),
             ),
           );
-          ids.push(...batch.map((b) => b.body?.id as string));
+          ids.push(...batch.map((b) => b.id));
         }
         return ids;
       },
@@ -98,13 +88,9 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
         const all: RunView[] = [];
         let cursor: string | null = null;
         do {
-          const q: string = cursor ? `&cursor=${cursor}` : "";
-          const page = await admin().request<{ items: RunView[]; next_cursor: string | null }>(
-            "GET",
-            `/ops/runs?limit=200${q}`,
-          );
-          all.push(...(page.body?.items ?? []));
-          cursor = page.body?.next_cursor ?? null;
+          const page = await admin().listRuns({ limit: 200, cursor: cursor ?? undefined });
+          all.push(...page.items);
+          cursor = page.next_cursor;
         } while (cursor);
         return all;
       },
@@ -201,8 +187,7 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
       500,
     );
     expect(runs.filter((r) => r.status !== "succeeded")).toEqual([]);
-    const verify = await s.admin().request<{ ok: boolean }>("GET", "/ops/audit/verify");
-    expect(verify.body?.ok).toBe(true);
+    expect((await s.admin().verifyAudit()).ok).toBe(true);
   }, 300_000);
 
   it("SIGTERM stops a runner gracefully: short work finishes, long work is handed back", async () => {
@@ -241,8 +226,8 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
       30_000,
     );
     expect(done.attempt).toBe(2);
-    const runners = await s.admin().request<{ items: { status: string }[] }>("GET", "/ops/runners");
-    expect(runners.body?.items.filter((r) => r.status === "offline").length).toBeGreaterThanOrEqual(2);
+    const runners = await s.admin().listRunners();
+    expect(runners.items.filter((r) => r.status === "offline").length).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
   it("a runner paused past its lease: its late report gets 409 and the newer attempt stands", async () => {
@@ -262,13 +247,8 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
     await new Promise((r) => setTimeout(r, 4_000)); // the paused handler wakes, finishes, reports late
     const after = (await s.runs()).find((r) => r.id === id);
     expect(after).toMatchObject({ status: "succeeded", attempt: 2 });
-    const events = await s
-      .admin()
-      .request<{ items: { type: string; data: { attempt?: number } }[] }>(
-        "GET",
-        `/ops/audit?subject=${id}&limit=200`,
-      );
-    const ends = (events.body?.items ?? []).filter((e) => e.type === "run.succeeded");
+    const events = await s.admin().auditEvents({ subject: id, limit: 200 });
+    const ends = events.items.filter((e) => e.type === "run.succeeded");
     expect(ends.map((e) => e.data.attempt)).toEqual([2]);
     // Both attempts executed; the paused one may record its execution after the newer one did.
     expect(

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpRunnerApi } from "../src/client/runner-http.ts";
 import { createLogger } from "../src/log.ts";
 import { LeaseLost } from "../src/runner/api.ts";
 import type { RunHandler } from "../src/runner/handler.ts";
+import { HttpRunnerApi } from "../src/runner/http-api.ts";
 import { Runner } from "../src/runner/runner.ts";
 import { storageKinds } from "./support/databases.ts";
 import { startGimo, type TestGimo } from "./support/harness.ts";

@@ -76,6 +76,7 @@ const ROUTES: Record<string, RouteExpectation> = {
   "GET /health": { allow: "public", ok: 200, req: () => ({ path: "/health" }) },
   "GET /ready": { allow: "public", ok: 200, req: () => ({ path: "/ready" }) },
   "GET /status": { allow: ALL, ok: 200, req: () => ({ path: "/status" }) },
+  "GET /ops/whoami": { allow: ALL, ok: 200, req: () => ({ path: "/ops/whoami" }) },
 
   "GET /ops/panic": { allow: READ, ok: 200, req: () => ({ path: "/ops/panic" }) },
   "POST /ops/panic": {

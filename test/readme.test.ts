@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -21,7 +21,10 @@ function walkthrough(): string {
   return block[1];
 }
 
-describe("the README walkthrough", () => {
+describe.each([
+  { where: "the default data dir", dataDir: undefined },
+  { where: "a custom GIMO_DATA_DIR", dataDir: "elsewhere/gimo-data" },
+])("the README walkthrough, with $where", ({ dataDir }) => {
   let dir: string;
   let server: ChildProcess;
   let url: string;
@@ -33,7 +36,7 @@ describe("the README walkthrough", () => {
     );
     server = spawn(process.execPath, [join(root, "src/operators/cli/main.ts"), "serve", "--port", "0"], {
       cwd: dir,
-      env: { ...env, LOG_LEVEL: "warn" },
+      env: { ...env, LOG_LEVEL: "warn", ...(dataDir ? { GIMO_DATA_DIR: dataDir } : {}) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     url = await new Promise<string>((done, fail) => {
@@ -57,7 +60,7 @@ describe("the README walkthrough", () => {
     const script = `set -euo pipefail\n${walkthrough()}`;
     const { stdout } = await run("bash", ["-c", script], {
       cwd: dir,
-      env: { ...process.env, GIMO_URL: url },
+      env: { ...process.env, GIMO_URL: url, ...(dataDir ? { GIMO_DATA_DIR: dataDir } : {}) },
     });
     expect(stdout).toContain('{"ok":true}');
     expect(stdout).toMatch(/project: p_[0-9A-Z]{26}/);
@@ -70,5 +73,33 @@ describe("the README walkthrough", () => {
     expect(stdout).toContain("cancelled");
     expect(stdout).toMatch(/"ok":true,"checked":\d+/);
     expect(stdout.trim().split("\n").at(-1)).toBe("actions");
+    expect(stdout).not.toContain("undefined");
+  });
+
+  it("stops at the first step that fails instead of going on with empty ids", async () => {
+    const script = walkthrough();
+    const failed = await run("bash", ["-c", script], {
+      cwd: dir,
+      env: { ...process.env, GIMO_URL: url, GIMO_DATA_DIR: "no-such-dir" },
+    }).then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failed?.code).not.toBe(0);
+    expect(failed?.stdout).not.toContain("project:");
+    expect(failed?.stderr).toContain("no-such-dir/admin.token");
+
+    mkdirSync(join(dir, "wrong-token"), { recursive: true });
+    writeFileSync(join(dir, "wrong-token", "admin.token"), "not-the-token\n");
+    const refused = await run("bash", ["-c", script], {
+      cwd: dir,
+      env: { ...process.env, GIMO_URL: url, GIMO_DATA_DIR: "wrong-token" },
+    }).then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(refused?.code).not.toBe(0);
+    expect(refused?.stdout).not.toContain("project:");
+    expect(refused?.stderr).toContain("no id in");
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpRunnerApi } from "../src/client/runner-http.ts";
+import { HttpRunnerApi } from "../src/runner/http-api.ts";
 import { createTestDatabase, storageKinds } from "./support/databases.ts";
 import { startGimo, type TestGimo } from "./support/harness.ts";
 import { exited, processTokens, startServerProcess } from "./support/processes.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpRunnerApi } from "../src/client/runner-http.ts";
 import { type ScriptedModel, startScriptedModel } from "../src/llm/scripted-server.ts";
+import { HttpRunnerApi } from "../src/runner/http-api.ts";
 import { storageKinds } from "./support/databases.ts";
 import { samplePlan, startGimo, type TestGimo } from "./support/harness.ts";
 

@@ -2,8 +2,10 @@ import http from "node:http";
 import https from "node:https";
 
 /**
- * The HTTP client every remote operator uses (CLI, remote runner, MCP bridge): base URL, bearer
- * token, JSON in and out, and GIMO's error shape turned into `GimoClientError`.
+ * The transport under the typed client (client.ts): base URL, bearer token, JSON in and out, and
+ * GIMO's error shape turned into `GimoClientError`. By default it speaks `node:http` with keep-alive
+ * agents; given a `fetch` it uses that instead — the MCP server passes one that calls the Hono app
+ * in-process, and a browser or test can pass its own.
  */
 export class GimoClientError extends Error {
   readonly status: number;
@@ -19,48 +21,71 @@ export class GimoClientError extends Error {
   }
 }
 
-export interface ClientOptions {
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface TransportOptions {
   baseUrl: string;
   token: string;
   /** Per-request timeout (default 30 s; long polls add their own wait). */
   timeoutMs?: number;
+  /** Used for every request instead of `node:http` (and for event streams instead of global fetch). */
+  fetch?: FetchLike;
 }
 
-export interface ClientResponse<T> {
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  signal?: AbortSignal;
+  extraTimeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+export interface RawResponse {
   status: number;
-  body: T | undefined;
+  body: unknown;
 }
 
-export class GimoHttpClient {
-  readonly #baseUrl: string;
-  readonly #token: string;
+export class Transport {
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly fetch: FetchLike | undefined;
   readonly #timeoutMs: number;
 
-  constructor(options: ClientOptions) {
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, "");
-    const { protocol } = new URL(this.#baseUrl);
+  constructor(options: TransportOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    let protocol: string;
+    try {
+      protocol = new URL(this.baseUrl).protocol;
+    } catch {
+      throw new GimoClientError(0, "bad_url", `not a URL: ${options.baseUrl}`);
+    }
     if (protocol !== "http:" && protocol !== "https:")
-      throw new Error(`the server URL must be http:// or https:// (got ${protocol}//)`);
-    this.#token = options.token;
+      throw new GimoClientError(
+        0,
+        "bad_url",
+        `the server URL must be http:// or https:// (got ${protocol}//)`,
+      );
+    this.token = options.token;
+    this.fetch = options.fetch;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  async request<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    opts: { signal?: AbortSignal; extraTimeoutMs?: number; headers?: Record<string, string> } = {},
-  ): Promise<ClientResponse<T>> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, ...opts.headers };
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    if (payload !== undefined) {
-      headers["content-type"] = "application/json";
-      headers["content-length"] = String(Buffer.byteLength(payload));
-    }
-    const res = await exchange(new URL(`${this.#baseUrl}${path}`), method, headers, payload, {
-      signal: opts.signal,
-      timeoutMs: this.#timeoutMs + (opts.extraTimeoutMs ?? 0),
-    });
+  url(path: string, query?: RequestOptions["query"]): string {
+    const url = new URL(`${this.baseUrl}${path}`);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url.href;
+  }
+
+  /** One call; the body parsed as JSON. Any status ≥ 400 throws `GimoClientError`. */
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...opts.headers };
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (payload !== undefined) headers["content-type"] = "application/json";
+    const url = this.url(path, opts.query);
+    const timeoutMs = this.#timeoutMs + (opts.extraTimeoutMs ?? 0);
+    const res = this.fetch
+      ? await viaFetch(this.fetch, url, method, headers, payload, opts.signal, timeoutMs)
+      : await exchange(new URL(url), method, headers, payload, { signal: opts.signal, timeoutMs });
     let parsed: unknown;
     if (res.text) {
       try {
@@ -69,18 +94,41 @@ export class GimoHttpClient {
         parsed = undefined;
       }
     }
-    if (res.status >= 400) {
-      const err = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)
-        ?.error;
-      throw new GimoClientError(
-        res.status,
-        err?.code ?? "http_error",
-        err?.message ?? `HTTP ${res.status}`,
-        err?.details,
-      );
-    }
-    return { status: res.status, body: parsed as T | undefined };
+    if (res.status >= 400) throw errorFrom(res.status, parsed);
+    return { status: res.status, body: parsed };
   }
+}
+
+export function errorFrom(status: number, body: unknown): GimoClientError {
+  const err =
+    body && typeof body === "object" && "error" in body
+      ? (body as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error
+      : undefined;
+  return new GimoClientError(
+    status,
+    typeof err?.code === "string" ? err.code : "http_error",
+    typeof err?.message === "string" ? err.message : `HTTP ${status}`,
+    err?.details,
+  );
+}
+
+async function viaFetch(
+  fetch: FetchLike,
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  payload: string | undefined,
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const res = await fetch(url, {
+    method,
+    headers,
+    body: payload,
+    signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+  });
+  return { status: res.status, text: await res.text() };
 }
 
 /**
@@ -103,6 +151,7 @@ function exchange(
   return new Promise((resolve, reject) => {
     const secure = url.protocol === "https:";
     const agent = secure ? httpsAgent : httpAgent;
+    if (payload !== undefined) headers["content-length"] = String(Buffer.byteLength(payload));
     const req = (secure ? https : http).request(
       url,
       { method, headers, agent, signal: opts.signal },

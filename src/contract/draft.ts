@@ -1,7 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { draftStatuses } from "../core/draft-machine.ts";
+import { Approved } from "./approved.ts";
 import { Cursor, IdOf, Limit, PageOf, Text, Timestamp } from "./common.ts";
 import { PlanContent } from "./plan.ts";
+import { Run } from "./run.ts";
 
 export const DraftStatus = z.enum(draftStatuses).openapi("DraftStatus");
 
@@ -69,3 +71,5 @@ export const RejectBody = z
   .object({ reason: Text(2_000).optional() })
   .strict()
   .openapi("RejectBody");
+
+export const ApproveResult = z.object({ approved: Approved, run: Run.nullable() }).openapi("ApproveResult");

@@ -74,7 +74,13 @@ const ProjectSettings = {
 const RepoPath = Text(4_000)
   .min(1)
   .refine((p) => p.startsWith("/"), "repo_path must be an absolute path");
-const RepoUrl = Text(4_000).min(1);
+/** A clone URL git can fetch: `https://`, `http://`, `ssh://`, `git://`, `file://`, or scp-like `user@host:path`. */
+const RepoUrl = Text(4_000)
+  .min(1)
+  .refine(
+    (u) => /^(https?|ssh|git|file):\/\/[^\s]+$/i.test(u) || /^\w[\w.-]*@\w[\w.-]*:[^\s]+$/.test(u),
+    "repo_url must be a git clone URL: https://…, ssh://…, git://…, file://… or user@host:path",
+  );
 
 export const ProjectCreate = z
   .object({ ...ProjectSettings, repo_path: RepoPath.optional(), repo_url: RepoUrl.optional() })

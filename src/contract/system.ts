@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { Text, Timestamp } from "./common.ts";
+import { RoleName } from "./token.ts";
 
 export const Health = z.object({ ok: z.boolean() }).openapi("Health");
 
@@ -37,3 +38,12 @@ export const Status = z
     }),
   })
   .openapi("Status");
+
+/** Who a bearer token is: what `gimo login` and `gimo whoami` check. */
+export const Whoami = z
+  .object({
+    actor: z.string().openapi({ description: "the identity written in the audit log" }),
+    role: RoleName,
+    token_id: z.string().nullable().openapi({ description: "a minted token's id; null for ORCH_*_TOKEN" }),
+  })
+  .openapi("Whoami");

@@ -176,10 +176,10 @@ export function samplePlan(title = "Add input validation") {
     title,
     summary: "Reject negative quantities.",
     steps: [
-      { id: "s1", kind: "agent", title: "Add validation", instructions: "Validate quantity >= 0" },
-      { id: "s2", kind: "test", title: "Unit tests" },
+      { id: "s1", kind: "agent" as const, title: "Add validation", instructions: "Validate quantity >= 0" },
+      { id: "s2", kind: "test" as const, title: "Unit tests" },
     ],
     acceptance: ["Tests green"],
-    risk: "low",
+    risk: "low" as const,
   };
 }

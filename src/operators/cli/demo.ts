@@ -25,6 +25,9 @@ export async function runDemo(out: PipelineOutput, opts: { keep?: boolean } = {}
     out.write(`Demo repository: ${repo.path} (origin: ${repo.remote})\n`);
     const before = await tests(repo.path);
     out.write(`Its tests fail before GIMO: ${before.trim().split("\n").at(-1)}\n`);
+    out.write(
+      "The demo approves the plan itself, as `gimo run-task --yes` does; without --yes you are asked.\n",
+    );
     const providers = join(root, "providers.json");
     const provider = { type: "openai_compat", base_url: model.url, model: "scripted-model" };
     writeFileSync(providers, JSON.stringify({ planner: provider, executor: provider }));
@@ -65,6 +68,7 @@ export async function runDemo(out: PipelineOutput, opts: { keep?: boolean } = {}
   } finally {
     await model.close();
     if (!opts.keep) rmSync(root, { recursive: true, force: true });
+    else out.write(`Kept: ${root}\n`);
   }
 }
 

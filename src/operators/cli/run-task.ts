@@ -1,6 +1,5 @@
 import { userInfo } from "node:os";
 import { resolve } from "node:path";
-import { createInterface } from "node:readline/promises";
 import type { Services } from "../../app/services.ts";
 import type { Config } from "../../config.ts";
 import type { Draft } from "../../contract/draft.ts";
@@ -19,6 +18,16 @@ import { embeddedExecutorDeps } from "../../runner/executor-deps.ts";
 export interface PipelineOutput {
   write(text: string): void;
   ask?(question: string): Promise<boolean>;
+  /** Said when no planner or executor model is configured (default: how to configure one). */
+  missingModel?: string;
+}
+
+/** No planner or executor model: nothing can plan or run. */
+export class MissingModel extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MissingModel";
+  }
 }
 
 export interface PipelineResult {
@@ -45,6 +54,12 @@ export async function runPipeline(
   const me: Principal = { actor: `cli:${userInfo().username}`, role: "admin", tokenId: null };
   try {
     const s = gimo.services;
+    const models = await s.providers.stored();
+    if (!models.planner || !models.executor)
+      throw new MissingModel(
+        out.missingModel ??
+          `no ${models.planner ? "executor" : "planner"} model is configured: set GIMO_PROVIDERS_FILE to a JSON file {planner, executor}`,
+      );
     let project = await s.projects.ensureFromRepo(me, resolve(input.repoPath));
     if (input.testCommand || input.linkTemplate) {
       project = await s.projects.patch(me, project.id, {
@@ -65,9 +80,11 @@ export async function runPipeline(
       out.write("Not approved; the draft is rejected.\n");
       return { draft, run: null };
     }
-    const { run } = await s.drafts.approve(me, draft.id, { auto_run: true });
+    const { approved: snapshot, run } = await s.drafts.approve(me, draft.id, { auto_run: true });
     if (!run) throw new Error("approval did not queue a run");
-    out.write(`Approved. Running ${run.id} …\n`);
+    out.write(
+      `${input.yes ? "Approved without asking (--yes)" : "Approved on the terminal"} as ${me.actor}: ${snapshot.id} (${snapshot.content_hash}).\nRunning ${run.id} …\n`,
+    );
     const finished = await follow(s, run.id, out);
     out.write(describeRun(finished));
     return { draft, run: finished };
@@ -125,14 +142,4 @@ export function describeRun(run: Run): string {
     tests,
     "",
   ].join("\n");
-}
-
-export async function askOnTerminal(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const answer = await rl.question(`${question} [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
 }

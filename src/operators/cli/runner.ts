@@ -1,12 +1,12 @@
 import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { HttpRunnerApi } from "../../client/runner-http.ts";
 import { loadConfig } from "../../config.ts";
 import { createLogger } from "../../log.ts";
 import { createExecutor } from "../../runner/executor.ts";
 import { remoteExecutorDeps } from "../../runner/executor-deps.ts";
 import type { RunHandler } from "../../runner/handler.ts";
+import { HttpRunnerApi } from "../../runner/http-api.ts";
 import { Runner } from "../../runner/runner.ts";
 
 /**

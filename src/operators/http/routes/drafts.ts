@@ -4,6 +4,7 @@ import { Approved, ApprovedPage, ApprovedQuery } from "../../../contract/approve
 import { IdOf } from "../../../contract/common.ts";
 import {
   ApproveBody,
+  ApproveResult,
   Draft,
   DraftCreate,
   DraftEdit,
@@ -17,7 +18,6 @@ import { pageFor } from "../page.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 
 const DraftParams = z.object({ id: IdOf("draft") });
-const ApproveResult = z.object({ approved: Approved, run: Run.nullable() }).openapi("ApproveResult");
 
 export function registerDraftRoutes(app: HttpApp, deps: HttpDeps): void {
   const { drafts, ctx } = deps.services;

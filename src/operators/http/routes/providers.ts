@@ -6,30 +6,9 @@ import {
   CredentialProvide,
   CredentialRequest,
 } from "../../../contract/planning.ts";
+import { ProvidersHealth, ProvidersView } from "../../../contract/provider.ts";
 import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
-
-const ProviderView = z
-  .object({
-    type: z.string(),
-    base_url: z.string().optional(),
-    model: z.string(),
-    api_key: z.string().optional().openapi({ description: "the ${VAR} reference, or [redacted]" }),
-    api_key_set: z.boolean(),
-    options: z.record(z.string(), z.unknown()).optional(),
-  })
-  .nullable();
-const ProvidersView = z.object({ planner: ProviderView, executor: ProviderView }).openapi("ProvidersView");
-const Health = z
-  .object({
-    type: z.string(),
-    model: z.string(),
-    ok: z.boolean(),
-    latency_ms: z.number(),
-    detail: z.string().optional(),
-  })
-  .nullable();
-const ProvidersHealth = z.object({ planner: Health, executor: Health }).openapi("ProvidersHealth");
 
 /** Providers (secrets never returned) and credential requests (values go in, never out). */
 export function registerProviderRoutes(app: HttpApp, deps: HttpDeps): void {

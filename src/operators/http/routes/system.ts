@@ -1,4 +1,5 @@
-import { Health, Panic, PanicBody, Ready, Status } from "../../../contract/system.ts";
+import type { Context, TypedResponse } from "hono";
+import { Health, Panic, PanicBody, Ready, Status, Whoami } from "../../../contract/system.ts";
 import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 
@@ -20,7 +21,7 @@ export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {
       },
       deps,
     ),
-    (c) => c.json({ ok: true }, 200),
+    (c) => jsonLine(c, { ok: true }),
   );
 
   app.openapi(
@@ -62,7 +63,27 @@ export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {
       },
       deps,
     ),
-    async (c) => c.json(await status.status(), 200),
+    async (c) => jsonLine(c, await status.status()),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/whoami",
+        access: "any",
+        operationId: "whoami",
+        summary: "Who the bearer token is: its identity in the audit log and its role",
+        description: "Answers for any valid token; `gimo login` checks a token with it before storing it.",
+        tags: ["system"],
+        responses: { 200: jsonResponse(Whoami, "the token's identity and role") },
+      },
+      deps,
+    ),
+    (c) => {
+      const p = c.get("principal");
+      return c.json({ actor: p.actor, role: p.role, token_id: p.tokenId }, 200);
+    },
   );
 
   app.openapi(
@@ -104,4 +125,14 @@ export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {
       return c.json(await panic.set(c.get("principal"), body.on, body.reason), 200);
     },
   );
+}
+
+/**
+ * The JSON body with a final newline: `/health` and `/status` are what people `curl` by hand, and a
+ * body without one leaves the shell prompt glued to it.
+ */
+function jsonLine<T>(c: Context, body: T) {
+  return c.body(`${JSON.stringify(body)}\n`, 200, {
+    "content-type": "application/json",
+  }) as unknown as TypedResponse<T, 200, "json">;
 }
