@@ -76,6 +76,7 @@ const ROUTES: Record<string, RouteExpectation> = {
   "GET /health": { allow: "public", ok: 200, req: () => ({ path: "/health" }) },
   "GET /ready": { allow: "public", ok: 200, req: () => ({ path: "/ready" }) },
   "GET /status": { allow: ALL, ok: 200, req: () => ({ path: "/status" }) },
+  "GET /ops/whoami": { allow: ALL, ok: 200, req: () => ({ path: "/ops/whoami" }) },
 
   "GET /ops/panic": { allow: READ, ok: 200, req: () => ({ path: "/ops/panic" }) },
   "POST /ops/panic": {
@@ -193,6 +194,12 @@ const ROUTES: Record<string, RouteExpectation> = {
     allow: READ,
     ok: 200,
     req: async (fx) => ({ path: `/ops/runs/${await fx.queuedRun()}/logs?after=0` }),
+  },
+  "GET /ops/runs/{id}/diff": {
+    allow: READ,
+    // A queued run has no commit yet: an allowed reader gets 409 (the diff itself is test/web-serving.test.ts).
+    ok: 409,
+    req: async (fx) => ({ path: `/ops/runs/${await fx.queuedRun()}/diff` }),
   },
   "GET /ops/runs/{id}/events": {
     allow: READ,

@@ -39,3 +39,13 @@ export const TokenCreated = TokenInfo.extend({
 }).openapi("TokenCreated");
 
 export const TokenPage = PageOf(TokenInfo, "TokenPage");
+
+/** Who the caller's token says it is: the UI and the CLI show it and hide what the role may not do. */
+export const WhoAmI = z
+  .object({
+    actor: z.string().openapi({ description: "the identity the audit log records" }),
+    role: RoleName,
+    token_id: z.string().nullable().openapi({ description: "a minted token's id; null for ORCH_* tokens" }),
+  })
+  .openapi("WhoAmI");
+export type WhoAmI = z.infer<typeof WhoAmI>;

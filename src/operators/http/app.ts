@@ -17,6 +17,8 @@ import { registerRunRoutes } from "./routes/runs.ts";
 import { registerSystemRoutes } from "./routes/system.ts";
 import { registerTaskRoutes } from "./routes/tasks.ts";
 import { registerTokenRoutes } from "./routes/tokens.ts";
+import { registerWhoamiRoute } from "./routes/whoami.ts";
+import { serveWebUi } from "./web-ui.ts";
 
 export type HttpApp = OpenAPIHono<HttpEnv>;
 
@@ -59,11 +61,16 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   registerRunnerRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerWhoamiRoute(app, deps);
 
   app.get("/openapi.json", (c) => c.json(stripActionsMarks(fullDocument(app, config.publicUrl))));
   app.get("/openapi.actions.json", (c) => c.json(actionsDocument(app, config.publicUrl)));
 
-  app.notFound((c) => renderError(c, new GimoError("not_found", `no route ${c.req.method} ${c.req.path}`)));
+  // What no API route answers may be the web UI (its files, or its index.html for a client route).
+  app.notFound(
+    (c) =>
+      serveWebUi(c) ?? renderError(c, new GimoError("not_found", `no route ${c.req.method} ${c.req.path}`)),
+  );
   app.onError(errorHandler(deps.logger));
   return app;
 }
