@@ -2,7 +2,7 @@ import { lazy, Suspense } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router";
 import { useSession } from "./api/session.tsx";
 import { Board } from "./pages/board.tsx";
-import { SignIn } from "./pages/sign-in.tsx";
+import { AfterSignIn, SignIn } from "./pages/sign-in.tsx";
 import { Layout } from "./ui/layout.tsx";
 import { Empty, Loading } from "./ui/states.tsx";
 
@@ -32,7 +32,7 @@ export function App() {
       <Suspense fallback={<Loading />}>
         <Routes>
           <Route path="/" element={<Board />} />
-          <Route path="/sign-in" element={<Navigate to="/" replace />} />
+          <Route path="/sign-in" element={<AfterSignIn />} />
           <Route path="/tasks/new" element={<NewTask />} />
           <Route path="/tasks/:id" element={<TaskPage />} />
           <Route path="/runs/:id" element={<RunPage />} />

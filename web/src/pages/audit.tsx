@@ -3,7 +3,7 @@ import { useState } from "react";
 import { get, qs } from "../api/client.ts";
 import { useCan } from "../api/session.tsx";
 import type { AuditVerifyT, EventPageT } from "../api/types.ts";
-import { Empty, ErrorBox, Loading } from "../ui/states.tsx";
+import { Empty, ErrorBox, Loading, TableWrap } from "../ui/states.tsx";
 import { Time } from "../ui/time.tsx";
 
 /**
@@ -67,7 +67,7 @@ export default function Audit() {
       {page.isPending ? <Loading what="Loading events" /> : null}
       {page.data && items.length === 0 ? <Empty title="No event matches" /> : null}
       {items.length ? (
-        <div className="table-wrap">
+        <TableWrap label="Events">
           <table>
             <thead>
               <tr>
@@ -102,7 +102,7 @@ export default function Audit() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
       <div className="actions">
         <button

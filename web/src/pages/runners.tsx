@@ -4,7 +4,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { get } from "../api/client.ts";
 import type { MetricsT, RunnerListT } from "../api/types.ts";
-import { Empty, ErrorBox, Loading } from "../ui/states.tsx";
+import { Empty, ErrorBox, Loading, TableWrap } from "../ui/states.tsx";
 import { Time } from "../ui/time.tsx";
 
 /**
@@ -76,7 +76,7 @@ export default function Runners() {
             </p>
           </Empty>
         ) : null}
-        <div className="table-wrap">
+        <TableWrap label="Runners">
           <table>
             <thead>
               <tr>
@@ -111,7 +111,7 @@ export default function Runners() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       </section>
       <section className="charts" aria-label="Charts (sampled every 5 s while this page is open)">
         <Chart title="Throughput (runs finished per 5 s)" xs={samples.map((s) => s.t)} ys={throughput} />

@@ -5,7 +5,7 @@ import { del, get, post } from "../api/client.ts";
 import { useCan } from "../api/session.tsx";
 import type { Panic, TokenCreatedT, TokenPageT } from "../api/types.ts";
 import { CopyId } from "../ui/copy.tsx";
-import { Empty, ErrorBox } from "../ui/states.tsx";
+import { Empty, ErrorBox, TableWrap } from "../ui/states.tsx";
 import { Time } from "../ui/time.tsx";
 import { CredentialsPanel, ProjectsPanel, ProvidersPanel } from "./admin-parts.tsx";
 
@@ -147,7 +147,7 @@ function Tokens() {
           </button>
         </div>
       ) : null}
-      <div className="table-wrap">
+      <TableWrap label="Tokens">
         <table>
           <thead>
             <tr>
@@ -199,7 +199,7 @@ function Tokens() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {tokens.data?.items.length === 0 ? <p className="muted">Only environment tokens so far.</p> : null}
     </div>
   );

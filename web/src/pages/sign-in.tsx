@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from "react";
-import { useNavigate, useSearchParams } from "react-router";
+import { Navigate, useSearchParams } from "react-router";
 import { useSession } from "../api/session.tsx";
 import { ErrorBox } from "../ui/states.tsx";
 
@@ -9,8 +9,6 @@ import { ErrorBox } from "../ui/states.tsx";
  */
 export function SignIn() {
   const { signIn } = useSession();
-  const navigate = useNavigate();
-  const [params] = useSearchParams();
   const [token, setToken] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -19,10 +17,7 @@ export function SignIn() {
     setBusy(true);
     setError(null);
     try {
-      const session = await signIn(token.trim());
-      const next = params.get("next");
-      const safeNext = next?.startsWith("/") && !next.startsWith("//") ? next : null;
-      navigate(safeNext ?? (session.who.role === "admin" ? "/setup?auto=1" : "/"), { replace: true });
+      await signIn(token.trim());
     } catch (err) {
       setError(err);
     } finally {
@@ -60,4 +55,16 @@ export function SignIn() {
       </form>
     </main>
   );
+}
+
+/**
+ * Where a signed-in session lands from /sign-in: the page it was sent away from (same-origin paths
+ * only), else the setup wizard for an admin (it steps aside when setup is done), else the board.
+ */
+export function AfterSignIn() {
+  const { session } = useSession();
+  const [params] = useSearchParams();
+  const next = params.get("next");
+  const safeNext = next?.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : null;
+  return <Navigate to={safeNext ?? (session?.who.role === "admin" ? "/setup?auto=1" : "/")} replace />;
 }

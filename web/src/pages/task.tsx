@@ -307,23 +307,27 @@ function ReviseForm({ draft }: { draft: Draft }) {
 
 function RevisionDiff({ drafts }: { drafts: Draft[] }) {
   const withPlan = drafts.filter((d) => d.plan);
-  const [from, setFrom] = useState(() => withPlan[withPlan.length - 2]?.rev ?? 1);
-  const [to, setTo] = useState(() => withPlan[withPlan.length - 1]?.rev ?? 1);
+  // Until the user picks, compare the two newest revisions that have a plan (a new one may still
+  // be generating when this first renders).
+  const [picked, setPicked] = useState<{ from: number; to: number } | null>(null);
+  const from = picked?.from ?? withPlan[withPlan.length - 2]?.rev ?? 1;
+  const to = picked?.to ?? withPlan[withPlan.length - 1]?.rev ?? 1;
+  const setFrom = (rev: number) => setPicked({ from: rev, to });
+  const setTo = (rev: number) => setPicked({ from, to: rev });
   const a = drafts.find((d) => d.rev === from);
   const b = drafts.find((d) => d.rev === to);
   const text = useMemo(() => {
     const patch = createTwoFilesPatch(
-      `plan rev ${from}`,
-      `plan rev ${to}`,
+      "plan.json",
+      "plan.json",
       planText(a?.plan ?? null),
       planText(b?.plan ?? null),
-      "",
-      "",
-      { context: 3 },
     );
-    // react-diff-view reads git's format: give the patch git's header line.
-    return `diff --git a/plan b/plan\n${patch.split("\n").slice(1).join("\n")}`;
-  }, [a, b, from, to]);
+    // react-diff-view reads git's format: the hunks, under git's headers.
+    const at = patch.indexOf("\n@@");
+    if (at < 0) return "";
+    return `diff --git a/plan.json b/plan.json\n--- a/plan.json\n+++ b/plan.json\n${patch.slice(at + 1)}`;
+  }, [a, b]);
   if (withPlan.length < 2) return null;
   const options = withPlan.map((d) => (
     <option key={d.id} value={d.rev}>

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { CheckIcon, CopyIcon } from "./icons.tsx";
 
 /** An id (or any value) shown in monospace with a button that copies it. */
 export function CopyId({ value, label }: { value: string; label?: string }) {
@@ -21,7 +22,7 @@ export function CopyId({ value, label }: { value: string; label?: string }) {
           );
         }}
       >
-        {copied ? "✓" : "⧉"}
+        {copied ? <CheckIcon /> : <CopyIcon />}
       </button>
     </span>
   );

@@ -36,3 +36,13 @@ export function Badge({ status }: { status: string }) {
     <span className={`badge badge-${status.toLowerCase()}`}>{status.toLowerCase().replace(/_/g, " ")}</span>
   );
 }
+
+/** A table that scrolls sideways on a narrow screen: focusable, so the keyboard can scroll it. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+    <section className="table-wrap" aria-label={label} tabIndex={0}>
+      {children}
+    </section>
+  );
+}
