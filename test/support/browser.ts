@@ -91,7 +91,7 @@ export async function shoot(page: Page, name: string): Promise<void> {
   ] as const) {
     await page.setViewportSize(size);
     await page.waitForTimeout(150);
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${label}.png`), fullPage: false });
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${label}.png`), fullPage: label === "desktop" });
   }
   await page.setViewportSize(before);
 }

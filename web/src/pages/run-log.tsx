@@ -4,14 +4,23 @@ import type { LogLineT } from "../api/types.ts";
 
 /**
  * A run's log, virtualised: only the rows on screen are in the DOM, so 100,000 lines scroll as
- * smoothly as 100. Lines arrive in a mutable store (`LogStore`), and the view re-renders at most
+ * smoothly as 100. A line whose message spans several lines (a file the agent read, a test's
+ * output) becomes one row per line, so every row has the same height. Lines arrive in a mutable store (`LogStore`), and the view re-renders at most
  * once per animation frame however fast they come. While "follow" is on, it keeps to the end.
  * Every line is text: whatever a model or a command printed is never markup.
  */
 const ROW = 20;
 
+export interface LogRow {
+  line: LogLineT;
+  text: string;
+  /** The first row of its line (shows the time and step). */
+  first: boolean;
+}
+
 export class LogStore {
-  readonly lines: LogLineT[] = [];
+  readonly rows: LogRow[] = [];
+  lineCount = 0;
   #last = -1;
   #listeners = new Set<() => void>();
   #scheduled = false;
@@ -21,7 +30,11 @@ export class LogStore {
     let added = false;
     for (const line of lines) {
       if (line.seq <= this.#last) continue;
-      this.lines.push(line);
+      const parts = line.msg.split("\n");
+      parts.forEach((text, i) => {
+        if (i < parts.length - 1 || text !== "" || i === 0) this.rows.push({ line, text, first: i === 0 });
+      });
+      this.lineCount++;
       this.#last = line.seq;
       added = true;
     }
@@ -48,10 +61,18 @@ export class LogStore {
 }
 
 export function RunLog({ store }: { store: LogStore }) {
-  const [count, setCount] = useState(store.lines.length);
+  const [count, setCount] = useState(store.rows.length);
+  const [lines, setLines] = useState(store.lineCount);
   const [follow, setFollow] = useState(true);
   const parent = useRef<HTMLElement>(null);
-  useEffect(() => store.subscribe(() => setCount(store.lines.length)), [store]);
+  useEffect(
+    () =>
+      store.subscribe(() => {
+        setCount(store.rows.length);
+        setLines(store.lineCount);
+      }),
+    [store],
+  );
   const virtualizer = useVirtualizer({
     count,
     getScrollElement: () => parent.current,
@@ -65,7 +86,7 @@ export function RunLog({ store }: { store: LogStore }) {
     <div className="log-wrap">
       <div className="log-bar">
         <span className="muted" data-testid="log-count">
-          {count.toLocaleString()} lines
+          {lines.toLocaleString()} lines
         </span>
         <label className="inline">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow
@@ -85,8 +106,9 @@ export function RunLog({ store }: { store: LogStore }) {
         {count === 0 ? <p className="muted log-empty">No log lines yet.</p> : null}
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {virtualizer.getVirtualItems().map((row) => {
-            const line = store.lines[row.index];
-            if (!line) return null;
+            const entry = store.rows[row.index];
+            if (!entry) return null;
+            const { line } = entry;
             return (
               <div
                 key={row.key}
@@ -99,9 +121,9 @@ export function RunLog({ store }: { store: LogStore }) {
                   height: ROW,
                 }}
               >
-                <span className="log-ts">{line.ts.slice(11, 19)}</span>
-                {line.step_id ? <span className="log-step">{line.step_id}</span> : null}
-                <span className="log-msg">{line.msg}</span>
+                <span className="log-ts">{entry.first ? line.ts.slice(11, 19) : ""}</span>
+                {entry.first && line.step_id ? <span className="log-step">{line.step_id}</span> : null}
+                <span className="log-msg">{entry.text}</span>
               </div>
             );
           })}

@@ -30,7 +30,8 @@ function useNow(everyMs = 30_000): number {
 }
 
 export function Time({ iso }: { iso: string | null | undefined }) {
-  const now = useNow();
+  useNow(); // re-render every 30 s; the time itself is read now
+  const now = Date.now();
   if (!iso) return <span className="muted">—</span>;
   const absolute = new Date(iso).toLocaleString();
   return (
