@@ -43,6 +43,10 @@ const nav = (page: Page, name: string) =>
   page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
 
 const hasChromium = existsSync(process.env.GIMO_CHROMIUM ?? "/usr/bin/chromium");
+if (!hasChromium && process.env.CI !== "true")
+  console.warn(
+    "\n!! test/web-ui.test.ts is SKIPPED: no Chromium (apt-get install chromium, or set GIMO_CHROMIUM)\n",
+  );
 
 describe.skipIf(!hasChromium && process.env.CI !== "true")("the web UI in a browser", () => {
   let db: TestDatabase;
