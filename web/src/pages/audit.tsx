@@ -68,7 +68,7 @@ export default function Audit() {
       {page.data && items.length === 0 ? <Empty title="No event matches" /> : null}
       {items.length ? (
         <TableWrap label="Events">
-          <table>
+          <table className="audit">
             <thead>
               <tr>
                 <th scope="col">Seq</th>

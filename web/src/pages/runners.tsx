@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
+import { Link } from "react-router";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { get } from "../api/client.ts";
@@ -101,9 +102,9 @@ export default function Runners() {
                   <td>
                     {r.current_runs.length
                       ? r.current_runs.map((id) => (
-                          <a key={id} href={`/runs/${id}`}>
+                          <Link key={id} to={`/runs/${id}`}>
                             {id}{" "}
-                          </a>
+                          </Link>
                         ))
                       : "—"}
                   </td>
@@ -152,15 +153,35 @@ function Chart({ title, xs, ys }: { title: string; xs: number[]; ys: number[] })
         legend: { show: false },
         series: [{}, { label: title, stroke, width: 2, fill: `${stroke}22` }],
         axes: [{ stroke: axis }, { stroke: axis }],
-        scales: { y: { range: (_u, min, max) => [0, Math.max(1, max, min)] } },
+        scales: {
+          x: { time: true },
+          y: { range: (_u, min, max) => [0, Math.max(1, max, min)] },
+        },
       },
       [[], []],
       box.current,
     );
-    return () => plot.current?.destroy();
+    const box_ = box.current;
+    const resize = new ResizeObserver(() =>
+      plot.current?.setSize({ width: Math.max(240, box_.clientWidth - 8), height: 160 }),
+    );
+    resize.observe(box_);
+    return () => {
+      resize.disconnect();
+      plot.current?.destroy();
+    };
   }, [title]);
   useEffect(() => {
-    plot.current?.setData([xs, ys]);
+    // A single sample has no time span (uPlot would label the axis in years): draw it as a level
+    // line over the last sampling period until the next one arrives.
+    const x0 = xs[0];
+    const y0 = ys[0];
+    if (xs.length === 1 && x0 !== undefined && y0 !== undefined)
+      plot.current?.setData([
+        [x0 - 5, x0],
+        [y0, y0],
+      ]);
+    else plot.current?.setData([xs, ys]);
   }, [xs, ys]);
   return (
     <figure className="card chart">
