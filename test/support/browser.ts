@@ -90,6 +90,8 @@ export async function shoot(page: Page, name: string): Promise<void> {
     ["phone", PHONE],
   ] as const) {
     await page.setViewportSize(size);
+    // biome-ignore lint/suspicious/noExplicitAny: the page's globals
+    await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
     await page.waitForTimeout(150);
     await page.screenshot({ path: join(SCREENSHOTS, `${name}-${label}.png`), fullPage: label === "desktop" });
   }
