@@ -196,6 +196,12 @@ const ROUTES: Record<string, RouteExpectation> = {
     ok: 200,
     req: async (fx) => ({ path: `/ops/runs/${await fx.queuedRun()}/logs?after=0` }),
   },
+  "GET /ops/runs/{id}/diff": {
+    allow: READ,
+    // A queued run has no commit yet: an allowed reader gets 409 (the diff itself is test/web-serving.test.ts).
+    ok: 409,
+    req: async (fx) => ({ path: `/ops/runs/${await fx.queuedRun()}/diff` }),
+  },
   "GET /ops/runs/{id}/events": {
     allow: READ,
     ok: 200,

@@ -154,7 +154,7 @@ export class DraftService {
   async approve(
     principal: Principal,
     id: string,
-    body: { auto_run?: boolean },
+    body: { auto_run?: boolean; content_hash?: string },
   ): Promise<{ approved: Approved; run: Run | null }> {
     return this.#ctx.store.write(principal, async (w) => {
       const draft = await loadDraftRow(w.tx, id);
@@ -163,6 +163,12 @@ export class DraftService {
         throw new GimoError(
           "unprocessable",
           `draft ${id} has no plan yet; add one with PUT /ops/drafts/${id} before approving`,
+        );
+      }
+      if (body.content_hash !== undefined && contentHash(JSON.parse(draft.plan)) !== body.content_hash) {
+        throw new GimoError(
+          "conflict",
+          `draft ${id} changed since it was reviewed (its plan no longer hashes to ${body.content_hash}): review it again`,
         );
       }
       const planDoc = await loadPlanDoc(w.tx, draft.project_id);

@@ -63,6 +63,14 @@ export const DraftQuery = z.object({
 export const ApproveBody = z
   .object({
     auto_run: z.boolean().optional().openapi({ description: "default: the plan's default_auto_run" }),
+    content_hash: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 hex>")
+      .optional()
+      .openapi({
+        description:
+          "the content hash of the plan the approver reviewed (sha256 of its canonical JSON): when the draft's plan no longer hashes to it, the approval is refused (409 conflict)",
+      }),
   })
   .strict()
   .openapi("ApproveBody");

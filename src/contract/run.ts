@@ -119,3 +119,15 @@ export const CancelBody = z
   .object({ reason: Text(2_000).optional() })
   .strict()
   .openapi("CancelBody");
+
+export const RunDiff = z
+  .object({
+    run_id: IdOf("run"),
+    base_sha: z.string(),
+    head_sha: z.string(),
+    diff: z.string().openapi({ description: "unified diff of base_sha..head_sha, cut at max_bytes" }),
+    truncated: z.boolean(),
+    max_bytes: z.number().int(),
+  })
+  .openapi("RunDiff");
+export type RunDiff = z.infer<typeof RunDiff>;

@@ -20,6 +20,7 @@ import { registerRunRoutes } from "./routes/runs.ts";
 import { registerSystemRoutes } from "./routes/system.ts";
 import { registerTaskRoutes } from "./routes/tasks.ts";
 import { registerTokenRoutes } from "./routes/tokens.ts";
+import { serveWebUi } from "./web-ui.ts";
 
 /** The HTTP operator: edge guards, every route of the contract, the OpenAPI documents. */
 export function createHttpApp(deps: HttpDeps): HttpApp {
@@ -67,7 +68,11 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   app.get("/openapi.json", (c) => c.json(stripActionsMarks(fullDocument(app, config.publicUrl))));
   app.get("/openapi.actions.json", (c) => c.json(actionsDocument(app, config.publicUrl)));
 
-  app.notFound((c) => renderError(c, new GimoError("not_found", `no route ${c.req.method} ${c.req.path}`)));
+  // What no API route answers may be the web UI (its files, or its index.html for a client route).
+  app.notFound(
+    (c) =>
+      serveWebUi(c) ?? renderError(c, new GimoError("not_found", `no route ${c.req.method} ${c.req.path}`)),
+  );
   app.onError(errorHandler(deps.logger));
   return app;
 }

@@ -12,7 +12,6 @@ import {
   DraftQuery,
   RejectBody,
 } from "../../../contract/draft.ts";
-import { Run } from "../../../contract/run.ts";
 import type { HttpApp, HttpDeps } from "../env.ts";
 import { pageFor } from "../page.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";

@@ -1,11 +1,23 @@
 import { z } from "@hono/zod-openapi";
 import { IdOf } from "../../../contract/common.ts";
-import { CancelBody, RequeueBody, Run, RunCreate, RunPage, RunQuery } from "../../../contract/run.ts";
+import {
+  CancelBody,
+  RequeueBody,
+  Run,
+  RunCreate,
+  RunDiff,
+  RunPage,
+  RunQuery,
+} from "../../../contract/run.ts";
+import { readRunDiff } from "../../../git/run-diff.ts";
 import type { HttpApp, HttpDeps } from "../env.ts";
 import { pageFor } from "../page.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 
 const RunParams = z.object({ id: IdOf("run") });
+
+/** The most a run's diff answer carries; beyond it the diff is cut and says `truncated`. */
+export const RUN_DIFF_MAX_BYTES = 2 * 1024 * 1024;
 
 export function registerRunRoutes(app: HttpApp, deps: HttpDeps): void {
   const { runs } = deps.services;
@@ -69,6 +81,34 @@ export function registerRunRoutes(app: HttpApp, deps: HttpDeps): void {
       deps,
     ),
     async (c) => c.json(await runs.get(c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "get",
+        path: "/ops/runs/{id}/diff",
+        access: "read",
+        operationId: "getRunDiff",
+        description:
+          "The change a run pushed, as a unified diff of its commit against its start (cut at 2 MiB, with a flag saying so). Read from the project's own repository; a project known only by URL answers 409.",
+        summary: "The run's change as a unified diff, from its pushed commit (size-capped)",
+        tags,
+        request: { params: RunParams },
+        responses: { 200: jsonResponse(RunDiff, "the diff") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const run = await runs.get(c.req.valid("param").id);
+      const project = await deps.services.projects.get(run.project_id);
+      const found = await readRunDiff(
+        { repoPath: project.repo_path, baseSha: run.result?.base_sha, headSha: run.result?.head_sha },
+        RUN_DIFF_MAX_BYTES,
+      );
+      const diff = deps.services.ctx.redactor.redact(found.diff);
+      return c.json({ run_id: run.id, ...found, diff, max_bytes: RUN_DIFF_MAX_BYTES }, 200);
+    },
   );
 
   app.openapi(
