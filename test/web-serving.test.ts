@@ -65,6 +65,16 @@ describe("the web UI's files", () => {
     }
     expect((await app.request("/", { method: "POST" })).status).toBe(404);
   });
+
+  it("answers the API's 404 for a path that is none of the UI's pages", async () => {
+    for (const path of ["/etc/passwd", "/nope", "/wp-admin/setup", "/taskss"]) {
+      const res = await app.request(path);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("content-type"), path).toMatch(/^application\/json/);
+    }
+    for (const path of ["/sign-in", "/runners", "/audit", "/settings", "/setup", "/tasks/new", "/chats/c_1"])
+      expect((await app.request(path)).status, path).toBe(200);
+  });
 });
 
 describe.each(storageKinds())("the UI's API on %s", (kind) => {

@@ -13,8 +13,10 @@ import type { HttpEnv } from "./env.ts";
  *
  *   - the file itself when `web/dist/` has it — hashed assets (`/assets/…`) cached for a year as
  *     immutable, anything else revalidated on every load;
- *   - otherwise `index.html` (the SPA fallback: the client router owns `/tasks/…`, `/runs/…`),
- *     never cached, so a new build is picked up at the next load.
+ *   - for the client router's own pages (`/`, `/tasks/…`, `/runs/…`, … — `UI_PAGES`), `index.html`
+ *     (the SPA fallback), never cached, so a new build is picked up at the next load;
+ *   - for anything else the API's JSON 404: a path nobody serves is not the app's page (a
+ *     normalised `/ops/x/../../etc/passwd` is `/etc/passwd`, and that is a plain 404).
  *
  * Every HTML answer carries a strict Content-Security-Policy: scripts and connections from this
  * origin only (no inline script, no eval), no framing, no plugins. Styles may be inline: React sets
@@ -24,6 +26,9 @@ export const webDistDir = fileURLToPath(new URL("../../../web/dist/", import.met
 
 /** Paths the API owns: a miss below them stays a JSON 404, never the UI's index.html. */
 const API_PREFIXES = ["/ops", "/health", "/ready", "/status", "/metrics", "/openapi", "/mcp"];
+
+/** The first path segments the web UI's router owns (web/src/app.tsx); keep the two in step. */
+const UI_PAGES = new Set(["sign-in", "tasks", "runs", "runners", "audit", "settings", "setup", "chats"]);
 
 export const contentSecurityPolicy = [
   "default-src 'self'",
@@ -80,6 +85,7 @@ export function serveWebUi(c: Context<HttpEnv>, distDir = webDistDir): Response 
   }
   // A missing hashed asset is a real 404 (an old tab after an upgrade), not the app's HTML.
   if (path.startsWith("/assets/") || extname(path) !== "") return undefined;
+  if (path !== "/" && !UI_PAGES.has(path.split("/")[1] ?? "")) return undefined;
   const body = method === "HEAD" ? null : readFileSync(index);
   return answer(c, 200, body, headers(TYPES[".html"] as string, "no-store"));
 }
