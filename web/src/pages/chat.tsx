@@ -503,9 +503,9 @@ function RunMessage({ message: m, data }: { message: ChatMessageT; data: Record<
           ) : null}
         </ul>
       ) : null}
-      {runId ? (
+      {runId && (m.kind !== "progress" || data.event === "run.started") ? (
         <p className="small">
-          <Link to={`/runs/${runId}`}>Run {runId}</Link>
+          <Link to={`/runs/${runId}`}>Open run {runId}</Link>
         </p>
       ) : null}
     </div>
