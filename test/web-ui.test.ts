@@ -5,6 +5,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { createDemoRepo, type DemoRepo } from "../src/demo/fixture.ts";
 import { DEMO_PLAN, demoModel } from "../src/demo/model-script.ts";
+import type { ScriptedReply } from "../src/llm/scripted-replies.ts";
 import { type ScriptedModel, startScriptedModel } from "../src/llm/scripted-server.ts";
 import { audit, launchBrowser, newSession, PHONE, shoot, signIn } from "./support/browser.ts";
 import { createTestDatabase, type TestDatabase } from "./support/databases.ts";
@@ -30,7 +31,13 @@ const FEEDBACK = "Also cover negative numbers";
 const REVISED_ACCEPTANCE = "add() is right for negative numbers";
 const LINK = "https://git.example.test/demo/tree/{branch}";
 
+/** What the chat's planner (a request offering `propose_plan`) says next; the test pushes it. */
+const chatReplies: ScriptedReply[] = [];
+
 function model(request: Parameters<typeof demoModel>[0]) {
+  const tools = (request.body.tools ?? []) as { function?: { name?: string } }[];
+  if (tools.some((t) => t.function?.name === "propose_plan"))
+    return chatReplies.shift() ?? { text: "(the test scripted no reply)" };
   const planner = !request.body.tools || request.body.tools.length === 0;
   if (planner && JSON.stringify(request.body.messages ?? []).includes(FEEDBACK)) {
     return { json: { ...DEMO_PLAN, acceptance: [...DEMO_PLAN.acceptance, REVISED_ACCEPTANCE] } };
@@ -245,6 +252,89 @@ describe.skipIf(!hasChromium && process.env.CI !== "true")("the web UI in a brow
     expect(problems).toEqual([]);
     await page.context().close();
   }, 300_000);
+
+  it("chats with the planner: a proposed plan is confirmed and run, its result comes back, by clicks only", async () => {
+    await projectId();
+    chatReplies.push(
+      { toolCalls: [{ name: "propose_plan", args: { prompt: "Fix add() in calc.js", plan: DEMO_PLAN } }] },
+      { text: "I proposed a plan: **confirm** to run it, or cancel." },
+    );
+    const { page, problems } = await newSession(browser, server.url);
+    onTestFailed(
+      async () =>
+        void (await page
+          .screenshot({ path: join(tmpdir(), "gimo-web-ui-failure.png"), fullPage: true })
+          .catch(() => {})),
+    );
+    await signIn(page, tokens.operator);
+    await nav(page, "Chat").click();
+    await page.getByRole("heading", { name: "Chat", exact: true }).waitFor();
+    await page.getByText("No chat open").waitFor();
+    await page.getByRole("button", { name: "New chat" }).click();
+    await page.getByText("No messages yet").waitFor();
+    const chatUrl = page.url();
+    expect(chatUrl).toMatch(/\/chats\/c_/);
+
+    // Rename it, by clicks.
+    await page.getByRole("button", { name: "Rename" }).click();
+    await page.getByLabel("Chat title").fill("Fix the adder");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("heading", { name: "Fix the adder" }).waitFor();
+    await page.getByRole("link", { name: /Fix the adder/ }).waitFor();
+
+    // Send a message: the planner proposes a plan by tool call, shown with its steps and buttons.
+    await page.getByRole("textbox", { name: "Message", exact: true }).fill("add() is broken, please fix it");
+    await page.getByRole("button", { name: "Send" }).click();
+    const messages = page.getByRole("region", { name: "Messages" });
+    await messages.getByRole("heading", { name: "Fix add() so it adds" }).waitFor({ timeout: 30_000 });
+    await messages.getByText("add() is broken, please fix it").waitFor();
+    await messages.getByText("Run the tests").first().waitFor();
+    await messages.getByText(/I proposed a plan/).waitFor();
+    await expect
+      .poll(() => page.getByRole("textbox", { name: "Message", exact: true }).inputValue())
+      .toBe("");
+
+    // Confirm & run: approved, a run is queued, its progress and its result come back into the chat.
+    await page.getByRole("button", { name: "Confirm & run" }).click();
+    await messages.getByText("Approved.").first().waitFor({ timeout: 20_000 });
+    await messages
+      .getByText(/Run r_\S+ started/)
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await messages
+      .getByText(/Run r_\S+ succeeded\./)
+      .first()
+      .waitFor({ timeout: 120_000 });
+    const branch = messages.getByRole("link", { name: /^task\/t_/ });
+    await branch.waitFor();
+    expect(await branch.getAttribute("href")).toMatch(/^https:\/\/git\.example\.test\/demo\/tree\/task\/t_/);
+    expect(await page.getByRole("button", { name: "Confirm & run" }).count()).toBe(0);
+    const runs = (await api("GET", "/ops/runs")).body.items;
+    expect(runs.some((r: { status: string }) => r.status === "succeeded")).toBe(true);
+    await check(page, "chat");
+    await shoot(page, "chat");
+    expect(problems).toEqual([]);
+    await page.context().close();
+
+    // An actions session reads the chat but sees no Confirm, Cancel or composer.
+    chatReplies.push(
+      { toolCalls: [{ name: "propose_plan", args: { prompt: "Again", plan: DEMO_PLAN } }] },
+      { text: "Another plan to confirm." },
+    );
+    const chatId = chatUrl.split("/chats/")[1] ?? "";
+    const again = await api("POST", `/ops/chats/${chatId}/messages`, { text: "once more" }, tokens.operator);
+    expect(again.status).toBe(201);
+    const viewer = await newSession(browser, server.url);
+    await signIn(viewer.page, tokens.actions);
+    await nav(viewer.page, "Chat").click();
+    await viewer.page.getByRole("link", { name: /Fix the adder/ }).click();
+    await viewer.page.getByText("Another plan to confirm.").waitFor();
+    for (const name of ["Confirm & run", "Confirm", "Cancel", "Send", "New chat", "Rename"]) {
+      expect(await viewer.page.getByRole("button", { name, exact: true }).count(), name).toBe(0);
+    }
+    await viewer.page.getByText("Your role can read this chat but not write in it.").waitFor();
+    await viewer.page.context().close();
+  }, 240_000);
 
   it("hides approve, edit and cancel from an actions session, and the server refuses its hand-made approve", async () => {
     const project = await projectId();

@@ -17,6 +17,7 @@ const RunPage = lazy(() => import("./pages/run.tsx"));
 const Runners = lazy(() => import("./pages/runners.tsx"));
 const Audit = lazy(() => import("./pages/audit.tsx"));
 const Settings = lazy(() => import("./pages/settings.tsx"));
+const Chat = lazy(() => import("./pages/chat.tsx"));
 const Setup = lazy(() => import("./pages/setup.tsx"));
 
 export function App() {
@@ -36,6 +37,8 @@ export function App() {
           <Route path="/tasks/new" element={<NewTask />} />
           <Route path="/tasks/:id" element={<TaskPage />} />
           <Route path="/runs/:id" element={<RunPage />} />
+          <Route path="/chats" element={<Chat />} />
+          <Route path="/chats/:id" element={<Chat />} />
           <Route path="/runners" element={<Runners />} />
           <Route path="/audit" element={<Audit />} />
           <Route path="/settings" element={<Settings />} />

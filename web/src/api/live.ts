@@ -54,4 +54,5 @@ const KEYS_BY_FAMILY: Record<string, string[]> = {
   provider: ["providers", "requests"],
   credential: ["requests"],
   token: ["tokens"],
+  chat: ["chats"],
 };

@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import type { Approved } from "../../../src/contract/approved.ts";
+import type { Chat, ChatAnswer, ChatMessage, ChatMessagePage, ChatPage } from "../../../src/contract/chat.ts";
 import type { Draft } from "../../../src/contract/draft.ts";
 import type { AuditVerify, Event, EventPage } from "../../../src/contract/event.ts";
 import type { PlanContent, PlanStep } from "../../../src/contract/plan.ts";
@@ -25,6 +26,11 @@ import type { TokenCreated, TokenInfo, TokenPage } from "../../../src/contract/t
 type WhoAmI = z.infer<typeof Whoami>;
 
 export type { Approved, Draft, Panic, PlanContent, Project, ProjectCreate, Run, RunDiff, Task, WhoAmI };
+export type ChatT = Chat;
+export type ChatMessageT = ChatMessage;
+export type ChatAnswerT = ChatAnswer;
+export type ChatPageT = z.infer<typeof ChatPage>;
+export type ChatMessagePageT = z.infer<typeof ChatMessagePage>;
 export type PlanStepT = z.infer<typeof PlanStep>;
 export type TaskDetailT = z.infer<typeof TaskDetail>;
 export type TaskPageT = z.infer<typeof TaskPage>;

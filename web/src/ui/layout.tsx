@@ -51,6 +51,7 @@ export function Layout({ children }: { children: ReactNode }) {
             Board
           </NavLink>
           {can.operate ? <NavLink to="/tasks/new">New task</NavLink> : null}
+          <NavLink to="/chats">Chat</NavLink>
           <NavLink to="/runners">Runners</NavLink>
           {can.admin ? <NavLink to="/audit">Audit</NavLink> : null}
           {can.admin ? <NavLink to="/settings">Settings</NavLink> : null}
