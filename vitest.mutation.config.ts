@@ -7,7 +7,18 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
-    include: ["src/core/**/*.test.ts", "src/runner/sandbox/layout.test.ts"],
+    include: [
+      "src/core/roles.test.ts",
+      "src/core/transition-tables.test.ts",
+      "src/core/state-machines.test.ts",
+      "src/core/canonical-json.test.ts",
+      "src/core/task-status.test.ts",
+      "src/core/redactor.test.ts",
+      "src/core/stuck-detector.test.ts",
+      "src/core/git-policy.test.ts",
+      "src/core/event-visibility.test.ts",
+      "src/core/sandbox-limits.test.ts",
+    ],
     pool: "threads",
   },
 });
