@@ -32,6 +32,8 @@ describe("event visibility", () => {
   it.each([
     ["plan.updated", "read"],
     ["runner.registered", "read"],
+    ["chat.message", "read"],
+    ["telegram.refused", "secret_read"],
     ["run", "read"],
     ["token", "secret_read"],
     ["tokenx.created", "secret_read"],

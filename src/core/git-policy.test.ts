@@ -45,6 +45,12 @@ describe("assertPushable", () => {
     expect(() => assertPushable(branch, project)).not.toThrow();
   });
 
+  it("refuses the bare prefix as a branch, when the prefix is itself a valid name", () => {
+    const dashed = { ...project, branch_prefix: "gimo-" };
+    expect(() => assertPushable("gimo-", dashed)).toThrow(/pushes only task branches under "gimo-"/);
+    expect(() => assertPushable("gimo-t_1", dashed)).not.toThrow();
+  });
+
   it("refuses a task branch that is itself listed as protected or as the base", () => {
     expect(() => assertPushable("task/keep", { ...project, protected_branches: ["task/keep"] })).toThrow(
       /protected branch task\/keep/,
