@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentHash } from "../src/core/canonical-json.ts";
+import { contentHash } from "../src/core/content-hash.ts";
 import { createLogger } from "../src/log.ts";
 import { createExecutor } from "../src/runner/executor.ts";
 import { remoteExecutorDeps } from "../src/runner/executor-deps.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentHash } from "../src/core/canonical-json.ts";
+import { contentHash } from "../src/core/content-hash.ts";
 import { storageKinds } from "./support/databases.ts";
 import { samplePlan, startGimo, type TestGimo } from "./support/harness.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contentHash as serverHash } from "../src/core/canonical-json.ts";
+import { contentHash as serverHash } from "../src/core/content-hash.ts";
 import { DEMO_PLAN } from "../src/demo/model-script.ts";
 import { contentHash as browserHash } from "../web/src/lib/content-hash.ts";
 import { samplePlan } from "./support/harness.ts";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentHash } from "../src/core/canonical-json.ts";
+import { contentHash } from "../src/core/content-hash.ts";
 import type { HttpEnv } from "../src/operators/http/env.ts";
 import { contentSecurityPolicy, serveWebUi } from "../src/operators/http/web-ui.ts";
 import { storageKinds } from "./support/databases.ts";

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { contentHash } from "../core/canonical-json.ts";
+import { contentHash } from "../core/content-hash.ts";
 import type { VerifyResult } from "../store/event-log.ts";
 import type { ApprovedTable, Database, EventsTable } from "../store/schema.ts";
 

@@ -4,7 +4,7 @@ import type { Draft, DraftCreate, DraftEdit } from "../contract/draft.ts";
 import type { PlanContent } from "../contract/plan.ts";
 import type { PlanDocInput } from "../contract/plan-doc.ts";
 import type { Run } from "../contract/run.ts";
-import { contentHash } from "../core/canonical-json.ts";
+import { contentHash } from "../core/content-hash.ts";
 import { assertDraftTransition, type DraftStatus, supersedableDraftStatuses } from "../core/draft-machine.ts";
 import { GimoError, notFound } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, contentHash } from "./canonical-json.ts";
+import { canonicalJson } from "./canonical-json.ts";
+import { contentHash } from "./content-hash.ts";
 
 describe("canonical JSON", () => {
   it("sorts keys at every depth and drops undefined members", () => {

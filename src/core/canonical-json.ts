@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 /**
  * Canonical JSON: object keys sorted by code point, no insignificant whitespace, `undefined`
  * members dropped (as JSON.stringify does). Two plans that mean the same thing hash the same,
@@ -15,13 +13,4 @@ export function canonicalJson(value: unknown): string {
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-}
-
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
-/** `sha256:<hex>` of the canonical JSON of `value` — the form of every content hash GIMO shows. */
-export function contentHash(value: unknown): string {
-  return `sha256:${sha256Hex(canonicalJson(value))}`;
 }

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { contentHash } from "../core/canonical-json.ts";
+import { contentHash } from "../core/content-hash.ts";
 import { builtinPromptsDir, loadPrompts, promptManifest } from "./prompts.ts";
 
 const dirs: string[] = [];

@@ -1,7 +1,7 @@
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { contentHash } from "../core/canonical-json.ts";
+import { contentHash } from "../core/content-hash.ts";
 import { GimoError } from "../core/errors.ts";
 
 /**

@@ -1,6 +1,6 @@
 import type { PlanContent } from "../contract/plan.ts";
 import { BudgetExceeded, BudgetMeter, effectiveBudgets } from "../core/budgets.ts";
-import { contentHash } from "../core/canonical-json.ts";
+import { contentHash } from "../core/content-hash.ts";
 import { isGimoError } from "../core/errors.ts";
 import { effectiveLimits } from "../core/sandbox-limits.ts";
 import { Stuck } from "../core/stuck-detector.ts";

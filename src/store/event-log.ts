@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from "kysely";
-import { canonicalJson, sha256Hex } from "../core/canonical-json.ts";
+import { canonicalJson } from "../core/canonical-json.ts";
+import { sha256Hex } from "../core/content-hash.ts";
 import type { StorageKind } from "./database.ts";
 import { GENESIS_HASH } from "./migrations/0001_core.ts";
 import type { Database, EventsTable } from "./schema.ts";
