@@ -29,6 +29,8 @@ export interface Config {
   retryBaseSeconds: number;
   /** JSON `{planner?, executor?}` loaded into the provider settings at start. */
   providersFile: string | undefined;
+  /** Origins a browser panel may call the API from (GIMO_CORS_ORIGINS); empty = CORS off. */
+  corsOrigins: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -87,6 +89,29 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxAttempts: int(env, "GIMO_MAX_ATTEMPTS", 3, 1),
     retryBaseSeconds: int(env, "GIMO_RETRY_BASE_S", 5),
     providersFile: nonEmpty(env.GIMO_PROVIDERS_FILE),
+    corsOrigins: corsOrigins(env.GIMO_CORS_ORIGINS),
   };
   return { ...config, ...overrides };
+}
+
+/**
+ * `GIMO_CORS_ORIGINS=https://panel.example.com,http://localhost:5173`: exact origins (scheme,
+ * host, optional port; no path), or `*` for any. Unset or empty: no CORS headers at all.
+ */
+function corsOrigins(raw: string | undefined): string[] {
+  const list = (raw ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  for (const origin of list) {
+    if (
+      origin !== "*" &&
+      !/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(origin) &&
+      !/^https?:\/\/\[[0-9a-f:]+\](:\d{1,5})?$/i.test(origin)
+    )
+      throw new Error(
+        `GIMO_CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin (scheme://host[:port], no path), nor *`,
+      );
+  }
+  return list;
 }

@@ -290,7 +290,8 @@ describe("the gimo CLI against a real server", () => {
       return r.stdout.trim();
     };
     expect(await complete("gimo", "pro")).toBe("projects");
-    expect(await complete("gimo", "projects", "a")).toBe("add");
+    expect(await complete("gimo", "projects", "a")).toBe("add archive");
+    expect(await complete("gimo", "projects", "ad")).toBe("add");
     expect(await complete("gimo", "logs", "r_1", "--fo")).toBe("--follow");
     for (const shell of ["bash", "zsh", "fish"]) {
       const r = await cli(["completion", shell]);

@@ -303,29 +303,6 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
     await api.complete(fence, { status: "succeeded" });
   });
 
-  it("deletes finished runs' log lines after OPS_RUN_TTL days, never a live run's", async () => {
-    const r = (await api.register({ name: "ttl" })).runner_id;
-    await drain(r);
-    const [done, live] = await queueRuns(g, 2);
-    for (let i = 0; i < 2; i++) {
-      const claimed = await api.claim(r, 0);
-      const fence = {
-        runId: claimed?.run.id as string,
-        attempt: claimed?.run.attempt as number,
-        runnerId: r,
-      };
-      await api.appendLogs(fence, [{ level: "info", msg: "kept until the TTL" }]);
-      if (claimed?.run.id === done) await api.complete(fence, { status: "succeeded" });
-      else expect(claimed?.run.id).toBe(live);
-    }
-    const { reports } = g.gimo.services;
-    expect(await reports.pruneLogs(1)).toBe(0); // finished moments ago
-    expect(await reports.pruneLogs(-1)).toBeGreaterThanOrEqual(1); // as if two days had passed
-    expect((await g.request("GET", `/ops/runs/${done}/logs`)).body.items).toEqual([]);
-    expect((await g.request("GET", `/ops/runs/${live}/logs`)).body.items).toHaveLength(1);
-    await g.request("POST", `/ops/runs/${live}/cancel`, { role: "operator" });
-  });
-
   it("a completion with claim_next claims the next run in the same call; a refused one claims nothing", async () => {
     const r = (await api.register({ name: "chain" })).runner_id;
     await drain(r);

@@ -71,6 +71,16 @@ interface RouteExpectation {
 
 const unique = () => randomBytes(4).toString("hex");
 
+/** A new project nothing references, made by the admin. */
+async function freshProject(g: TestGimo): Promise<string> {
+  const res = await g.request("POST", "/ops/projects", {
+    role: "admin",
+    body: { name: `rbac-${unique()}`, repo_url: "https://example.com/rbac.git", base_branch: "main" },
+  });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
 /** Keyed "METHOD /path" as the OpenAPI document spells the path. */
 const ROUTES: Record<string, RouteExpectation> = {
   "GET /health": { allow: "public", ok: 200, req: () => ({ path: "/health" }) },
@@ -107,6 +117,31 @@ const ROUTES: Record<string, RouteExpectation> = {
     allow: ADMIN,
     ok: 200,
     req: ({ g }) => ({ path: `/ops/projects/${g.projectId}`, body: { max_concurrent_runs: 100 } }),
+  },
+
+  "POST /ops/projects/{id}/archive": {
+    allow: ADMIN,
+    ok: 200,
+    req: async ({ g }) => ({ path: `/ops/projects/${await freshProject(g)}/archive` }),
+  },
+  "POST /ops/projects/{id}/unarchive": {
+    allow: ADMIN,
+    ok: 200,
+    req: async ({ g }) => {
+      const id = await freshProject(g);
+      expect((await g.request("POST", `/ops/projects/${id}/archive`, { role: "admin" })).status).toBe(200);
+      return { path: `/ops/projects/${id}/unarchive` };
+    },
+  },
+  "DELETE /ops/projects/{id}": {
+    allow: ADMIN,
+    ok: 200,
+    req: async ({ g }) => ({ path: `/ops/projects/${await freshProject(g)}` }),
+  },
+  "POST /ops/purge": {
+    allow: ADMIN,
+    ok: 200,
+    req: () => ({ path: "/ops/purge", body: { dry_run: true } }),
   },
 
   "GET /ops/plan": { allow: READ, ok: 200, req: () => ({ path: "/ops/plan" }) },

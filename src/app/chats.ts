@@ -8,6 +8,7 @@ import type { ChatMessagesTable, ChatsTable, Database, DraftsTable } from "../st
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
 import type { ProjectService } from "./projects.ts";
+import { assertProjectOpen } from "./projects.ts";
 
 /**
  * Chats and their messages: the store side of the conversational channel (SPEC §7.4).
@@ -43,6 +44,7 @@ export class ChatService {
   async create(principal: Principal, input: ChatCreate): Promise<Chat> {
     return this.#ctx.store.write(principal, async (w) => {
       const projectId = await this.#projects.resolveId(w.tx, input.project);
+      await assertProjectOpen(w, projectId);
       const row: ChatsTable = {
         id: this.#ctx.ids("chat"),
         project_id: projectId,

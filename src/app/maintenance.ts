@@ -6,8 +6,8 @@ import type { Services } from "./services.ts";
  * The server's background chores, on one timer:
  *  - the lease sweeper (every `sweepMs`, and once at start — recovering runs whose leases expired
  *    while the server was down);
- *  - hourly: forget idempotency records older than a day, delete finished runs' log lines older
- *    than `OPS_RUN_TTL` days.
+ *  - hourly: forget idempotency records older than a day, purge finished runs older than
+ *    `OPS_RUN_TTL` days with their log lines (retention.ts; their events stay).
  * Each replica runs them; every change they make is a compare-and-swap, so replicas never collide.
  */
 export interface Maintenance {
@@ -34,7 +34,11 @@ export async function startMaintenance(
   const tidy = async () => {
     try {
       await services.idempotency.prune();
-      await services.reports.pruneLogs(ctx.config.runTtlDays);
+      const purged = await services.retention.purge(systemPrincipal, {
+        olderThanDays: ctx.config.runTtlDays,
+        dryRun: false,
+      });
+      if (purged.runs > 0) logger.info("purged finished runs", { runs: purged.runs, cutoff: purged.cutoff });
     } catch (error) {
       logger.warn("tidy-up failed", { error: String(error) });
     }

@@ -118,6 +118,54 @@ export class ProjectService {
     });
   }
 
+  /**
+   * Archiving closes a project: no new tasks, chats or runs (409 `project_archived`); what is
+   * queued or running finishes, and everything stays readable. Unarchiving reopens it.
+   */
+  async setArchived(principal: Principal, id: string, archived: boolean): Promise<Project> {
+    return this.#ctx.store.write(principal, async (w) => {
+      const row = await loadProjectRow(w.tx, id);
+      if ((row.archived_at !== null) === archived)
+        throw new GimoError(
+          "illegal_transition",
+          `project ${id} is ${archived ? "already" : "not"} archived`,
+        );
+      const archived_at = archived ? w.now : null;
+      await w.tx
+        .updateTable("projects")
+        .set({ archived_at, updated_at: w.now })
+        .where("id", "=", id)
+        .execute();
+      w.emit(archived ? "project.archived" : "project.unarchived", id, { name: row.name });
+      return toProject({ ...row, archived_at, updated_at: w.now });
+    });
+  }
+
+  /**
+   * Deletes a project that nothing references: no tasks (so no drafts, plans approved or runs)
+   * and no chats. Its living plan document goes with it; its events stay in the audit log. The
+   * default project is never deleted (another would have to become the default first).
+   */
+  async delete(principal: Principal, id: string): Promise<void> {
+    await this.#ctx.store.write(principal, async (w) => {
+      const row = await loadProjectRow(w.tx, id);
+      if (row.is_default === 1)
+        throw new GimoError("in_use", `project ${id} is the default project: it cannot be deleted`);
+      const [task, chat] = await Promise.all([
+        w.tx.selectFrom("tasks").select("id").where("project_id", "=", id).limit(1).executeTakeFirst(),
+        w.tx.selectFrom("chats").select("id").where("project_id", "=", id).limit(1).executeTakeFirst(),
+      ]);
+      if (task || chat)
+        throw new GimoError(
+          "in_use",
+          `project ${id} still has ${task ? "tasks" : "chats"}: archive it instead (its history stays readable)`,
+        );
+      await w.tx.deleteFrom("plans").where("project_id", "=", id).execute();
+      await w.tx.deleteFrom("projects").where("id", "=", id).execute();
+      w.emit("project.deleted", id, { name: row.name });
+    });
+  }
+
   /** The project a request means: the one it names, else the default one. */
   async resolveId(db: Kysely<Database>, projectId: string | undefined): Promise<string> {
     if (projectId) return (await loadProjectRow(db, projectId)).id;
@@ -181,6 +229,7 @@ async function insertProject(
     config: JSON.stringify(config),
     max_concurrent_runs: config.max_concurrent_runs,
     is_default: hasDefault ? 0 : 1,
+    archived_at: null,
     created_at: w.now,
     updated_at: w.now,
   };
@@ -202,6 +251,24 @@ async function insertProject(
     is_default: row.is_default === 1,
   });
   return row;
+}
+
+/**
+ * Refuses new work (a task, a chat, a run) in an archived project. The no-op update takes the
+ * project row's lock on PostgreSQL, so an archive committing at the same moment is either seen
+ * here or waits for this transaction: no task slips in after the archive.
+ */
+export async function assertProjectOpen(w: Write, projectId: string): Promise<void> {
+  const open = await w.tx
+    .updateTable("projects")
+    .set((eb) => ({ updated_at: eb.ref("updated_at") }))
+    .where("id", "=", projectId)
+    .where("archived_at", "is", null)
+    .executeTakeFirst();
+  if (Number(open.numUpdatedRows) === 0) {
+    await loadProjectRow(w.tx, projectId); // 404 when it does not exist
+    throw new GimoError("project_archived", `project ${projectId} is archived: unarchive it to add work`);
+  }
 }
 
 export async function loadProjectRow(db: Kysely<Database>, id: string): Promise<ProjectsTable> {

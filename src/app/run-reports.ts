@@ -145,22 +145,6 @@ export class RunReportService {
     return claimNext ? { status, next: this.#queue.claimed(next) ?? null } : { status };
   }
 
-  /** Deletes the log lines of runs that finished more than `ttlDays` ago (OPS_RUN_TTL). */
-  async pruneLogs(ttlDays: number): Promise<number> {
-    const cutoff = new Date(this.#ctx.clock.now().getTime() - ttlDays * 86_400_000).toISOString();
-    const result = await this.#ctx.store.db
-      .deleteFrom("run_logs")
-      .where("run_id", "in", (eb) =>
-        eb
-          .selectFrom("runs")
-          .select("id")
-          .where("status", "in", ["succeeded", "failed", "cancelled"])
-          .where("finished_at", "<", cutoff),
-      )
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
-
   /** Log lines `from`..`to` inclusive (one `run.logs` event's batch). */
   async lines(runId: string, from: number, to: number) {
     return this.#ctx.store.db

@@ -12,6 +12,7 @@ import type { Database, RunsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
 import { refreshTaskStatus } from "../store/task-status.ts";
 import type { AppContext } from "./context.ts";
+import { assertProjectOpen } from "./projects.ts";
 
 /**
  * Runs as queue records: create (only from an approved snapshot), list, get, cancel, requeue.
@@ -146,6 +147,7 @@ export async function enqueueRun(
   ctx: AppContext,
   input: { approved: Approved; dependsOn: readonly string[]; priority: number },
 ): Promise<Run> {
+  await assertProjectOpen(w, input.approved.project_id);
   const dependsOn = [...new Set(input.dependsOn)];
   if (dependsOn.length > 0) {
     const found = await w.tx.selectFrom("runs").select("id").where("id", "in", dependsOn).execute();

@@ -19,6 +19,7 @@ import { ProjectService } from "./projects.ts";
 import { PrometheusMetrics } from "./prometheus.ts";
 import { ProviderService } from "./providers.ts";
 import { QueueService } from "./queue.ts";
+import { RetentionService } from "./retention.ts";
 import { RunReportService } from "./run-reports.ts";
 import { RunnerService } from "./runners.ts";
 import { RunService } from "./runs.ts";
@@ -50,6 +51,7 @@ export interface Services {
   credentials: CredentialService;
   planning: PlanningService;
   chats: ChatService;
+  retention: RetentionService;
   chatApprovals: ChatApprovals;
   conversation: ChatConversation;
 }
@@ -102,6 +104,7 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
     runners,
     metrics: new MetricsService(ctx, status, runners),
     chats,
+    retention: new RetentionService(ctx),
     chatApprovals,
     // set below: the conversation calls the other services
     conversation: undefined as unknown as ChatConversation,

@@ -1,6 +1,9 @@
-import { sql } from "kysely";
+import type { Kysely } from "kysely";
 import pkg from "../../package.json" with { type: "json" };
+import type { Ready } from "../contract/system.ts";
 import { type RunStatus, runStatuses } from "../core/run-machine.ts";
+import { migrations } from "../store/migrations/index.ts";
+import { appliedMigrations } from "../store/schema-version.ts";
 import { readPanic } from "../store/settings.ts";
 import type { AppContext } from "./context.ts";
 import type { RunnerService } from "./runners.ts";
@@ -18,12 +21,33 @@ export class StatusService {
     this.#runners = runners;
   }
 
-  async ready(): Promise<boolean> {
+  /**
+   * Readiness: the database answers and carries every migration this version knows. Which model
+   * roles are configured is reported but does not make the server unready: a server with no model
+   * still serves the API and the UI where one is configured. (`providers` is what GIMO stores,
+   * not a probe: `/ops/providers/health` calls the providers.)
+   */
+  async ready(providers: () => Promise<{ planner?: unknown; executor?: unknown }>): Promise<Ready> {
+    const kind = this.#ctx.store.kind;
     try {
-      await sql`select 1`.execute(this.#ctx.store.db);
-      return true;
+      const applied = await appliedMigrations(this.#ctx.store.db as Kysely<unknown>);
+      const pending = Object.keys(migrations).filter((name) => !applied.includes(name));
+      const stored = await providers();
+      return {
+        ok: pending.length === 0,
+        database: kind,
+        database_ok: true,
+        migrations: { latest: applied.sort().at(-1) ?? null, pending },
+        providers: { planner: stored.planner !== undefined, executor: stored.executor !== undefined },
+      };
     } catch {
-      return false;
+      return {
+        ok: false,
+        database: kind,
+        database_ok: false,
+        migrations: { latest: null, pending: [] },
+        providers: { planner: false, executor: false },
+      };
     }
   }
 

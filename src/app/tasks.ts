@@ -7,6 +7,7 @@ import { toApproved, toDraft, toRun, toTask } from "../store/rows.ts";
 import type { Database, TasksTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
+import { assertProjectOpen } from "./projects.ts";
 
 /** Tasks group one request's drafts, approvals and runs; their status is derived (core/task-status). */
 export class TaskService {
@@ -67,6 +68,7 @@ export async function insertTask(
   projectId: string,
   prompt: string,
 ): Promise<TasksTable> {
+  await assertProjectOpen(w, projectId);
   const row: TasksTable = {
     id,
     project_id: projectId,

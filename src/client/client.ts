@@ -13,7 +13,7 @@ import type {
   RunnerRegister,
   StepsBody,
 } from "../contract/runner.ts";
-import type { PanicBody } from "../contract/system.ts";
+import type { PanicBody, PurgeBody } from "../contract/system.ts";
 import type { TaskQuery } from "../contract/task.ts";
 import type { TokenCreate } from "../contract/token.ts";
 import { type FetchLike, GimoClientError, type RequestOptions, Transport } from "./http.ts";
@@ -69,6 +69,8 @@ export class GimoClient {
   whoami = () => this.#call("Whoami", "GET", "/ops/whoami");
   panic = () => this.#call("Panic", "GET", "/ops/panic");
   setPanic = (body: In<typeof PanicBody>) => this.#call("Panic", "POST", "/ops/panic", { body });
+  /** Retention: finished runs older than `older_than_days` (default OPS_RUN_TTL) and their logs. */
+  purge = (body: In<typeof PurgeBody>) => this.#call("PurgeResult", "POST", "/ops/purge", { body });
   metrics = () => this.#call("Metrics", "GET", "/ops/metrics");
   providers = () => this.#call("ProvidersView", "GET", "/ops/provider");
   providerHealth = () => this.#call("ProvidersHealth", "GET", "/ops/provider/health");
@@ -81,6 +83,9 @@ export class GimoClient {
   getProject = (id: string) => this.#call("Project", "GET", `/ops/projects/${seg(id)}`);
   patchProject = (id: string, body: In<typeof ProjectPatch>) =>
     this.#call("Project", "PATCH", `/ops/projects/${seg(id)}`, { body });
+  archiveProject = (id: string) => this.#call("Project", "POST", `/ops/projects/${seg(id)}/archive`);
+  unarchiveProject = (id: string) => this.#call("Project", "POST", `/ops/projects/${seg(id)}/unarchive`);
+  deleteProject = (id: string) => this.#call("ProjectDeleted", "DELETE", `/ops/projects/${seg(id)}`);
 
   // ── tasks, drafts, approvals ──────────────────────────────────────────────
   /** A task and its first draft; answers while the planner still works (status `generating`). */

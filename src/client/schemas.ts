@@ -6,7 +6,7 @@ export { Approved, ApprovedPage } from "../contract/approved.ts";
 export { ApproveResult, Draft, DraftPage } from "../contract/draft.ts";
 export { AuditHead, AuditVerify, Event, EventPage } from "../contract/event.ts";
 export { ProposeResult } from "../contract/planning.ts";
-export { Project, ProjectPage } from "../contract/project.ts";
+export { Project, ProjectDeleted, ProjectPage } from "../contract/project.ts";
 export { ProvidersHealth, ProvidersView } from "../contract/provider.ts";
 export { Run, RunPage } from "../contract/run.ts";
 export {
@@ -19,6 +19,6 @@ export {
   RunnerRegistered,
   RunnerStatus,
 } from "../contract/runner.ts";
-export { Health, Panic, Status, Whoami } from "../contract/system.ts";
+export { Health, Panic, PurgeResult, Status, Whoami } from "../contract/system.ts";
 export { TaskDetail, TaskPage } from "../contract/task.ts";
 export { TokenCreated, TokenInfo, TokenPage } from "../contract/token.ts";

@@ -42,6 +42,10 @@ export const eventPayloads = {
     is_default: z.boolean(),
   }),
   "project.updated": z.object({ fields: z.array(z.string()) }),
+  "project.archived": z.object({ name: z.string() }),
+  "project.unarchived": z.object({ name: z.string() }),
+  /** Deleted while nothing referenced it; its earlier events stay. */
+  "project.deleted": z.object({ name: z.string() }),
   // Planning (subject: the project id).
   "plan.proposed": z.object({ drafts: z.array(z.string()), usage: Usage }),
   "plan.updated": z.object({ version: z.number().int() }),
@@ -121,6 +125,15 @@ export const eventPayloads = {
   "panic.off": z.object({ reason: Reason }),
   /** Plain secrets in stored configuration were sealed into the vault: the provider settings, these projects. */
   "secrets.sealed": z.object({ providers: z.boolean(), projects: z.array(z.string()) }),
+  /**
+   * Retention (subject "retention"): finished runs older than `cutoff` were deleted with their log
+   * lines (OPS_RUN_TTL or `gimo purge`); their events stay. Audit-only.
+   */
+  "retention.purged": z.object({
+    cutoff: z.string(),
+    runs: z.number().int(),
+    log_lines: z.number().int(),
+  }),
   // Secrets and tokens (subject: the token or credential request id); admins only.
   "token.created": z.object({ name: z.string(), role: z.string() }),
   "token.revoked": z.object({ name: z.string(), role: z.string() }),

@@ -147,6 +147,9 @@ export const Project = z
     max_concurrent_runs: z.number().int(),
     budgets: Budgets,
     is_default: z.boolean(),
+    archived_at: Timestamp.nullable().openapi({
+      description: "when the project was archived (no new tasks, chats or runs); null while open",
+    }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -154,3 +157,7 @@ export const Project = z
 export type Project = z.infer<typeof Project>;
 
 export const ProjectPage = PageOf(Project, "ProjectPage");
+
+export const ProjectDeleted = z
+  .object({ id: IdOf("project"), deleted: z.literal(true) })
+  .openapi("ProjectDeleted");

@@ -17,6 +17,8 @@ export const errorStatus = {
   stale_version: 409,
   lease_lost: 409,
   idempotency_in_progress: 409,
+  project_archived: 409,
+  in_use: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,

@@ -4,6 +4,7 @@ import pg from "pg";
 import { prepareDataDir, prepareSqliteFile } from "./data-dir.ts";
 import { migrations } from "./migrations/index.ts";
 import type { Database } from "./schema.ts";
+import { assertSchemaKnown } from "./schema-version.ts";
 import { openSqlite } from "./sqlite-dialect.ts";
 
 export type StorageKind = "sqlite" | "postgres";
@@ -73,8 +74,10 @@ export function redactUrl(url: string): string {
 /**
  * Applies pending migrations. Safe when several processes start at once: on PostgreSQL Kysely
  * takes an advisory lock, on SQLite the migration transaction begins IMMEDIATE (see the dialect).
+ * Forward-only: a database a newer GIMO migrated is refused first (schema-version.ts).
  */
 export async function migrate(db: Kysely<Database>): Promise<void> {
+  await assertSchemaKnown(db as Kysely<unknown>);
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },

@@ -134,6 +134,7 @@ export function toProject(row: ProjectsTable): Project {
     max_concurrent_runs: c.max_concurrent_runs,
     budgets: c.budgets,
     is_default: row.is_default === 1,
+    archived_at: row.archived_at ?? null,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

@@ -15,6 +15,8 @@ export interface ProjectsTable {
   is_default: number;
   /** Copied from config so the claim query can admit runs without parsing JSON. */
   max_concurrent_runs: number;
+  /** Set when archived (no new tasks, chats or runs); null while open. */
+  archived_at: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -21,6 +21,10 @@ export const exitCodes = {
   runCancelled: { code: 11, meaning: "the run was cancelled" },
   planFailed: { code: 12, meaning: "the planner could not write a plan (the draft is in error)" },
   checksFailed: { code: 13, meaning: "doctor: at least one check failed" },
+  incompatible: {
+    code: 14,
+    meaning: "the database or backup was written by a newer GIMO (migrations are forward-only)",
+  },
 } as const;
 
 export type ExitName = keyof typeof exitCodes;

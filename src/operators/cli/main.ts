@@ -27,6 +27,10 @@ function report(error: unknown): number {
     // help and --version end here with code 0; commander has already printed its message
     return error.exitCode === 0 ? 0 : exitCodes.usage.code;
   }
+  if (error instanceof Error && error.name === "SchemaTooNewError") {
+    process.stderr.write(`gimo: ${error.message}\n`);
+    return exitCodes.incompatible.code;
+  }
   if (error instanceof CliError) {
     process.stderr.write(`gimo: ${error.message}\n`);
     return error.exitCode;

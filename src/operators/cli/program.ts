@@ -5,6 +5,7 @@ import { registerAuditCommands } from "./commands/audit.ts";
 import { registerCompletionCommand } from "./commands/completion.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerLocalCommands } from "./commands/local.ts";
+import { registerOperationCommands } from "./commands/operations.ts";
 import { registerProjectCommands } from "./commands/projects.ts";
 import { registerRunCommands } from "./commands/runs.ts";
 import { registerStatusCommand } from "./commands/status.ts";
@@ -30,6 +31,7 @@ export const commandTable: readonly Register[] = [
   registerDoctorCommand, // doctor
   registerAuditCommands, // audit verify|head
   registerLocalCommands, // serve, runner, run-task, demo — the commands that work without a server
+  registerOperationCommands, // backup, restore, purge
   registerAgentCommands, // mcp, telegram — operators that run beside a server
   registerCompletionCommand, // completion bash|zsh|fish
 ];

@@ -2,7 +2,7 @@ import { basename, resolve } from "node:path";
 import { c, print, printJson, table } from "./output.ts";
 import { connect } from "./session.ts";
 
-/** The actions of `gimo projects add|list`. */
+/** The actions of `gimo projects add|list|archive|unarchive|delete`. */
 interface Globals {
   url?: string;
 }
@@ -40,10 +40,36 @@ export async function listProjects(globals: Globals, opts: { json?: boolean }): 
   if (opts.json) return printJson(page);
   const rows = page.items.map((p) => [
     p.id,
-    p.is_default ? `${p.name} ${c.green("(default)")}` : p.name,
+    p.is_default
+      ? `${p.name} ${c.green("(default)")}`
+      : p.archived_at
+        ? `${p.name} ${c.dim("(archived)")}`
+        : p.name,
     p.repo_path ?? p.repo_url ?? "",
     p.base_branch,
     p.test_command ?? c.dim("—"),
   ]);
   print(await table(["id", "name", "repository", "base", "tests"], rows));
+}
+
+export async function archiveProject(
+  globals: Globals,
+  id: string,
+  archived: boolean,
+  opts: { json?: boolean },
+): Promise<void> {
+  const client = await connect(globals);
+  const project = archived ? await client.archiveProject(id) : await client.unarchiveProject(id);
+  if (opts.json) return printJson(project);
+  print(
+    archived
+      ? `${c.green("✓")} project ${c.bold(project.name)} archived: no new tasks, chats or runs (gimo projects unarchive ${id})`
+      : `${c.green("✓")} project ${c.bold(project.name)} is open again`,
+  );
+}
+
+export async function deleteProject(globals: Globals, id: string, opts: { json?: boolean }): Promise<void> {
+  const answer = await (await connect(globals)).deleteProject(id);
+  if (opts.json) return printJson(answer);
+  print(`${c.green("✓")} project ${id} deleted (its audit events stay)`);
 }

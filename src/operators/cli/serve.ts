@@ -1,8 +1,10 @@
-import { resolve } from "node:path";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { loadConfig } from "../../config.ts";
 import { createGimo, listen } from "../../gimo.ts";
 import { createExecutor } from "../../runner/executor.ts";
 import { embeddedExecutorDeps } from "../../runner/executor-deps.ts";
+import { SERVER_PID_FILE } from "../../store/backup.ts";
 import { startTelegramIfConfigured } from "../telegram/run.ts";
 
 /** `gimo serve`: the API on GIMO_HOST:GIMO_PORT, stopped cleanly by SIGINT/SIGTERM. */
@@ -25,6 +27,9 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
   });
   const server = await listen(gimo);
   const { logger } = gimo;
+  // Tells `gimo restore` that this data dir is in use (store/backup.ts runningServer).
+  const pidFile = join(config.dataDir, SERVER_PID_FILE);
+  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
   const telegram = await startTelegramIfConfigured(gimo);
   if (gimo.bootstrapToken) {
     process.stdout.write(
@@ -47,9 +52,18 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
       await server.close();
       await telegram?.stop();
       await gimo.close();
+      removeOwnPidFile(pidFile);
       done(0);
     };
     process.once("SIGINT", () => void stop("SIGINT"));
     process.once("SIGTERM", () => void stop("SIGTERM"));
   });
+}
+
+function removeOwnPidFile(file: string): void {
+  try {
+    if (readFileSync(file, "utf8").trim() === String(process.pid)) rmSync(file, { force: true });
+  } catch {
+    // already gone
+  }
 }

@@ -1,5 +1,6 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
 import { GimoError } from "../../core/errors.ts";
 import { registerMcpRoute } from "../mcp/http.ts";
 import type { HttpApp, HttpDeps, HttpEnv } from "./env.ts";
@@ -28,6 +29,20 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   const app = new OpenAPIHono<HttpEnv>({ defaultHook: validationHook });
 
   app.use("*", correlation());
+  if (config.corsOrigins.length > 0) {
+    // Bearer tokens only, never cookies: no credentials mode. Off unless GIMO_CORS_ORIGINS is set.
+    const any = config.corsOrigins.includes("*");
+    app.use(
+      "*",
+      cors({
+        origin: any ? "*" : (origin) => (config.corsOrigins.includes(origin) ? origin : null),
+        allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allowHeaders: ["authorization", "content-type", "idempotency-key", "if-match", "last-event-id"],
+        exposeHeaders: ["x-correlation-id", "etag", "retry-after", "link"],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();

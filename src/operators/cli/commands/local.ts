@@ -11,11 +11,13 @@ export function registerLocalCommands(program: Command): void {
     .option("--repo <path>", "register this repository as the default project")
     .option("--port <n>", "port (default GIMO_PORT or 9325; 0 = any free port)")
     .option("--host <address>", "address to listen on (default GIMO_HOST or 127.0.0.1)")
+    .option("--print-systemd-unit", "print a hardened systemd unit that runs this command, and exit")
     .addHelpText(
       "after",
       "\nEnvironment: GIMO_DATA_DIR, DATABASE_URL, ORCH_*_TOKEN, GIMO_PROVIDERS_FILE … (README, Configuration).",
     )
     .action(async (opts) => {
+      if (opts.printSystemdUnit) return printUnit("serve");
       const { runServe } = await import("../serve.ts");
       process.exitCode = await runServe(opts);
     });
@@ -35,7 +37,9 @@ export function registerLocalCommands(program: Command): void {
       "25",
     )
     .option("--work-dir <dir>", "where mirrors and worktrees live (default <GIMO_DATA_DIR>/runner-work)")
+    .option("--print-systemd-unit", "print a hardened systemd unit that runs this command, and exit")
     .action(async (opts) => {
+      if (opts.printSystemdUnit) return printUnit("runner");
       const { runRunner } = await import("../runner.ts");
       process.exitCode = await runRunner({ ...opts, workDir: opts.workDir });
     });
@@ -74,4 +78,9 @@ Exit code: 0 when the run succeeded (docs/cli.md#exit-codes).`,
         { keep: opts.keep === true },
       );
     });
+}
+
+async function printUnit(kind: "serve" | "runner"): Promise<void> {
+  const { systemdUnit } = await import("../systemd.ts");
+  process.stdout.write(systemdUnit(kind, process.cwd()));
 }

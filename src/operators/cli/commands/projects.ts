@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 
-/** `gimo projects add PATH|URL`, `gimo projects list`. */
+/** `gimo projects add PATH|URL`, `list`, `archive`, `unarchive`, `delete`. */
 export function registerProjectCommands(program: Command): void {
   const projects = program.command("projects").description("the repositories GIMO works on");
   projects
@@ -26,5 +26,28 @@ export function registerProjectCommands(program: Command): void {
     .action(async (opts, cmd: Command) => {
       const { listProjects } = await import("../projects.ts");
       await listProjects(cmd.optsWithGlobals(), opts);
+    });
+  for (const [name, archived, what] of [
+    ["archive", true, "close a project: no new tasks, chats or runs; its history stays readable (admin)"],
+    ["unarchive", false, "reopen an archived project (admin)"],
+  ] as const) {
+    projects
+      .command(name)
+      .description(what)
+      .argument("<project_id>", "the project (p_…)")
+      .option("--json", "print as JSON (Project)")
+      .action(async (id: string, opts, cmd: Command) => {
+        const { archiveProject } = await import("../projects.ts");
+        await archiveProject(cmd.optsWithGlobals(), id, archived, opts);
+      });
+  }
+  projects
+    .command("delete")
+    .description("delete a project nothing references (no tasks, no chats; not the default) (admin)")
+    .argument("<project_id>", "the project (p_…)")
+    .option("--json", "print as JSON (ProjectDeleted)")
+    .action(async (id: string, opts, cmd: Command) => {
+      const { deleteProject } = await import("../projects.ts");
+      await deleteProject(cmd.optsWithGlobals(), id, opts);
     });
 }

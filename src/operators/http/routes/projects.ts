@@ -1,7 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import { IdOf, PageQuery } from "../../../contract/common.ts";
 import { PlanDoc, PlanDocInput } from "../../../contract/plan-doc.ts";
-import { Project, ProjectCreate, ProjectPage, ProjectPatch } from "../../../contract/project.ts";
+import {
+  Project,
+  ProjectCreate,
+  ProjectDeleted,
+  ProjectPage,
+  ProjectPatch,
+} from "../../../contract/project.ts";
 import { GimoError } from "../../../core/errors.ts";
 import type { HttpApp, HttpDeps } from "../env.ts";
 import { pageFor } from "../page.ts";
@@ -94,6 +100,52 @@ export function registerProjectRoutes(app: HttpApp, deps: HttpDeps): void {
     ),
     async (c) =>
       c.json(await projects.patch(c.get("principal"), c.req.valid("param").id, c.req.valid("json")), 200),
+  );
+
+  for (const archived of [true, false]) {
+    app.openapi(
+      defineRoute(
+        {
+          method: "post",
+          path: archived ? "/ops/projects/{id}/archive" : "/ops/projects/{id}/unarchive",
+          access: "admin",
+          operationId: archived ? "archiveProject" : "unarchiveProject",
+          description: archived
+            ? "Archive a project: it takes no new tasks, chats or runs (409 project_archived); queued and running runs finish and its history stays readable. 409 when already archived. Admin only."
+            : "Reopen an archived project for new tasks, chats and runs. 409 when it is not archived. Admin only.",
+          summary: archived ? "Archive a project (no new work)" : "Unarchive a project",
+          tags,
+          request: { params: ProjectParams },
+          responses: { 200: jsonResponse(Project, "the project") },
+        },
+        deps,
+      ),
+      async (c) =>
+        c.json(await projects.setArchived(c.get("principal"), c.req.valid("param").id, archived), 200),
+    );
+  }
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "delete",
+        path: "/ops/projects/{id}",
+        access: "admin",
+        operationId: "deleteProject",
+        description:
+          "Delete a project nothing references: 409 in_use while it has tasks or chats (archive it instead) or when it is the default project. Its audit events stay. Admin only.",
+        summary: "Delete an unused project",
+        tags,
+        request: { params: ProjectParams },
+        responses: { 200: jsonResponse(ProjectDeleted, "the project was deleted") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await projects.delete(c.get("principal"), id);
+      return c.json({ id, deleted: true as const }, 200);
+    },
   );
 
   app.openapi(

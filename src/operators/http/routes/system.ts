@@ -1,10 +1,19 @@
 import type { Context, TypedResponse } from "hono";
-import { Health, Panic, PanicBody, Ready, Status, Whoami } from "../../../contract/system.ts";
+import {
+  Health,
+  Panic,
+  PanicBody,
+  PurgeBody,
+  PurgeResult,
+  Ready,
+  Status,
+  Whoami,
+} from "../../../contract/system.ts";
 import type { HttpApp, HttpDeps } from "../env.ts";
 import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 
 export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {
-  const { status, panic } = deps.services;
+  const { status, panic, retention } = deps.services;
 
   app.openapi(
     defineRoute(
@@ -32,18 +41,16 @@ export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {
         access: "public",
         operationId: "getReady",
         description:
-          "Readiness probe: checks that the database answers. 503 while it does not. No token needed.",
-        summary: "Readiness: the database answers",
+          "Readiness probe: the database answers and has every migration this version knows (503 otherwise); also says which model roles are configured (not probed: see getProviderHealth). No token needed.",
+        summary: "Readiness: database, migrations and configured models",
         tags: ["system"],
         responses: { 200: jsonResponse(Ready, "ready"), 503: jsonResponse(Ready, "not ready") },
       },
       deps,
     ),
     async (c) => {
-      const ok = await status.ready();
-      return ok
-        ? c.json({ ok, database: deps.services.ctx.store.kind }, 200)
-        : c.json({ ok, database: deps.services.ctx.store.kind }, 503);
+      const ready = await status.ready(() => deps.services.providers.stored());
+      return ready.ok ? c.json(ready, 200) : c.json(ready, 503);
     },
   );
 
@@ -123,6 +130,29 @@ export function registerSystemRoutes(app: HttpApp, deps: HttpDeps): void {
     async (c) => {
       const body = c.req.valid("json");
       return c.json(await panic.set(c.get("principal"), body.on, body.reason), 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/purge",
+        access: "admin",
+        operationId: "purgeRuns",
+        description:
+          "Retention: delete finished runs (with their log lines) that ended more than older_than_days ago (default OPS_RUN_TTL). Their audit events stay, and a run an active run depends on is kept. dry_run counts without deleting. Admin only; recorded in the audit log.",
+        summary: "Purge old finished runs (dry_run to count)",
+        tags: ["system"],
+        request: jsonBody(PurgeBody),
+        responses: { 200: jsonResponse(PurgeResult, "what was (or would be) purged") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const body = c.req.valid("json");
+      const olderThanDays = body.older_than_days ?? deps.services.ctx.config.runTtlDays;
+      return c.json(await retention.purge(c.get("principal"), { olderThanDays, dryRun: body.dry_run }), 200);
     },
   );
 }
