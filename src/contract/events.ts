@@ -121,6 +121,8 @@ export const eventPayloads = {
   "panic.off": z.object({ reason: Reason }),
   /** Plain secrets in stored configuration were sealed into the vault: the provider settings, these projects. */
   "secrets.sealed": z.object({ providers: z.boolean(), projects: z.array(z.string()) }),
+  /** An older file vault moved into the database vault: the names stored, and those it already held. */
+  "secrets.imported": z.object({ names: z.array(z.string()), kept: z.array(z.string()) }),
   // Secrets and tokens (subject: the token or credential request id); admins only.
   "token.created": z.object({ name: z.string(), role: z.string() }),
   "token.revoked": z.object({ name: z.string(), role: z.string() }),
