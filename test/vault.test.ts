@@ -1,12 +1,16 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { loadConfig } from "../src/config.ts";
+import { createGimo } from "../src/gimo.ts";
+import { createLogger } from "../src/log.ts";
 import { databaseRequestNumbers, fileRequestNumbers } from "../src/secrets/request-numbers.ts";
 import { decodeSealed } from "../src/secrets/sealed.ts";
 import { type Vault, VaultUnusable, vaultFileName } from "../src/secrets/vault.ts";
 import { KEY_SETTING, openDatabaseVault } from "../src/secrets/vault-database.ts";
 import { openFileVault } from "../src/secrets/vault-file.ts";
 import { type DatabaseHandle, migrate, openDatabase } from "../src/store/database.ts";
+import { writeSetting } from "../src/store/settings.ts";
 import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.ts";
 
 /**
@@ -234,12 +238,16 @@ describe.each(storageKinds())("the database vault on %s", (kind) => {
 
   it("gives each name one number however many replicas number at once", async () => {
     const o = await database(kind);
-    const replicas = Array.from({ length: 6 }, () => databaseRequestNumbers(o.handle.db, o.db.dataDir));
-    const names = Array.from({ length: 12 }, (_, i) => `NAME_${String(i).padStart(2, "0")}`);
-    const results = await Promise.all(
-      replicas.map((r, i) => r.assign(names.filter((_, j) => (j + i) % 3 !== 0))),
+    // Replicas: each its own connection pool (on SQLite, its own connection to the file).
+    const handles = Array.from({ length: 6 }, () =>
+      openDatabase({ databaseUrl: o.db.databaseUrl, dataDir: o.db.dataDir }),
     );
-    const all = await replicas[0]?.all();
+    const replicas = handles.map((h) => databaseRequestNumbers(h.db, o.db.dataDir));
+    const names = Array.from({ length: 40 }, (_, i) => `NAME_${String(i).padStart(2, "0")}`);
+    const results = await Promise.all(
+      replicas.map((r, i) => r.assign(names.filter((_, j) => (j * 7 + i) % 6 !== 0))),
+    ).finally(() => Promise.all(handles.map((h) => h.close())));
+    const all = await databaseRequestNumbers(o.handle.db, o.db.dataDir).all();
     expect(Object.keys(all ?? {}).sort()).toEqual(names);
     expect(new Set(Object.values(all ?? {})).size).toBe(names.length);
     for (const result of results) for (const [name, n] of Object.entries(result)) expect(all?.[name]).toBe(n);
@@ -258,5 +266,64 @@ describe.each(storageKinds())("the database vault on %s", (kind) => {
       .executeTakeFirstOrThrow();
     expect(row.value).not.toContain("the master key");
     expect(JSON.parse(row.value)).toMatchObject({ format: "gimo-vault", key: "master_key" });
+  });
+});
+
+describe.skipIf(!inject("pgAvailable"))("upgrading a PostgreSQL deployment whose vault was a file", () => {
+  it("at start: the file vault moves in, key-file-sealed configuration is sealed again, all audited", async () => {
+    const o = await database("postgres");
+    // What an older GIMO left: a vault file and a provider key sealed with the data dir's key file.
+    const old = openFileVault({ dataDir: o.db.dataDir });
+    await old.set("FORGE_TOKEN", SECRET);
+    const sealedKey = await old.sealValue("sk-literal-from-an-older-gimo");
+    await writeSetting(
+      o.handle.db,
+      "providers",
+      { executor: { type: "openai_compat", model: "m", api_key: sealedKey } },
+      new Date().toISOString(),
+    );
+    const config = (masterKey: string | undefined) =>
+      loadConfig(
+        {
+          GIMO_DATA_DIR: o.db.dataDir,
+          DATABASE_URL: o.db.databaseUrl,
+          GIMO_MASTER_KEY: masterKey,
+          GIMO_EMBEDDED_RUNNERS: "0",
+        },
+        { port: 0 },
+      );
+    const logger = createLogger("silent");
+    await expect(createGimo(config(undefined), { logger, services: { env: {} } })).rejects.toThrow(
+      /GIMO_MASTER_KEY is required with DATABASE_URL once secrets are stored, and there are: 1 sealed secret\(s\) in the configuration, a file vault to move in/,
+    );
+    const gimo = await createGimo(config("the master key"), { logger, services: { env: {} } });
+    try {
+      const { services } = gimo;
+      const executor = (await services.providers.stored()).executor;
+      expect(decodeSealed(String(executor?.api_key))?.key).toBe("master_key");
+      expect((await services.providers.resolveConfig(executor as never)).api_key).toBe(
+        "sk-literal-from-an-older-gimo",
+      );
+      const events = await services.ctx.store.db
+        .selectFrom("events")
+        .select(["type", "data"])
+        .where("type", "in", ["secrets.imported", "secrets.sealed"])
+        .orderBy("seq")
+        .execute();
+      expect(events.map((e) => [e.type, JSON.parse(e.data)])).toEqual([
+        ["secrets.imported", { names: ["FORGE_TOKEN"], kept: [] }],
+        ["secrets.sealed", { providers: true, projects: [] }],
+      ]);
+      expect(JSON.stringify(events)).not.toContain(SECRET);
+    } finally {
+      await gimo.close();
+    }
+    // Another replica, with its own data dir and the same key, reads the moved secret.
+    const other = openDatabaseVault({
+      db: o.handle.db,
+      dataDir: "/nonexistent",
+      masterKey: "the master key",
+    });
+    expect(await other.get("FORGE_TOKEN")).toBe(SECRET);
   });
 });
