@@ -74,13 +74,28 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
   for (const token of Object.values(config.envTokens)) redactor.add(token);
   const ctx: AppContext = { store, clock, ids: createIdFactory(), config, startedAt: clock.now(), redactor };
   const services = createServices(ctx, options.services);
-  await services.providers.sealStored();
-  if (config.providersFile) await services.providers.loadFile(systemPrincipal, config.providersFile);
-  await services.credentials.registerKnownSecrets();
-  await services.planning.failStale(systemPrincipal);
-  const bootstrapToken = await services.tokens.ensureAdminToken();
-  if (bootstrapToken) redactor.add(bootstrapToken);
-  if (options.repoPath) await services.projects.ensureFromRepo(systemPrincipal, options.repoPath);
+  let bootstrapToken: string | undefined;
+  try {
+    // A start that cannot go on (the vault's key, a providers file) ends here with one clear
+    // message and nothing left open.
+    const prepared = await services.credentials.prepare();
+    if (prepared.imported.length > 0 || prepared.kept.length > 0)
+      logger.info("moved the file vault into the database", {
+        imported: prepared.imported.length,
+        kept: prepared.kept.length,
+      });
+    await services.providers.sealStored();
+    if (config.providersFile) await services.providers.loadFile(systemPrincipal, config.providersFile);
+    await services.credentials.registerKnownSecrets();
+    await services.planning.failStale(systemPrincipal);
+    bootstrapToken = await services.tokens.ensureAdminToken();
+    if (bootstrapToken) redactor.add(bootstrapToken);
+    if (options.repoPath) await services.projects.ensureFromRepo(systemPrincipal, options.repoPath);
+  } catch (error) {
+    await listener?.close();
+    await store.close();
+    throw error;
+  }
   const streams = new OpenStreams();
   const app = createHttpApp({ services, logger, streams });
   const maintenance = await startMaintenance(services, logger, sweepInterval(config.leaseSeconds));

@@ -1,7 +1,15 @@
-import type { Principal } from "../core/roles.ts";
+import { type Principal, systemPrincipal } from "../core/roles.ts";
 import type { Env } from "../secrets/references.ts";
+import {
+  databaseRequestNumbers,
+  fileRequestNumbers,
+  type RequestNumbers,
+} from "../secrets/request-numbers.ts";
 import { type CredentialRequest, type CredentialRequests, credentialRequests } from "../secrets/requests.ts";
-import type { Vault } from "../secrets/vault.ts";
+import { isSealed } from "../secrets/sealed.ts";
+import type { Vault, VaultPrepared } from "../secrets/vault.ts";
+import { openDatabaseVault } from "../secrets/vault-database.ts";
+import { openFileVault } from "../secrets/vault-file.ts";
 import type { AppContext } from "./context.ts";
 import type { ProviderService } from "./providers.ts";
 
@@ -10,20 +18,60 @@ import type { ProviderService } from "./providers.ts";
  * the providers, and every project's forge token and model overrides. `WAITING` until a value is in
  * the environment or the vault; `PUT /ops/requests/{id}` stores one in the vault. Values go in,
  * never out: not in responses, not in events, not in logs (they join the redactor at once).
+ *
+ * Where secrets and request numbers live (`secretStores`): on PostgreSQL in the database, so every
+ * replica sees what one was given; on SQLite in the data dir, GIMO's embedded default.
  */
+export interface SecretStores {
+  vault: Vault;
+  numbers: RequestNumbers;
+}
+
+export function secretStores(ctx: AppContext): SecretStores {
+  const { dataDir, masterKey } = ctx.config;
+  if (ctx.store.kind === "postgres") {
+    return {
+      vault: openDatabaseVault({ db: ctx.store.db, dataDir, masterKey }),
+      numbers: databaseRequestNumbers(ctx.store.db, dataDir),
+    };
+  }
+  return { vault: openFileVault({ dataDir, masterKey }), numbers: fileRequestNumbers(dataDir) };
+}
+
 export class CredentialService {
   readonly #ctx: AppContext;
   readonly #providers: ProviderService;
   readonly #requests: CredentialRequests;
   readonly #vault: Vault;
+  readonly #numbers: RequestNumbers;
   readonly #env: Env;
 
-  constructor(ctx: AppContext, providers: ProviderService, vault: Vault, env: Env) {
+  constructor(ctx: AppContext, providers: ProviderService, stores: SecretStores, env: Env) {
     this.#ctx = ctx;
     this.#providers = providers;
-    this.#vault = vault;
+    this.#vault = stores.vault;
+    this.#numbers = stores.numbers;
     this.#env = env;
-    this.#requests = credentialRequests({ dataDir: ctx.config.dataDir, vault, env });
+    this.#requests = credentialRequests({ numbers: stores.numbers, vault: stores.vault, env });
+  }
+
+  /**
+   * At start, before anything is served: the vault checks its key against what is stored (on
+   * PostgreSQL, refusing to start without GIMO_MASTER_KEY once anything is), and secrets and
+   * request numbers an older GIMO kept in the data dir move into the database — recorded as one
+   * audit-only `secrets.imported` event naming them.
+   */
+  async prepare(): Promise<VaultPrepared> {
+    const prepared = await this.#vault.prepare(countSealed(await this.#configuration()));
+    await this.#numbers.prepare();
+    if (prepared.imported.length > 0 || prepared.kept.length > 0) {
+      await this.#ctx.store.write(
+        systemPrincipal,
+        async (w) => w.emit("secrets.imported", "vault", { names: prepared.imported, kept: prepared.kept }),
+        { allowInPanic: true },
+      );
+    }
+    return prepared;
   }
 
   /**
@@ -46,7 +94,7 @@ export class CredentialService {
     this.#ctx.redactor.add(value);
     // Inside a write, so panic mode refuses it like any other change, and it is audited.
     return this.#ctx.store.write(principal, async (w) => {
-      const request = await this.#requests.provide(id, value);
+      const request = await this.#requests.provide(id, value, w.tx);
       w.emit("credential.provided", id, { name: request.name });
       return request;
     });
@@ -56,4 +104,11 @@ export class CredentialService {
     const projects = await this.#ctx.store.db.selectFrom("projects").select("config").execute();
     return { providers: await this.#providers.stored(), projects: projects.map((p) => JSON.parse(p.config)) };
   }
+}
+
+/** How many sealed values `value` holds, at any depth. */
+function countSealed(value: unknown): number {
+  if (isSealed(value)) return 1;
+  if (value === null || typeof value !== "object") return 0;
+  return Object.values(value).reduce((n: number, item) => n + countSealed(item), 0);
 }

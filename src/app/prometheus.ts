@@ -13,6 +13,8 @@ export class PrometheusMetrics {
   readonly runDuration: Histogram;
   readonly httpDuration: Histogram;
   readonly completionBatch: Histogram;
+  readonly maintenanceLeader: Gauge;
+  readonly maintenancePasses: Counter;
 
   constructor(status: StatusService) {
     new Gauge({
@@ -48,6 +50,16 @@ export class PrometheusMetrics {
       name: "gimo_run_end_batch_size",
       help: "Ends of runs written together in one statement (PostgreSQL, batches of two or more)",
       buckets: [2, 4, 8, 16, 32],
+      registers: [this.registry],
+    });
+    this.maintenanceLeader = new Gauge({
+      name: "gimo_maintenance_leader",
+      help: "1 while this replica holds the maintenance lease and runs the singleton work (sweeper, retention)",
+      registers: [this.registry],
+    });
+    this.maintenancePasses = new Counter({
+      name: "gimo_maintenance_passes_total",
+      help: "Maintenance passes (sweep, and retention when due) this replica ran as the lease holder",
       registers: [this.registry],
     });
   }

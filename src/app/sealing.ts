@@ -16,7 +16,9 @@ import type { AppContext } from "./context.ts";
  *   - a provider's `api_key` and `options.headers` values (server-wide and per-project overrides),
  *   - a project's `forge.token`.
  * Already sealed values are kept as they are, so sealing is idempotent. `sealStored` seals, at
- * start, what an older GIMO stored in clear.
+ * start, what an older GIMO stored in clear, and seals again what was sealed under a key the vault
+ * now only reads (on PostgreSQL: values sealed with an older data dir's key file, before the vault
+ * moved into the database under GIMO_MASTER_KEY).
  */
 export type Seal = (value: string) => Promise<string>;
 
@@ -63,6 +65,19 @@ export async function openSealed<T>(value: T, vault: Vault): Promise<{ value: T;
   return { value: (await map(value)) as T, secrets };
 }
 
+/** A deep copy of `value` with every sealed string the vault only reads sealed again under its key. */
+async function resealOld<T>(value: T, vault: Vault): Promise<T> {
+  const map = async (v: unknown): Promise<unknown> => {
+    if (isSealed(v)) return vault.needsReseal(v) ? vault.sealValue(await vault.openValue(v)) : v;
+    if (Array.isArray(v)) return Promise.all(v.map(map));
+    if (v === null || typeof v !== "object") return v;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(v)) out[key] = await map(item);
+    return out;
+  };
+  return (await map(value)) as T;
+}
+
 /** Every sealed value at any depth of `value`, opened (for the redactor). */
 export async function openedSecrets(value: unknown, vault: Vault): Promise<string[]> {
   return (await openSealed(value, vault)).secrets;
@@ -82,7 +97,8 @@ export async function sealStored(ctx: AppContext, vault: Vault): Promise<void> {
       let providersSealed = false;
       if (providers) {
         const next: Record<string, ProviderConfig> = {};
-        for (const [role, config] of Object.entries(providers)) next[role] = await sealProvider(config, seal);
+        for (const [role, config] of Object.entries(providers))
+          next[role] = await sealProvider(await resealOld(config, vault), seal);
         if (JSON.stringify(next) !== JSON.stringify(providers)) {
           await writeSetting(w.tx, "providers", next, w.now);
           providersSealed = true;
@@ -91,7 +107,7 @@ export async function sealStored(ctx: AppContext, vault: Vault): Promise<void> {
       const projects: string[] = [];
       for (const row of await w.tx.selectFrom("projects").select(["id", "config"]).execute()) {
         const config = JSON.parse(row.config) as ProjectConfig;
-        const next = await sealProject(config, seal);
+        const next = await sealProject(await resealOld(config, vault), seal);
         if (JSON.stringify(next) === JSON.stringify(config)) continue;
         await w.tx
           .updateTable("projects")

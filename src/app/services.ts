@@ -1,6 +1,5 @@
 import type { ProviderDeps } from "../llm/providers.ts";
 import type { Env } from "../secrets/references.ts";
-import { openVault } from "../secrets/vault.ts";
 import { queueStoreFor } from "../store/queue-for.ts";
 import type { QueueStore } from "../store/queue-store.ts";
 import { AuditService } from "./audit.ts";
@@ -8,7 +7,7 @@ import { ChatApprovals } from "./chat-approval.ts";
 import { ChatConversation } from "./chat-conversation.ts";
 import { ChatService } from "./chats.ts";
 import type { AppContext } from "./context.ts";
-import { CredentialService } from "./credentials.ts";
+import { CredentialService, secretStores } from "./credentials.ts";
 import { DraftService } from "./drafts.ts";
 import { IdempotencyService } from "./idempotency.ts";
 import { MetricsService } from "./metrics.ts";
@@ -65,7 +64,8 @@ export interface ServiceOptions {
 
 export function createServices(ctx: AppContext, options: ServiceOptions = {}): Services {
   const env = options.env ?? process.env;
-  const vault = openVault({ dataDir: ctx.config.dataDir, masterKey: ctx.config.masterKey });
+  const stores = secretStores(ctx);
+  const { vault } = stores;
   const projects = new ProjectService(ctx, (value) => vault.sealValue(value));
   const drafts = new DraftService(ctx, projects);
   const providers = new ProviderService(ctx, vault, env, options.providerDeps);
@@ -90,7 +90,7 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
     tasks: new TaskService(ctx),
     drafts,
     providers,
-    credentials: new CredentialService(ctx, providers, vault, env),
+    credentials: new CredentialService(ctx, providers, stores, env),
     planning: new PlanningService(ctx, projects, drafts, providers),
     runs: new RunService(ctx),
     tokens: new TokenService(ctx),

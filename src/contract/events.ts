@@ -134,6 +134,8 @@ export const eventPayloads = {
     runs: z.number().int(),
     log_lines: z.number().int(),
   }),
+  /** An older file vault moved into the database vault: the names stored, and those it already held. */
+  "secrets.imported": z.object({ names: z.array(z.string()), kept: z.array(z.string()) }),
   // Secrets and tokens (subject: the token or credential request id); admins only.
   "token.created": z.object({ name: z.string(), role: z.string() }),
   "token.revoked": z.object({ name: z.string(), role: z.string() }),

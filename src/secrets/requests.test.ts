@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { fileRequestNumbers } from "./request-numbers.ts";
 import { credentialRequests } from "./requests.ts";
-import { openVault } from "./vault.ts";
+import { openFileVault } from "./vault-file.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -13,8 +14,12 @@ afterEach(() => {
 function setup(env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "gimo-requests-"));
   dirs.push(dataDir);
-  const vault = openVault({ dataDir, masterKey: "k" });
-  return { vault, requests: credentialRequests({ dataDir, vault, env }), dataDir };
+  const vault = openFileVault({ dataDir, masterKey: "k" });
+  return {
+    vault,
+    requests: credentialRequests({ numbers: fileRequestNumbers(dataDir), vault, env }),
+    dataDir,
+  };
 }
 
 describe("credential requests", () => {
@@ -35,7 +40,7 @@ describe("credential requests", () => {
       ["REQ-002", "OPENAI_API_KEY"],
       ["REQ-003", "ANTHROPIC_API_KEY"],
     ]);
-    const reopened = credentialRequests({ dataDir, vault, env: {} });
+    const reopened = credentialRequests({ numbers: fileRequestNumbers(dataDir), vault, env: {} });
     expect((await reopened.list({ x: "${GITHUB_TOKEN}" }))[0]?.id).toBe("REQ-001");
   });
 

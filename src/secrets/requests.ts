@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import type { Kysely } from "kysely";
 import { GimoError, notFound } from "../core/errors.ts";
-import { writeFileAtomic } from "./atomic-file.ts";
+import type { Database } from "../store/schema.ts";
 import { type Env, findReferences } from "./references.ts";
+import type { RequestNumbers } from "./request-numbers.ts";
 import type { Vault } from "./vault.ts";
 
 /**
@@ -11,8 +11,7 @@ import type { Vault } from "./vault.ts";
  * `PROVIDED`. Values are never returned, only where one was found.
  *
  * Ids are `REQ-001`, `REQ-002`…: new names get the next numbers in sorted order, and a number, once
- * given, stays with its name (kept in `<dataDir>/credential-requests.json`), so ids do not shift
- * when the configuration changes.
+ * given, stays with its name (request-numbers.ts), so ids do not shift when the configuration changes.
  */
 export type CredentialStatus = "WAITING" | "PROVIDED";
 
@@ -27,17 +26,16 @@ export interface CredentialRequest {
 export interface CredentialRequests {
   /** The requests for every variable `config` refers to (at any depth), by id. */
   list(config: unknown): Promise<CredentialRequest[]>;
-  /** Stores a value for the request's variable in the vault. */
-  provide(id: string, value: string): Promise<CredentialRequest>;
+  /** Stores a value for the request's variable in the vault (in `tx` with the database vault). */
+  provide(id: string, value: string, tx?: Kysely<Database>): Promise<CredentialRequest>;
 }
 
 export interface CredentialRequestsOptions {
-  dataDir: string;
+  numbers: RequestNumbers;
   vault: Vault;
   env: Env;
 }
 
-export const requestsFileName = "credential-requests.json";
 const idPattern = /^REQ-(\d{3,})$/;
 
 export function formatRequestId(n: number): string {
@@ -45,55 +43,29 @@ export function formatRequestId(n: number): string {
 }
 
 export function credentialRequests(options: CredentialRequestsOptions): CredentialRequests {
-  const file = join(options.dataDir, requestsFileName);
-
-  const numbers = (): Record<string, number> => {
-    if (!existsSync(file)) return {};
-    try {
-      const parsed = JSON.parse(readFileSync(file, "utf8")) as { numbers?: Record<string, number> };
-      return parsed.numbers ?? {};
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      throw new GimoError(
-        "internal",
-        `${file} is unreadable (${why}); fix or remove it to renumber requests`,
-      );
-    }
-  };
-
-  /** Numbers for `names`, assigning new ones (in sorted order) and saving them. Synchronous on purpose. */
-  const assign = (names: string[]): Record<string, number> => {
-    const current = numbers();
-    const fresh = names.filter((name) => current[name] === undefined).sort();
-    if (fresh.length === 0) return current;
-    let next = Math.max(0, ...Object.values(current)) + 1;
-    const updated = { ...current };
-    for (const name of fresh) updated[name] = next++;
-    writeFileAtomic(file, `${JSON.stringify({ version: 1, numbers: updated }, null, 2)}\n`);
-    return updated;
-  };
-
-  const describe = async (name: string, n: number): Promise<CredentialRequest> => {
+  /** `inVault`: known to be in the vault (just stored, maybe in a transaction not committed yet). */
+  const describe = async (name: string, n: number, inVault?: true): Promise<CredentialRequest> => {
     const env = options.env[name];
-    const source = env !== undefined && env !== "" ? "env" : (await options.vault.has(name)) ? "vault" : null;
+    const vaulted = inVault ?? (await options.vault.has(name));
+    const source = env !== undefined && env !== "" ? "env" : vaulted ? "vault" : null;
     return { id: formatRequestId(n), name, status: source ? "PROVIDED" : "WAITING", source };
   };
 
   return {
     async list(config) {
       const names = findReferences(config);
-      const assigned = assign(names);
+      const assigned = await options.numbers.assign(names);
       const requests = await Promise.all(names.map((name) => describe(name, assigned[name] ?? 0)));
       return requests.sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
     },
 
-    async provide(id, value) {
+    async provide(id, value, tx) {
       const n = Number(idPattern.exec(id)?.[1] ?? Number.NaN);
-      const name = Object.entries(numbers()).find(([, number]) => number === n)?.[0];
+      const name = Object.entries(await options.numbers.all()).find(([, number]) => number === n)?.[0];
       if (name === undefined) throw notFound("credential request", id);
       if (value === "") throw new GimoError("validation_failed", `a value for ${name} must not be empty`);
-      await options.vault.set(name, value);
-      return describe(name, n);
+      await options.vault.set(name, value, tx);
+      return describe(name, n, true);
     },
   };
 }

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SEALED_PREFIX } from "./sealed.ts";
-import { openVault, VaultUnusable, vaultFileName, vaultKeyFileName } from "./vault.ts";
+import { VaultUnusable, vaultFileName, vaultKeyFileName } from "./vault.ts";
+import { openFileVault as openVault } from "./vault-file.ts";
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -186,6 +186,8 @@ export interface Database {
   chat_tasks: ChatTasksTable;
   telegram_chats: TelegramChatsTable;
   leases: LeasesTable;
+  vault_secrets: VaultSecretsTable;
+  credential_requests: CredentialRequestsTable;
 }
 
 export interface ChatsTable {
@@ -231,4 +233,17 @@ export interface LeasesTable {
   name: string;
   holder: string;
   expires_at: string;
+}
+
+/** A secret of the vault on PostgreSQL: the name and value sealed together (never in clear). */
+export interface VaultSecretsTable {
+  name: string;
+  sealed: string;
+  updated_at: string;
+}
+
+/** `REQ-<number>` of a `${VAR}` the configuration names. */
+export interface CredentialRequestsTable {
+  name: string;
+  number: number;
 }

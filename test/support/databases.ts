@@ -16,6 +16,11 @@ export interface TestDatabase {
   /** undefined for SQLite: the file lives in `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /**
+   * GIMO_MASTER_KEY for every GIMO on this database (PostgreSQL keeps its vault in the database,
+   * under this key); undefined for SQLite, whose vault keeps its key file in the data dir.
+   */
+  masterKey: string | undefined;
   drop(): Promise<void>;
 }
 
@@ -27,6 +32,7 @@ export async function createTestDatabase(kind: StorageKind): Promise<TestDatabas
       kind,
       databaseUrl: undefined,
       dataDir,
+      masterKey: undefined,
       drop: async () => rmSync(dataDir, { recursive: true, force: true }),
     };
   }
@@ -39,6 +45,7 @@ export async function createTestDatabase(kind: StorageKind): Promise<TestDatabas
     kind,
     databaseUrl: url.toString(),
     dataDir,
+    masterKey: `test-master-key-${randomBytes(12).toString("hex")}`,
     drop: async () => {
       rmSync(dataDir, { recursive: true, force: true });
       await adminQuery(adminUrl, `drop database if exists ${name} with (force)`);

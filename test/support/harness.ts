@@ -102,6 +102,7 @@ export async function startGimo(
     {
       GIMO_DATA_DIR: db.dataDir,
       DATABASE_URL: db.databaseUrl,
+      GIMO_MASTER_KEY: db.masterKey,
       ORCH_ADMIN_TOKEN: tokens.admin,
       ORCH_OPERATOR_TOKEN: tokens.operator,
       ORCH_ACTIONS_TOKEN: tokens.actions,

@@ -42,6 +42,9 @@ export async function startServerProcess(
   };
   if (db.databaseUrl) env.DATABASE_URL = db.databaseUrl;
   else delete env.DATABASE_URL;
+  // Replicas of one database share its vault key (a test may still set another, or "" for none).
+  if (db.masterKey && opts.env?.GIMO_MASTER_KEY === undefined) env.GIMO_MASTER_KEY = db.masterKey;
+  else if (!db.masterKey && opts.env?.GIMO_MASTER_KEY === undefined) delete env.GIMO_MASTER_KEY;
   const args = [CLI, "serve", "--port", String(opts.port ?? 0)];
   if (opts.repo) args.push("--repo", opts.repo);
   const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -57,7 +60,8 @@ export async function startServerProcess(
       }
     });
     child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-    child.once("exit", (code) => {
+    // "close", not "exit": by then everything the process wrote has been read
+    child.once("close", (code) => {
       clearTimeout(timer);
       fail(new Error(`server exited with ${code}: ${output.join("")}`));
     });

@@ -10,6 +10,7 @@ import * as chainedApproval from "./0008_chained_approval.ts";
 import * as queueFunctions from "./0009_queue_functions.ts";
 import * as chat from "./0010_chat.ts";
 import * as operations from "./0011_operations.ts";
+import * as vault from "./0012_vault.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   "0009_queue_functions": queueFunctions,
   "0010_chat": chat,
   "0011_operations": operations,
+  "0012_vault": vault,
 };
