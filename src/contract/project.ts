@@ -46,6 +46,9 @@ const ProjectSettings = {
     .regex(/^[A-Za-z0-9._/-]*$/)
     .default("task/"),
   test_command: Text(4_000).optional(),
+  require_tests: z.boolean().default(false).openapi({
+    description: "refuse to queue a run (422 tests_required) while the project has no test_command",
+  }),
   setup_command: Text(4_000).optional(),
   link_template: Text(2_000).optional(),
   push: z.boolean().default(true),
@@ -124,6 +127,7 @@ export const Project = z
     protected_branches: z.array(z.string()),
     branch_prefix: z.string(),
     test_command: z.string().nullable(),
+    require_tests: z.boolean(),
     setup_command: z.string().nullable(),
     link_template: z.string().nullable(),
     push: z.boolean(),

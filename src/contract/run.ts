@@ -94,6 +94,9 @@ export const RunCreate = z
     approved_id: z.string().min(1).max(100),
     depends_on: z.array(IdOf("run")).max(50).optional(),
     priority: z.number().int().min(-1000).max(1000).optional(),
+    allow_parallel: z.boolean().optional().openapi({
+      description: "queue it even though the plan already has a queued or running run (else 409 run_active)",
+    }),
   })
   .strict()
   .openapi("RunCreate");

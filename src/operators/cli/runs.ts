@@ -10,10 +10,13 @@ interface Globals {
 export async function createRun(
   globals: Globals,
   approvedId: string,
-  opts: { follow?: boolean; json?: boolean },
+  opts: { follow?: boolean; parallel?: boolean; json?: boolean },
 ) {
   const client = await connect(globals);
-  const run = await client.createRun({ approved_id: approvedId });
+  const run = await client.createRun({
+    approved_id: approvedId,
+    ...(opts.parallel ? { allow_parallel: true } : {}),
+  });
   if (opts.follow) {
     if (!opts.json) print(`${c.green("✓")} run ${c.bold(run.id)} queued`);
     const { follow } = await import("./follow.ts");
