@@ -133,7 +133,15 @@ describe.each(storageKinds())("runs of one approved plan on %s", (kind) => {
       expect((await g.request("GET", `/ops/drafts/${draft.body.id}`)).body.status).toBe("draft");
       expect(await runsOf(plan.taskId)).toHaveLength(0);
       // With a test command the same plan runs.
-      await g.request("PATCH", `/ops/projects/${g.projectId}`, { body: { test_command: "true" } });
+      const tested = await g.request("PATCH", `/ops/projects/${g.projectId}`, {
+        body: { test_command: "true" },
+      });
+      // A PATCH changes what it names and nothing else (no setting falls back to its default).
+      expect(tested.body).toMatchObject({
+        require_tests: true,
+        test_command: "true",
+        max_concurrent_runs: 50,
+      });
       expect((await post({ approved_id: plan.id })).status).toBe(201);
     } finally {
       await g.request("PATCH", `/ops/projects/${g.projectId}`, { body: { require_tests: false } });

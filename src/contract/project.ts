@@ -94,8 +94,16 @@ export const ProjectCreate = z
   .openapi("ProjectCreate");
 export type ProjectCreate = z.infer<typeof ProjectCreate>;
 
+/**
+ * A PATCH names only what it changes: each field optional and without its default (zod 4 applies
+ * a default even inside `.optional()`, so a PATCH of one field would reset every other defaulted
+ * setting — `protected_branches`, `max_concurrent_runs`, `require_tests` — to its default).
+ */
+const withoutDefault = (t: z.ZodType): z.ZodType =>
+  t instanceof z.ZodDefault || t instanceof z.ZodPrefault ? (t.unwrap() as z.ZodType) : t;
+
 const PatchShape = Object.fromEntries(
-  Object.entries(ProjectSettings).map(([k, v]) => [k, (v as z.ZodType).optional()]),
+  Object.entries(ProjectSettings).map(([k, v]) => [k, withoutDefault(v as z.ZodType).optional()]),
 ) as { [K in keyof typeof ProjectSettings]: z.ZodOptional<(typeof ProjectSettings)[K]> };
 
 export const ProjectPatch = z.object(PatchShape).strict().openapi("ProjectPatch");
