@@ -70,7 +70,8 @@ export function reviewedCriteria(request: ReceivedRequest): string[] | undefined
 /** An acceptance review's answer: criterion i+1 met when `met[i]`, with a line of evidence. */
 export function verdicts(
   met: boolean[],
-  evidence = (ok: boolean) => (ok ? "shown by the diff and the passing tests" : "the diff does not show it"),
+  evidence: (ok: boolean) => string = (ok) =>
+    ok ? "shown by the diff and the passing tests" : "the diff does not show it",
 ): ScriptedReply {
   return {
     json: { verdicts: met.map((ok, i) => ({ criterion: i + 1, met: ok, evidence: evidence(ok) })) },

@@ -34,8 +34,8 @@ import { type PreparedWorkspace, worktreeDiff } from "./workspace/workspace.ts";
  *
  * Without a model (no executor configured, or an agent CLI as the executor) nothing is asked of
  * one: the reasoner's advice on a failed command is skipped and the review is skipped, each with a
- * log line, and a run whose tests fail cannot be fixed. A run is `verified` only when its tests ran
- * and passed and every criterion was judged met.
+ * log line; with no executor at all, a run whose tests fail cannot be fixed. A run is `verified`
+ * only when its tests ran and passed and every criterion was judged met.
  *
  * Every command gets a fresh sandbox spec (`#spec`) whose timeout is cut to what is left of the
  * run's wall budget, and `ctx.signal` (the executor's: cancellation, a lost lease, or the wall
@@ -188,9 +188,13 @@ export class Work {
             { code: "tests_failed", message: `the tests still fail after ${iterations}` },
             { tests: report, ...this.#unverified(plan, report) },
           );
-        if (await this.#noModel()) {
+        // An agent CLI can fix them; with no executor at all, nothing can.
+        if (!(await this.#executorConfig())) {
           throw new RunFailed(
-            { code: "tests_failed", message: `the tests fail and ${await this.#noModel()} to fix them` },
+            {
+              code: "tests_failed",
+              message: "the tests fail and no executor model is configured to fix them",
+            },
             { tests: report, ...this.#unverified(plan, report) },
           );
         }
@@ -206,9 +210,8 @@ export class Work {
             {
               code: "acceptance_not_met",
               message: `${of} not met after ${iterations}: ${unmet.map((v) => v.criterion).join("; ")}`,
-              details: { unmet: unmet.map((v) => v.criterion) },
             },
-            { tests: report, ...this.#unverified(plan, report) },
+            { unmet: unmet.map((v) => v.criterion), tests: report, ...this.#unverified(plan, report) },
           );
         }
         this.#stuck.recordError(unmet.map((v) => `${v.criterion}: ${v.evidence}`).join("\n"));
@@ -229,7 +232,14 @@ export class Work {
         detail: `the checks pass after ${n} fix iteration${n === 1 ? "" : "s"}`,
       });
     }
-    return { tests: report, ...this.#unverified(plan, report) };
+    const outcome = { tests: report, ...this.#unverified(plan, report) };
+    ctx.log(
+      outcome.verified ? "info" : "warn",
+      outcome.verified
+        ? "verified: the tests pass and every acceptance criterion is met"
+        : `not verified: ${outcome.verification.reasons.join("; ")}`,
+    );
+    return outcome;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { limit } from "./limit.ts";
-import { ago, c, print, printJson, statusColour, table } from "./output.ts";
+import { ago, c, print, printJson, table } from "./output.ts";
+import { runStatusText } from "./render.ts";
 import { connect } from "./session.ts";
 
 /** The actions of `gimo run`, `runs`, `watch`, `logs`, `cancel`. */
@@ -39,7 +40,7 @@ export async function listRuns(
   if (opts.json) return printJson(page);
   const rows = page.items.map((r) => [
     r.id,
-    statusColour(r.status),
+    runStatusText(r),
     r.task_id,
     r.result?.branch ?? c.dim("—"),
     ago(r.updated_at),
