@@ -46,8 +46,6 @@ export interface GimoOptions {
   repoPath?: string;
   /** What embedded runners do with a run (built from the services); without one, none starts. */
   runHandler?: (services: Services) => RunHandler;
-  /** Whether the embedded runner may claim now (default: always). */
-  runnerReady?: (services: Services) => () => Promise<boolean>;
   /** Services' options: the environment secrets resolve from, provider test seams. */
   services?: ServiceOptions;
 }
@@ -105,7 +103,6 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
     const runner = new Runner({
       api: new LocalRunnerApi(services),
       handler: options.runHandler(services),
-      ...(options.runnerReady ? { ready: options.runnerReady(services) } : {}),
       name: `embedded@${hostname()}`,
       concurrency: config.embeddedRunners,
       logger,

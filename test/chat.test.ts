@@ -168,6 +168,8 @@ describe.each(storageKinds())("chat on %s", (kind) => {
     expect(result.text).toContain(`Link: ${LINK_BASE}task/${proposed.task_id}`);
     expect(result.text).toContain("calc.js");
     expect(result.data.files_changed).toEqual(["calc.js"]);
+    expect(result.data.verified).toBe(true);
+    expect(result.text).toMatch(/Acceptance:\n- ✓ node calc\.test\.js passes — /);
     const all = await messages(chatId);
     const progress = all.filter((m) => m.kind === "progress").map((m) => m.text);
     expect(progress).toContain(`Run ${runId} started (attempt 1).`);

@@ -18,6 +18,7 @@ describe("gimo demo", () => {
     expect(stdout).toContain("Its tests fail before GIMO: 1 passed, 2 failed");
     expect(stdout).toMatch(/Approved without asking \(--yes\) as cli:\S+: a_\w+ \(sha256:[0-9a-f]{64}\)\./);
     expect(stdout).toMatch(/Run r_\w+ succeeded\./);
+    expect(stdout).toContain("verified: yes");
     expect(stdout).toMatch(/Gimo-Run: r_\w+/);
     expect(stdout).toMatch(/Gimo-Approved: a_\w+ sha256:[0-9a-f]{64}/);
     expect(stdout).toContain("+  return a + b;");

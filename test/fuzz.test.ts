@@ -223,8 +223,8 @@ describe.each(storageKinds())("hostile input on %s", (kind) => {
       {
         method: "POST",
         path: "/ops/runs",
-        keys: ["approved_id", "depends_on", "priority"],
-        base: { approved_id: f.approvedId, priority: 1, depends_on: [] },
+        keys: ["approved_id", "depends_on", "priority", "allow_parallel"],
+        base: { approved_id: f.approvedId, priority: 1, depends_on: [], allow_parallel: true },
         role: "operator",
       },
       // The runner protocol's rich bodies, fenced by the runner that holds the fixture run.

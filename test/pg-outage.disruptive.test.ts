@@ -78,7 +78,8 @@ describe.skipIf(unavailable !== undefined && !required)("PostgreSQL outages unde
     const draft = await admin.createDraft({ prompt: "outage", plan: samplePlan() });
     const approved = await admin.approveDraft(draft.id);
     const total = 120;
-    for (let i = 0; i < total; i++) await admin.createRun({ approved_id: approved.approved.id });
+    for (let i = 0; i < total; i++)
+      await admin.createRun({ approved_id: approved.approved.id, allow_parallel: true });
 
     const runs = async () => (await admin.listRuns({ limit: 200 })).items;
     await eventually(async () => (await runs()).some((r) => r.status === "succeeded"), 30_000, 100);

@@ -77,7 +77,7 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
         for (let i = 0; i < n; i += 25) {
           const batch = await Promise.all(
             Array.from({ length: Math.min(25, n - i) }, () =>
-              admin().createRun({ approved_id: approved.approved.id }),
+              admin().createRun({ approved_id: approved.approved.id, allow_parallel: true }),
             ),
           );
           ids.push(...batch.map((b) => b.id));

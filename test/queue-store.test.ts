@@ -9,7 +9,7 @@ import { deriveTaskStatus } from "../src/core/task-status.ts";
 import type { AttemptEnd, QueueStore } from "../src/store/queue-store.ts";
 import { storageKinds } from "./support/databases.ts";
 import { startGimo, type TestGimo } from "./support/harness.ts";
-import { queueRuns } from "./support/runs.ts";
+import { commandPlan, queueRuns } from "./support/runs.ts";
 
 /**
  * The queue behind its port (src/store/queue-store.ts): one conformance suite, the same behaviour
@@ -209,6 +209,46 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
     expect(JSON.parse((await row(spent)).error as string).code).toBe("lease_expired");
     expect((await row(stop)).status).toBe("cancelled");
     expect(await queue.sweep(who)).toBe(0);
+  });
+
+  it("gives a runner that uses the executor no agent-step plan while the project has none; command plans it does", async () => {
+    await drain();
+    const [agentRun] = (await queueRuns(g, 1, { priority: 5 })) as [string];
+    const [commandRun] = (await queueRuns(g, 1, { plan: commandPlan() })) as [string];
+    const builtin = (
+      await g.gimo.services.runners.register(who, { name: `builtin-${kind}`, uses_executor: true })
+    ).runner_id;
+    // The higher-priority agent run is passed over, not waited on.
+    const first = await queue.claim(who, builtin);
+    expect(first?.run.id).toBe(commandRun);
+    expect(await queue.claim(who, builtin)).toBeUndefined();
+    expect((await row(agentRun)).status).toBe("queued");
+    // A runner with its own handler is given it; so is the built-in one once an executor exists.
+    const [second] = (await queueRuns(g, 1, { priority: 5 })) as [string];
+    expect((await queue.claim(who, runnerId))?.run.id).toBe(agentRun);
+    const patched = await g.request("PATCH", `/ops/projects/${g.projectId}`, {
+      body: { executor: { type: "openai_compat", base_url: "http://127.0.0.1:9/v1", model: "m" } },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    try {
+      expect((await queue.claim(who, builtin))?.run.id).toBe(second);
+    } finally {
+      const stored = await db()
+        .selectFrom("projects")
+        .select("config")
+        .where("id", "=", g.projectId)
+        .executeTakeFirstOrThrow();
+      const { executor: _, ...config } = JSON.parse(stored.config);
+      await db()
+        .updateTable("projects")
+        .set({ config: JSON.stringify(config) })
+        .where("id", "=", g.projectId)
+        .execute();
+    }
+    const listed = await g.request("GET", "/ops/runners", { role: "actions" });
+    const views = listed.body.items as { id: string; uses_executor: boolean }[];
+    expect(views.find((r) => r.id === builtin)?.uses_executor).toBe(true);
+    expect(views.find((r) => r.id === runnerId)?.uses_executor).toBe(false);
   });
 
   it("refuses an end in panic mode (panic_mode) and changes nothing", async () => {

@@ -103,6 +103,7 @@ describe.each(storageKinds())("telegram on %s", (kind) => {
     );
     expect(String(outcome.params.text)).toContain(`Link: ${LINK_BASE}task/${draft.body.task_id}`);
     expect(String(outcome.params.text)).toContain("calc.js");
+    expect(String(outcome.params.text)).toContain("Verified: the tests pass and every acceptance criterion");
     expect(texts(OPERATOR.id).some((t) => t.startsWith(`Run ${task.body.runs[0].id} started`))).toBe(true);
     // pressing again after the run ended is still answered, not acted on
     api.press(OPERATOR, OPERATOR.id, `r:${draftId}`);

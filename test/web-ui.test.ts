@@ -226,6 +226,12 @@ describe.skipIf(!hasChromium && process.env.CI !== "true")("the web UI in a brow
     const branch = page.getByRole("link", { name: /^task\/t_/ });
     expect(await branch.getAttribute("href")).toMatch(/^https:\/\/git\.example\.test\/demo\/tree\/task\/t_/);
     await page.getByRole("heading", { name: "Tests" }).waitFor();
+    // Verified: the tests passed and the model judged each acceptance criterion met.
+    await page.locator(".meta-row .badge-verified").waitFor();
+    const verification = page.getByRole("region", { name: /Verification/ });
+    await verification.getByText("node calc.test.js passes").waitFor();
+    // The revised plan: the demo's two criteria and the one its revision added.
+    expect(await verification.getByRole("img", { name: "met", exact: true }).count()).toBe(3);
     await check(page, "run");
     await shoot(page, "run");
 

@@ -32,7 +32,8 @@ async function main(): Promise<void> {
       plan: { title: "bench", steps: [{ id: "s1", kind: "test", title: "tests" }] },
     });
     const approved = await client.approveDraft(draft.id);
-    for (let i = 0; i < 20; i++) await client.createRun({ approved_id: approved.approved.id });
+    for (let i = 0; i < 20; i++)
+      await client.createRun({ approved_id: approved.approved.id, allow_parallel: true });
 
     const env = { ...process.env, GIMO_URL: server.url, GIMO_TOKEN: token, NO_COLOR: "1" };
     const cases: [string, string[], NodeJS.ProcessEnv][] = [

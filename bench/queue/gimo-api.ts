@@ -71,6 +71,7 @@ export async function queueRuns(
   return parallel(count, concurrency, async (i) => {
     const run = await api.call<{ id: string }>("POST", "/ops/runs", {
       approved_id: approved[i % approved.length],
+      allow_parallel: true,
     });
     return run.id;
   });

@@ -95,6 +95,7 @@ async function benchGimo(
       row.pickup = await timePickups(runner, opts.samples, async () => {
         const run = await api.call<{ id: string }>("POST", "/ops/runs", {
           approved_id: approved[i++ % approved.length],
+          allow_parallel: true,
         });
         return run.id;
       });

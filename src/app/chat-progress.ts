@@ -10,8 +10,9 @@ import type { Services } from "./services.ts";
  * Runs started from a chat report into it. A follower reads the event log after its cursor (kept
  * in `settings` under CURSOR_KEY, so a restart resumes where it stopped), picks the run events of
  * tasks proposed in a chat, and posts one message per event: started, each step started and
- * finished (tests included), and the end — the branch, link, pull request, files changed and test
- * counts, or the reason of a failure and what the person can do about it.
+ * finished (tests included), and the end — whether it is verified (and each acceptance verdict),
+ * the branch, link, pull request, files changed, test counts, or the reason of a failure and what
+ * the person can do about it.
  *
  * Each message's `origin` is the event's seq: unique per chat, so replicas following the same log
  * and a follower replaying after a crash never post an event twice. A fresh database starts at the
@@ -143,12 +144,17 @@ function resultData(run: Run) {
     link: r.link ?? null,
     pull_request: r.pull_request?.url ?? null,
     files_changed: (r.file_changes ?? []).map((f) => f.path),
+    verified: r.verified ?? null,
   };
 }
 
 function resultText(run: Run): string {
   const r = run.result ?? {};
+  const why = r.verification?.reasons ?? [];
   const lines = [`Run ${run.id} succeeded.`];
+  if (r.verified === false) lines.push(`NOT VERIFIED${why.length ? `: ${why.join("; ")}` : ""}.`);
+  if (r.verified === true)
+    lines.push("Verified: the tests pass and every acceptance criterion was judged met.");
   if (r.branch) lines.push(`Branch: ${r.branch}${r.pushed === false ? " (not pushed)" : ""}`);
   if (r.link) lines.push(`Link: ${r.link}`);
   if (r.pull_request?.url) lines.push(`Pull request: ${r.pull_request.url}`);
@@ -162,6 +168,11 @@ function resultText(run: Run): string {
     lines.push(
       `Tests: ${r.tests.passed ?? "?"} passed, ${r.tests.failed ?? "?"} failed (${r.tests.command})`,
     );
+  const verdicts = r.verification?.acceptance ?? [];
+  if (verdicts.length > 0) {
+    lines.push("Acceptance:");
+    for (const v of verdicts) lines.push(`- ${v.met ? "✓" : "✗"} ${v.criterion} — ${v.evidence}`);
+  }
   return lines.join("\n");
 }
 
@@ -170,6 +181,8 @@ function advice(code: string, runId: string): string {
     return "the approved plan changed after approval; propose it again and confirm.";
   if (code.includes("budget") || code === "stuck")
     return "the run hit its budget; ask me to split the plan into smaller steps, or raise the project's budgets.";
+  if (code === "acceptance_not_met" || code === "verdict_invalid")
+    return `the review did not find the acceptance criteria met; read its evidence (ask me for the logs of ${runId}), then tell me whether to revise the plan's steps or its criteria.`;
   if (code.includes("policy") || code.includes("protected"))
     return "a policy refused a command or a push; ask me to revise the plan without it.";
   return `read the log (ask me for the logs of ${runId}), then tell me what to change and I will revise the plan, or requeue the run (POST /ops/runs/${runId}/requeue).`;

@@ -21,13 +21,17 @@ export class RunnerService {
     this.#ctx = ctx;
   }
 
-  async register(principal: Principal, input: { name: string; labels?: string[]; capacity?: number }) {
+  async register(
+    principal: Principal,
+    input: { name: string; labels?: string[]; capacity?: number; uses_executor?: boolean },
+  ) {
     return this.#ctx.store.write(principal, async (w) => {
       const row: RunnersTable = {
         id: this.#ctx.ids("runner"),
         name: input.name,
         labels: JSON.stringify(input.labels ?? []),
         capacity: input.capacity ?? 1,
+        uses_executor: input.uses_executor ? 1 : 0,
         registered_at: w.now,
         last_heartbeat_at: w.now,
         stopped_at: null,
@@ -37,6 +41,7 @@ export class RunnerService {
         name: row.name,
         labels: input.labels ?? [],
         capacity: row.capacity,
+        uses_executor: row.uses_executor === 1,
       });
       return { runner_id: row.id, lease_seconds: this.#ctx.config.leaseSeconds };
     });
@@ -87,6 +92,7 @@ export class RunnerService {
       name: r.name,
       labels: JSON.parse(r.labels) as string[],
       capacity: r.capacity,
+      uses_executor: r.uses_executor === 1,
       status: r.stopped_at === null && Date.parse(r.last_heartbeat_at) > cutoff ? "online" : "offline",
       registered_at: r.registered_at,
       last_heartbeat_at: r.last_heartbeat_at,

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Approved } from "../contract/approved.ts";
+import type { ProjectConfig } from "../contract/project.ts";
 import type { Run, RunCreate } from "../contract/run.ts";
 import { isoAfter } from "../core/clock.ts";
 import { GimoError, notFound } from "../core/errors.ts";
@@ -34,12 +35,13 @@ export class RunService {
     }
     if (kind !== "approved") throw notFound("approved plan", input.approved_id);
     return this.#ctx.store.write(principal, async (w) => {
-      const row = await w.tx
-        .selectFrom("approved")
-        .selectAll()
-        .where("id", "=", input.approved_id)
+      // Locked (PostgreSQL; SQLite's write lock covers it): concurrent creates for one plan queue
+      // up here, so the second sees the first's run and answers run_active.
+      const row = await this.#ctx.store
+        .forUpdate(w.tx.selectFrom("approved").selectAll().where("id", "=", input.approved_id))
         .executeTakeFirst();
       if (!row) throw notFound("approved plan", input.approved_id);
+      if (!input.allow_parallel) await refuseActive(w, row.id);
       const run = await enqueueRun(w, this.#ctx, {
         approved: toApproved(row),
         dependsOn: input.depends_on ?? [],
@@ -141,6 +143,46 @@ export async function loadRunRow(db: Kysely<Database>, id: string): Promise<Runs
   return row;
 }
 
+/** 409 `run_active` when the approved plan already has a queued or running run. */
+async function refuseActive(w: Write, approvedId: string): Promise<void> {
+  const active = await w.tx
+    .selectFrom("runs")
+    .select(["id", "status"])
+    .where("approved_id", "=", approvedId)
+    .where("status", "in", ["queued", "running"])
+    .orderBy("id")
+    .limit(1)
+    .executeTakeFirst();
+  if (active) {
+    throw new GimoError(
+      "run_active",
+      `approved plan ${approvedId} already has a ${active.status} run (${active.id}); wait for it, cancel it, or send allow_parallel: true`,
+      { run_id: active.id, status: active.status },
+    );
+  }
+}
+
+/**
+ * 422 `tests_required` when the project says `require_tests` and has no `test_command`: such a
+ * run could only end unverified. Checked wherever a run is queued (POST /ops/runs, approve with
+ * auto_run, a chat's confirmation), so no channel can start one.
+ */
+async function refuseUntested(w: Write, projectId: string): Promise<void> {
+  const project = await w.tx
+    .selectFrom("projects")
+    .select(["name", "config"])
+    .where("id", "=", projectId)
+    .executeTakeFirst();
+  const config = project ? (JSON.parse(project.config) as Partial<ProjectConfig>) : {};
+  if (config.require_tests && !config.test_command?.trim()) {
+    throw new GimoError(
+      "tests_required",
+      `project ${project?.name ?? projectId} requires tests (require_tests) but has no test_command; set one (PATCH /ops/projects/${projectId}) before running`,
+      { project_id: projectId },
+    );
+  }
+}
+
 /** Inserts a queued run of an approved plan, inside the caller's transaction. */
 export async function enqueueRun(
   w: Write,
@@ -148,6 +190,7 @@ export async function enqueueRun(
   input: { approved: Approved; dependsOn: readonly string[]; priority: number },
 ): Promise<Run> {
   await assertProjectOpen(w, input.approved.project_id);
+  await refuseUntested(w, input.approved.project_id);
   const dependsOn = [...new Set(input.dependsOn)];
   if (dependsOn.length > 0) {
     const found = await w.tx.selectFrom("runs").select("id").where("id", "in", dependsOn).execute();

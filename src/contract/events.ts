@@ -114,6 +114,7 @@ export const eventPayloads = {
     name: z.string(),
     labels: z.array(z.string()),
     capacity: z.number().int(),
+    uses_executor: z.boolean().optional(),
   }),
   "runner.stopped": z.object({}),
   // Configuration (subject: "provider", "panic", "configuration").

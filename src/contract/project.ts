@@ -46,6 +46,9 @@ const ProjectSettings = {
     .regex(/^[A-Za-z0-9._/-]*$/)
     .default("task/"),
   test_command: Text(4_000).optional(),
+  require_tests: z.boolean().default(false).openapi({
+    description: "refuse to queue a run (422 tests_required) while the project has no test_command",
+  }),
   setup_command: Text(4_000).optional(),
   link_template: Text(2_000).optional(),
   push: z.boolean().default(true),
@@ -91,8 +94,16 @@ export const ProjectCreate = z
   .openapi("ProjectCreate");
 export type ProjectCreate = z.infer<typeof ProjectCreate>;
 
+/**
+ * A PATCH names only what it changes: each field optional and without its default (zod 4 applies
+ * a default even inside `.optional()`, so a PATCH of one field would reset every other defaulted
+ * setting — `protected_branches`, `max_concurrent_runs`, `require_tests` — to its default).
+ */
+const withoutDefault = (t: z.ZodType): z.ZodType =>
+  t instanceof z.ZodDefault || t instanceof z.ZodPrefault ? (t.unwrap() as z.ZodType) : t;
+
 const PatchShape = Object.fromEntries(
-  Object.entries(ProjectSettings).map(([k, v]) => [k, (v as z.ZodType).optional()]),
+  Object.entries(ProjectSettings).map(([k, v]) => [k, withoutDefault(v as z.ZodType).optional()]),
 ) as { [K in keyof typeof ProjectSettings]: z.ZodOptional<(typeof ProjectSettings)[K]> };
 
 export const ProjectPatch = z.object(PatchShape).strict().openapi("ProjectPatch");
@@ -124,6 +135,7 @@ export const Project = z
     protected_branches: z.array(z.string()),
     branch_prefix: z.string(),
     test_command: z.string().nullable(),
+    require_tests: z.boolean(),
     setup_command: z.string().nullable(),
     link_template: z.string().nullable(),
     push: z.boolean(),

@@ -24,6 +24,33 @@ export const FileChange = z.object({
   deletions: z.number().int(),
 });
 
+export const AcceptanceVerdict = z
+  .object({
+    criterion: z.string(),
+    met: z.boolean(),
+    evidence: z.string(),
+  })
+  .openapi("AcceptanceVerdict");
+export type AcceptanceVerdict = z.infer<typeof AcceptanceVerdict>;
+
+/** How a run's work was checked after its steps: the tests, then the acceptance review. */
+export const Verification = z
+  .object({
+    tests: z
+      .enum(["passed", "failed", "none"])
+      .openapi({ description: "none: the project has no test_command" }),
+    acceptance: z.array(AcceptanceVerdict).openapi({
+      description:
+        "the last review's verdict on each of the plan's acceptance criteria (empty when not judged)",
+    }),
+    judged_by: z.string().nullable().openapi({ description: "the model that judged the criteria" }),
+    prompt_hash: z.string().nullable().openapi({ description: "hash of the review prompts used" }),
+    reviews: z.number().int().openapi({ description: "how many acceptance reviews ran (one per fix round)" }),
+    reasons: z.array(z.string()).openapi({ description: "why the run is not verified (empty when it is)" }),
+  })
+  .openapi("Verification");
+export type Verification = z.infer<typeof Verification>;
+
 export const RunResult = z
   .object({
     branch: z.string(),
@@ -45,6 +72,11 @@ export const RunResult = z
       .nullable(),
     usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() }),
     pull_request: z.object({ url: z.string(), number: z.number().int() }),
+    verified: z.boolean().openapi({
+      description:
+        "true only when the tests ran and passed and every acceptance criterion was judged met; a run of a project without test_command, or whose criteria no model could judge, succeeds unverified",
+    }),
+    verification: Verification,
   })
   .partial()
   .openapi("RunResult", {
@@ -94,6 +126,9 @@ export const RunCreate = z
     approved_id: z.string().min(1).max(100),
     depends_on: z.array(IdOf("run")).max(50).optional(),
     priority: z.number().int().min(-1000).max(1000).optional(),
+    allow_parallel: z.boolean().optional().openapi({
+      description: "queue it even though the plan already has a queued or running run (else 409 run_active)",
+    }),
   })
   .strict()
   .openapi("RunCreate");

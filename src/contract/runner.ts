@@ -12,6 +12,10 @@ export const RunnerRegister = z
     name: Line(100),
     labels: z.array(Line(50)).max(20).optional(),
     capacity: z.number().int().min(1).max(64).optional(),
+    uses_executor: z.boolean().optional().openapi({
+      description:
+        "it runs agent steps with the server's executor model (the built-in executor): while a project has no executor it is given only plans without agent steps",
+    }),
   })
   .strict()
   .openapi("RunnerRegister");
@@ -148,6 +152,7 @@ export const RunnerView = z
     name: z.string(),
     labels: z.array(z.string()),
     capacity: z.number().int(),
+    uses_executor: z.boolean(),
     status: z.enum(["online", "offline"]),
     registered_at: Timestamp,
     last_heartbeat_at: Timestamp,

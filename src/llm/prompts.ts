@@ -14,7 +14,7 @@ import { GimoError } from "../core/errors.ts";
  * A project override is read only if it is a regular file inside the repository (a symlink out of
  * the repo, say to ~/.ssh, is refused: its content would be sent to a model) and under 64 KiB.
  */
-export type PromptRole = "planner" | "executor";
+export type PromptRole = "planner" | "executor" | "verify";
 
 /** Files of each role, in the order they are assembled. */
 export const promptManifest: Record<PromptRole, readonly string[]> = {
@@ -26,6 +26,8 @@ export const promptManifest: Record<PromptRole, readonly string[]> = {
     "git/rules.md",
     "testing/rules.md",
   ],
+  /** The acceptance review after the tests (runner/verify.ts). */
+  verify: ["system/base.md", "executor/verify.md"],
 };
 
 export interface PromptFile {

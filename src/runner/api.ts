@@ -3,12 +3,16 @@
  * runner speaks it over HTTP (runner/http-api.ts); an embedded one calls the services directly
  * (runner/local-api.ts). Both go through the same fenced service calls.
  */
+export interface RunnerRegistration {
+  name: string;
+  labels?: string[];
+  capacity?: number;
+  /** It runs agent steps with the server's executor model (the built-in executor). */
+  uses_executor?: boolean;
+}
+
 export interface RunnerApi {
-  register(input: {
-    name: string;
-    labels?: string[];
-    capacity?: number;
-  }): Promise<{ runner_id: string; lease_seconds: number }>;
+  register(input: RunnerRegistration): Promise<{ runner_id: string; lease_seconds: number }>;
   heartbeat(runnerId: string, stopping?: boolean): Promise<void>;
   /** A claimed run, or undefined when there was nothing to do within `waitSeconds`. */
   claim(runnerId: string, waitSeconds: number, signal?: AbortSignal): Promise<ClaimedRun | undefined>;

@@ -7,7 +7,7 @@ import type { ExecutorDeps } from "./executor-port.ts";
 import { openDraftPullRequest } from "./forge/pull-request.ts";
 import type { RunContext } from "./handler.ts";
 import { RunFailed } from "./run-failed.ts";
-import type { TestReport } from "./test-report.ts";
+import type { WorkOutcome } from "./work.ts";
 import { commitAll, fileChanges, type PreparedWorkspace, pushBranch } from "./workspace/workspace.ts";
 
 /**
@@ -16,7 +16,7 @@ import { commitAll, fileChanges, type PreparedWorkspace, pushBranch } from "./wo
  * `Gimo-Run` / `Gimo-Approved` trailers (within the run's `max_commit_mb`), push the task branch
  * (the workspace refuses a protected one before any git call; `pushed` is what the remote answers
  * afterwards), render the link, open a draft pull request when the project asks for one — never a
- * merge — and assemble the run's result.
+ * merge — and assemble the run's result, with how the work was verified (work.ts).
  */
 export async function deliver(
   deps: ExecutorDeps,
@@ -24,7 +24,7 @@ export async function deliver(
   ctx: RunContext,
   ws: PreparedWorkspace,
   plan: PlanContent,
-  tests: TestReport | null,
+  checked: WorkOutcome,
   usage: Usage,
   maxCommitBytes: number,
 ) {
@@ -36,6 +36,7 @@ export async function deliver(
   const token = await deps.forgeToken(job);
   const executorKey = (await deps.executorConfig(job))?.api_key;
   const secrets = [token, executorKey].filter((s): s is string => typeof s === "string");
+  const { tests } = checked;
   const committed = await commitAll(ws, message, { maxCommitBytes, secrets, signal: ctx.signal });
   if (committed.commits.length === 0) {
     throw new RunFailed(
@@ -91,6 +92,8 @@ export async function deliver(
     file_changes: changes,
     tests,
     usage,
+    verified: checked.verified,
+    verification: checked.verification,
     ...(pullRequest ? { pull_request: pullRequest } : {}),
   };
 }

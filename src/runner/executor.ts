@@ -25,8 +25,8 @@ import {
  *
  *   approval hash recomputed (drift → fail) ─▶ limits resolved (a plan above the project's
  *   maximum → fail) ─▶ worktree on task/<task id>, handed over to the sandbox, prompts read
- *   ─▶ setup command ─▶ the plan's steps ─▶ the tests and the fix loop (work.ts)
- *   ─▶ green: commit (conventional message + Gimo-Run / Gimo-Approved trailers), push the task
+ *   ─▶ setup command ─▶ the plan's steps ─▶ the tests, the acceptance review and the fix loop
+ *   (work.ts, verify.ts) ─▶ green: commit (conventional message + Gimo-Run / Gimo-Approved trailers), push the task
  *   branch (never a protected one), link, optional draft pull request ─▶ result.
  *
  * The wall budget is a deadline on the whole run: when it passes, the run's signal aborts with a
@@ -44,7 +44,7 @@ const MIB = 1024 * 1024;
 export function createExecutor(deps: ExecutorDeps): RunHandler {
   // Once per runner: worktrees left by runs whose process died are removed (their branches stay).
   let swept: Promise<unknown> | undefined;
-  return async (job, runCtx) => {
+  const handler: RunHandler = async (job, runCtx) => {
     swept ??= sweepStaleWorkspaces({ root: deps.workspaceRoot }).catch(() => []);
     await swept;
     const plan = job.approved.plan as PlanContent;
@@ -97,11 +97,12 @@ export function createExecutor(deps: ExecutorDeps): RunHandler {
       );
       // Read now, before any command could plant a symlink among the repository's prompt overrides.
       const prompts = await loadPrompts("executor", { repoPath: ws.path });
-      const work = new Work({ deps, job, ctx, ws, meter, limits, prompts });
-      const tests = await work.execute(plan);
+      const reviewPrompts = await loadPrompts("verify", { repoPath: ws.path });
+      const work = new Work({ deps, job, ctx, ws, meter, limits, prompts, reviewPrompts });
+      const checked = await work.execute(plan);
       usage = work.usage;
       ctx.signal.throwIfAborted();
-      const result = await deliver(deps, job, ctx, ws, plan, tests, usage, limits.max_commit_mb * MIB);
+      const result = await deliver(deps, job, ctx, ws, plan, checked, usage, limits.max_commit_mb * MIB);
       return { status: "succeeded", result };
     } catch (error) {
       return failed(toFailure(error, ctx), {
@@ -115,6 +116,9 @@ export function createExecutor(deps: ExecutorDeps): RunHandler {
         );
     }
   };
+  // Agent steps need the executor model: plans with them wait while a project has none.
+  handler.usesExecutor = true;
+  return handler;
 }
 
 function toFailure(error: unknown, ctx: RunContext): Failure & { result?: Record<string, unknown> } {
@@ -156,9 +160,11 @@ function failed(
   result: Record<string, unknown> = {},
 ): HandlerOutcome {
   const details = failure.details as Record<string, unknown> | undefined;
-  return {
-    status: "failed",
-    error: failure,
-    result: { ...result, ...(details?.tests ? { tests: details.tests } : {}) },
-  };
+  // What the work showed before it failed (the last tests, the acceptance verdicts) stays visible.
+  const shown = Object.fromEntries(
+    ["tests", "verified", "verification"]
+      .filter((k) => details?.[k] !== undefined)
+      .map((k) => [k, details?.[k]]),
+  );
+  return { status: "failed", error: failure, result: { ...result, ...shown } };
 }

@@ -11,6 +11,14 @@ export interface RunContext {
 
 export type HandlerOutcome = Omit<Completion, "status"> & { status: "succeeded" | "failed" };
 
-export type RunHandler = (job: ClaimedRun, ctx: RunContext) => Promise<HandlerOutcome>;
+export interface RunHandler {
+  (job: ClaimedRun, ctx: RunContext): Promise<HandlerOutcome>;
+  /**
+   * It runs agent steps with the server's executor model (the built-in executor does): its runner
+   * says so when it registers, and is then not given plans with agent steps while their project
+   * has no executor.
+   */
+  usesExecutor?: boolean;
+}
 
 import type { ClaimedRun, Completion, LogLineInput, StepUpdate } from "../contract/runner.ts";

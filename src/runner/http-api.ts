@@ -1,5 +1,5 @@
 import { GimoClient, GimoClientError } from "../client/client.ts";
-import { LeaseLost, PanicModeOn, type RunnerApi } from "./api.ts";
+import { LeaseLost, PanicModeOn, type RunnerApi, type RunnerRegistration } from "./api.ts";
 
 /**
  * The runner protocol over HTTP, for runners on other machines (`gimo runner --server URL`), on the
@@ -16,7 +16,7 @@ export class HttpRunnerApi implements RunnerApi {
     this.#client = new GimoClient({ baseUrl, token, validate: false });
   }
 
-  register(input: { name: string; labels?: string[]; capacity?: number }) {
+  register(input: RunnerRegistration) {
     return this.#client.registerRunner(input);
   }
 

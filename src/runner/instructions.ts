@@ -1,4 +1,5 @@
 import type { PlanContent } from "../contract/plan.ts";
+import type { AcceptanceVerdict } from "../contract/run.ts";
 import type { TestReport } from "./test-report.ts";
 
 /** What the executor tells its agent: a plan step, or a failing test run to fix. */
@@ -23,4 +24,12 @@ export function fixInstruction(report: TestReport): string {
     "```",
     "Analyse the failure, fix the code (not the tests, unless a test is wrong), run the tests, and call `finish`.",
   ].join("\n");
+}
+
+export function acceptanceFixInstruction(unmet: AcceptanceVerdict[]): string {
+  return [
+    "The tests pass, but a review of your change against the plan's acceptance criteria found these not met:",
+    unmet.map((v) => `- ${v.criterion}\n  Reviewer's evidence: ${v.evidence}`).join("\n"),
+    "Change the work so that every criterion holds, run the tests, and call `finish` with what you changed.",
+  ].join("\n\n");
 }

@@ -30,8 +30,6 @@ export interface RunnerOptions {
   claimWaitSeconds?: number;
   heartbeatMs?: number;
   flushMs?: number;
-  /** Checked before each claim: a runner that cannot work yet (no executor model) claims nothing. */
-  ready?: () => Promise<boolean>;
   logger: Logger;
 }
 
@@ -53,7 +51,6 @@ export class Runner {
       heartbeatMs: 10_000,
       flushMs: 200,
       labels: [],
-      ready: async () => true,
       ...options,
     };
   }
@@ -67,7 +64,12 @@ export class Runner {
     const { api, name, labels, concurrency } = this.#o;
     for (let failures = 0; ; failures++) {
       try {
-        const reg = await api.register({ name, labels, capacity: concurrency });
+        const reg = await api.register({
+          name,
+          labels,
+          capacity: concurrency,
+          ...(this.#o.handler.usesExecutor ? { uses_executor: true } : {}),
+        });
         this.#id = reg.runner_id;
         this.#leaseSeconds = reg.lease_seconds;
         break;
@@ -88,10 +90,6 @@ export class Runner {
     const runnerId = this.#id as string;
     for (let failures = 0; !this.#stopping.signal.aborted; ) {
       try {
-        if (!(await this.#o.ready())) {
-          await sleep(2_000, this.#stopping.signal);
-          continue;
-        }
         let job = await this.#o.api.claim(runnerId, this.#o.claimWaitSeconds, this.#stopping.signal);
         failures = 0;
         // While there is work, each completion claims the next run in the same call.
@@ -179,14 +177,14 @@ export class Runner {
   }
 
   /**
-   * Reports the end, retrying transport errors. While the runner is not stopping and is ready, the
+   * Reports the end, retrying transport errors. While the runner is not stopping, the
    * first report also claims the next run. If its answer is lost after it landed, the retry gets
    * `lease_lost` and the run it claimed waits for its lease to lapse (the sweeper requeues it).
    */
   async #complete(fence: Fence, completion: Completion): Promise<ClaimedRun | undefined> {
     for (let failures = 0; failures < 8; failures++) {
       try {
-        const claimNext = failures === 0 && !this.#stopping.signal.aborted && (await this.#o.ready());
+        const claimNext = failures === 0 && !this.#stopping.signal.aborted;
         return await this.#o.api.complete(fence, completion, { claimNext });
       } catch (error) {
         if (error instanceof LeaseLost || error instanceof PanicModeOn) return undefined;

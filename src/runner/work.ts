@@ -1,8 +1,10 @@
 import type { PlanContent } from "../contract/plan.ts";
+import type { AcceptanceVerdict, Verification } from "../contract/run.ts";
 import type { ClaimedRun } from "../contract/runner.ts";
 import type { BudgetMeter } from "../core/budgets.ts";
 import type { SandboxLimits } from "../core/sandbox-limits.ts";
 import { StuckDetector } from "../core/stuck-detector.ts";
+import type { ProviderConfig } from "../llm/config.ts";
 import type { ChatMessage, LlmProvider, Usage } from "../llm/port.ts";
 import type { LoadedPrompts } from "../llm/prompts.ts";
 import { runAgent } from "./agent/loop.ts";
@@ -12,17 +14,28 @@ import { resolveAdapter } from "./agent-cli/registry.ts";
 import { runAgentCli } from "./agent-cli/run.ts";
 import type { ExecutorDeps } from "./executor-port.ts";
 import type { RunContext } from "./handler.ts";
-import { fixInstruction, stepInstruction } from "./instructions.ts";
+import { acceptanceFixInstruction, fixInstruction, stepInstruction } from "./instructions.ts";
 import { RunFailed } from "./run-failed.ts";
 import type { CommandResult, RunOptions, Sandbox, SandboxSpec } from "./sandbox/sandbox.ts";
 import { runCommandStep } from "./steps.ts";
 import { type TestReport, testReport } from "./test-report.ts";
-import type { PreparedWorkspace } from "./workspace/workspace.ts";
+import { reviewAcceptance } from "./verify.ts";
+import { type PreparedWorkspace, worktreeDiff } from "./workspace/workspace.ts";
 
 /**
  * The steps and the fix loop of one run: the setup command, the plan's steps in order (agent ·
- * command · test), then the project's tests, handed back to the agent while they fail and fix
- * iterations remain (edit → test → analyse → fix).
+ * command · test), then the checks — the project's tests, and once they pass the acceptance review
+ * (verify.ts: a model judges each acceptance criterion against the diff and the test output) —
+ * handed back to the agent while one fails and fix iterations remain (edit → test → review → fix).
+ *
+ *   tests ─ red ──────────────▶ fix (one iteration) ─▶ tests …
+ *     └ green / none ─▶ review ─ a criterion not met ─▶ fix (one iteration) ─▶ tests …
+ *                        └ all met, no criteria, or no model to judge ─▶ done (verified or not)
+ *
+ * Without a model (no executor configured, or an agent CLI as the executor) nothing is asked of
+ * one: the reasoner's advice on a failed command is skipped and the review is skipped, each with a
+ * log line; with no executor at all, a run whose tests fail cannot be fixed. A run is `verified`
+ * only when its tests ran and passed and every criterion was judged met.
  *
  * Every command gets a fresh sandbox spec (`#spec`) whose timeout is cut to what is left of the
  * run's wall budget, and `ctx.signal` (the executor's: cancellation, a lost lease, or the wall
@@ -38,7 +51,19 @@ export interface WorkSetup {
   limits: SandboxLimits;
   /** The executor's prompts, read from the worktree before any command ran. */
   prompts: LoadedPrompts;
+  /** The acceptance reviewer's prompts, read at the same moment. */
+  reviewPrompts: LoadedPrompts;
 }
+
+/** What the steps and checks end with: the last tests and how the work was verified. */
+export interface WorkOutcome {
+  tests: TestReport | null;
+  verified: boolean;
+  verification: Verification;
+}
+
+/** The diff an acceptance review reads, at most. */
+const REVIEW_DIFF_BYTES = 200_000;
 
 export class Work {
   readonly #s: WorkSetup;
@@ -46,6 +71,10 @@ export class Work {
   readonly #stuck = new StuckDetector();
   readonly #messages: ChatMessage[] = [];
   #provider: LlmProvider | undefined;
+  #executor: Promise<ProviderConfig | undefined> | undefined;
+  #verdicts: AcceptanceVerdict[] = [];
+  #reviews = 0;
+  #unjudged: string | undefined;
 
   constructor(setup: WorkSetup) {
     this.#s = setup;
@@ -79,7 +108,7 @@ export class Work {
     return result;
   }
 
-  async execute(plan: PlanContent): Promise<TestReport | null> {
+  async execute(plan: PlanContent): Promise<WorkOutcome> {
     const { job, ctx, deps } = this.#s;
     const project = job.project;
     ctx.log("info", `sandbox: ${await deps.sandbox.describe(this.#spec())}`);
@@ -108,7 +137,7 @@ export class Work {
           workspace: this.#s.ws.path,
           io: this.#io(),
           protectedBranches: project.protected_branches,
-          reasoner: async (failure) => this.#reason(step.command, failure),
+          reasoner: async (_command, failure) => this.#reason(step.command, failure),
           log: ctx.log,
         });
         ctx.signal.throwIfAborted();
@@ -133,34 +162,66 @@ export class Work {
         });
       }
     }
-    return this.#testAndFix(testedSinceChange ? last : undefined, lastAgentStep);
+    return this.#checkAndFix(plan, testedSinceChange ? last : undefined, lastAgentStep);
   }
 
   /**
-   * The project's tests; while red and iterations remain, the agent fixes (edit → test → analyse →
-   * fix). The fixes continue the last agent step's work: each iteration reopens that step (another
-   * attempt), so a fix loop that ends stuck or red shows the step failed, not succeeded.
+   * The project's tests, then the acceptance review; while either fails and iterations remain, the
+   * agent fixes. The fixes continue the last agent step's work: each iteration reopens that step
+   * (another attempt), so a fix loop that ends stuck or failing shows the step failed.
    */
-  async #testAndFix(fresh: TestReport | null | undefined, fixStep?: string): Promise<TestReport | null> {
+  async #checkAndFix(
+    plan: PlanContent,
+    fresh: TestReport | null | undefined,
+    fixStep?: string,
+  ): Promise<WorkOutcome> {
     const { meter, ctx } = this.#s;
-    let report = fresh !== undefined ? fresh : await this.#test();
     const limit = meter.limits.max_fix_iterations;
-    while (report && report.exit_code !== 0) {
-      if (meter.fixIterations >= limit) {
-        throw new RunFailed(
-          {
-            code: "tests_failed",
-            message: `the tests still fail after ${limit} fix iteration${limit === 1 ? "" : "s"}`,
-          },
-          { tests: report },
-        );
+    const spent = () => meter.fixIterations >= limit;
+    const iterations = `${limit} fix iteration${limit === 1 ? "" : "s"}`;
+    let report = fresh !== undefined ? fresh : await this.#test();
+    for (;;) {
+      let instruction: string;
+      if (report && report.exit_code !== 0) {
+        if (spent())
+          throw new RunFailed(
+            { code: "tests_failed", message: `the tests still fail after ${iterations}` },
+            { tests: report, ...this.#unverified(plan, report) },
+          );
+        // An agent CLI can fix them; with no executor at all, nothing can.
+        if (!(await this.#executorConfig())) {
+          throw new RunFailed(
+            {
+              code: "tests_failed",
+              message: "the tests fail and no executor model is configured to fix them",
+            },
+            { tests: report, ...this.#unverified(plan, report) },
+          );
+        }
+        this.#stuck.recordError(report.output_tail);
+        ctx.log("info", `tests failed; fix iteration ${meter.fixIterations + 1} of ${limit}`);
+        instruction = fixInstruction(report);
+      } else {
+        const unmet = (await this.#review(plan, report)).filter((v) => !v.met);
+        if (unmet.length === 0) break;
+        const of = `${unmet.length} of ${plan.acceptance.length} acceptance criteria`;
+        if (spent()) {
+          throw new RunFailed(
+            {
+              code: "acceptance_not_met",
+              message: `${of} not met after ${iterations}: ${unmet.map((v) => v.criterion).join("; ")}`,
+            },
+            { unmet: unmet.map((v) => v.criterion), tests: report, ...this.#unverified(plan, report) },
+          );
+        }
+        this.#stuck.recordError(unmet.map((v) => `${v.criterion}: ${v.evidence}`).join("\n"));
+        ctx.log("info", `${of} not met; fix iteration ${meter.fixIterations + 1} of ${limit}`);
+        instruction = acceptanceFixInstruction(unmet);
       }
       meter.fixIterations += 1;
       if (fixStep)
         ctx.step({ id: fixStep, status: "running", detail: `fix iteration ${meter.fixIterations}` });
-      this.#stuck.recordError(report.output_tail);
-      ctx.log("info", `tests failed; fix iteration ${meter.fixIterations} of ${limit}`);
-      await this.#agent(fixInstruction(report));
+      await this.#agent(instruction);
       report = await this.#test();
     }
     if (fixStep && meter.fixIterations > 0) {
@@ -168,10 +229,101 @@ export class Work {
       ctx.step({
         id: fixStep,
         status: "succeeded",
-        detail: `the tests pass after ${n} fix iteration${n === 1 ? "" : "s"}`,
+        detail: `the checks pass after ${n} fix iteration${n === 1 ? "" : "s"}`,
       });
     }
-    return report;
+    const outcome = { tests: report, ...this.#unverified(plan, report) };
+    ctx.log(
+      outcome.verified ? "info" : "warn",
+      outcome.verified
+        ? "verified: the tests pass and every acceptance criterion is met"
+        : `not verified: ${outcome.verification.reasons.join("; ")}`,
+    );
+    return outcome;
+  }
+
+  /**
+   * One acceptance review (its verdicts), or none: no criteria to judge, or no model to judge them
+   * (said once in the log). A verdict GIMO cannot read fails the run (`verdict_invalid`).
+   */
+  async #review(plan: PlanContent, tests: TestReport | null): Promise<AcceptanceVerdict[]> {
+    const { ctx, ws, meter, reviewPrompts } = this.#s;
+    if (plan.acceptance.length === 0) return [];
+    const why = await this.#noModel();
+    if (why) {
+      if (this.#unjudged === undefined)
+        ctx.log("warn", `the acceptance criteria are not judged: ${why}; the run cannot be verified`);
+      this.#unjudged = why;
+      return [];
+    }
+    const provider = await this.#model();
+    if (this.#reviews === 0)
+      ctx.log("info", `acceptance review by ${provider.label}, prompts ${reviewPrompts.prompt_hash}`);
+    meter.check();
+    const diff = await worktreeDiff(ws, REVIEW_DIFF_BYTES, { signal: ctx.signal });
+    this.#verdicts = await reviewAcceptance({
+      provider,
+      prompts: reviewPrompts,
+      plan,
+      tests,
+      diff,
+      baseBranch: ws.baseBranch,
+      onUsage: (usage) => meter.addTurn(usage),
+      signal: ctx.signal,
+    });
+    this.#reviews += 1;
+    for (const v of this.#verdicts)
+      ctx.log(
+        v.met ? "info" : "warn",
+        `acceptance ${v.met ? "met" : "NOT met"}: ${v.criterion} — ${v.evidence}`,
+      );
+    return this.#verdicts;
+  }
+
+  /** `verified` and the verification record, as things stand. */
+  #unverified(plan: PlanContent, tests: TestReport | null): Omit<WorkOutcome, "tests"> {
+    const reasons: string[] = [];
+    if (!tests) reasons.push("the project has no test_command: nothing was tested");
+    else if (tests.exit_code !== 0) reasons.push("the tests fail");
+    if (this.#unjudged && plan.acceptance.length > 0)
+      reasons.push(`the acceptance criteria were not judged: ${this.#unjudged}`);
+    const unmet = this.#verdicts.filter((v) => !v.met).length;
+    if (unmet > 0) reasons.push(`${unmet} acceptance criteri${unmet === 1 ? "on is" : "a are"} not met`);
+    return {
+      verified: reasons.length === 0,
+      verification: {
+        tests: tests ? (tests.exit_code === 0 ? "passed" : "failed") : "none",
+        acceptance: this.#verdicts,
+        judged_by: this.#reviews > 0 ? (this.#provider?.label ?? null) : null,
+        prompt_hash: this.#reviews > 0 ? this.#s.reviewPrompts.prompt_hash : null,
+        reviews: this.#reviews,
+        reasons,
+      },
+    };
+  }
+
+  /** The executor configuration (once per run). */
+  #executorConfig(): Promise<ProviderConfig | undefined> {
+    this.#executor ??= this.#s.deps.executorConfig(this.#s.job);
+    return this.#executor;
+  }
+
+  /** Why no model can be asked (none configured, or the executor is an agent CLI); undefined when one can. */
+  async #noModel(): Promise<string | undefined> {
+    const config = await this.#executorConfig();
+    if (!config) return "no executor model is configured";
+    if (config.type === "agent_cli")
+      return `the executor is an agent CLI (${resolveAdapter(config.options).kind}), not a model GIMO can ask`;
+    return undefined;
+  }
+
+  /** The executor model (created, and named in the log with the prompts' hash, once per run). */
+  async #model(): Promise<LlmProvider> {
+    if (!this.#provider) {
+      this.#provider = await this.#s.deps.provider(this.#s.job);
+      this.#s.ctx.log("info", `executor ${this.#provider.label}, prompts ${this.#s.prompts.prompt_hash}`);
+    }
+    return this.#provider;
   }
 
   async #test(): Promise<TestReport | null> {
@@ -188,8 +340,8 @@ export class Work {
 
   /** One piece of agent work: GIMO's own agent loop, or a coding-agent CLI when configured so. */
   async #agent(instruction: string): Promise<string> {
-    const { deps, job, ctx, meter, ws } = this.#s;
-    const config = await deps.executorConfig(job);
+    const { ctx, meter, ws } = this.#s;
+    const config = await this.#executorConfig();
     if (config?.type !== "agent_cli") return (await runAgent(await this.#session(), instruction)).summary;
     const adapter = resolveAdapter(config.options);
     meter.check();
@@ -225,10 +377,7 @@ export class Work {
 
   async #session() {
     const { deps, job, ctx, ws, meter, prompts } = this.#s;
-    if (!this.#provider) {
-      this.#provider = await deps.provider(job);
-      ctx.log("info", `executor ${this.#provider.label}, prompts ${prompts.prompt_hash}`);
-    }
+    const provider = await this.#model();
     const tools: ToolContext = {
       files: workspaceFs(ws.path, deps.sandbox.user),
       workspace: ws.path,
@@ -240,7 +389,7 @@ export class Work {
       onOutput: (chunk) => ctx.log("debug", chunk),
     };
     return {
-      provider: this.#provider,
+      provider,
       system: prompts.system,
       messages: this.#messages,
       tools,
@@ -254,7 +403,12 @@ export class Work {
   /** The reasoner: the executor model proposes a corrected command after the last failed attempt. */
   async #reason(command: string, failure: string): Promise<string | undefined> {
     const { ctx, meter, prompts } = this.#s;
-    const provider = this.#provider ?? (await this.#session()).provider;
+    const why = await this.#noModel();
+    if (why) {
+      ctx.log("info", `the reasoner's retry advice is skipped: ${why}`);
+      return undefined;
+    }
+    const provider = await this.#model();
     const { z } = await import("zod");
     const answer = await provider.generateObject({
       system: prompts.system || "You fix shell commands.",

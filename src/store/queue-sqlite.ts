@@ -66,6 +66,7 @@ export class QueueSqlite implements QueueStore {
     if ((await readPanic(w.tx)).on) return undefined;
     // Per project seen in this walk: its admission, or null when it is full.
     const admissions = new Map<string, Admission | null>();
+    let usesExecutor: boolean | undefined;
     for await (const candidate of queuedInClaimOrder(w.tx)) {
       const known = admissions.get(candidate.project_id);
       if (candidate.run_after > w.now || known === null) continue;
@@ -73,6 +74,12 @@ export class QueueSqlite implements QueueStore {
       const admission = known ?? (await this.#admission(w.tx, candidate.project_id));
       admissions.set(candidate.project_id, admission);
       if (!admission) continue;
+      // No executor for this project: a runner that runs agent steps with it (the built-in
+      // executor) gets only plans that need none (command and test steps).
+      if (!admission.executor) {
+        usesExecutor ??= await runnerUsesExecutor(w.tx, runnerId);
+        if (usesExecutor && (await needsModel(w.tx, candidate.approved_id))) continue;
+      }
       assertRunTransition(candidate.id, "queued", "running");
       const run = await w.tx
         .updateTable("runs")
@@ -218,10 +225,10 @@ const WALK_BATCH = 32;
  * whatever the backlog.
  */
 async function* queuedInClaimOrder(tx: Transaction<Database>) {
-  type Queued = Pick<RunsTable, "id" | "project_id" | "priority" | "run_after">;
+  type Queued = Pick<RunsTable, "id" | "project_id" | "approved_id" | "priority" | "run_after">;
   const page = async (after: RawBuilder<unknown>) =>
     (
-      await sql<Queued>`select id, project_id, priority, run_after from runs indexed by runs_queued
+      await sql<Queued>`select id, project_id, approved_id, priority, run_after from runs indexed by runs_queued
         where status = 'queued' ${after} order by priority desc, id limit ${WALK_BATCH}`.execute(tx)
     ).rows;
   let batch = await page(sql``);
@@ -244,4 +251,21 @@ async function waitsOnDependencies(tx: Transaction<Database>, runId: string): Pr
     .limit(1)
     .executeTakeFirst();
   return waiting !== undefined;
+}
+
+/** Whether an approved plan has an `agent` step (it cannot run without an executor model). */
+async function needsModel(tx: Transaction<Database>, approvedId: string): Promise<boolean> {
+  const found = await sql<{ one: number }>`select 1 as one from approved a, json_each(a.plan, '$.steps') s
+    where a.id = ${approvedId} and json_extract(s.value, '$.kind') = 'agent' limit 1`.execute(tx);
+  return found.rows.length > 0;
+}
+
+/** Whether the runner registered as running agent steps with the executor (`uses_executor`). */
+async function runnerUsesExecutor(tx: Transaction<Database>, runnerId: string): Promise<boolean> {
+  const row = await tx
+    .selectFrom("runners")
+    .select("uses_executor")
+    .where("id", "=", runnerId)
+    .executeTakeFirst();
+  return row?.uses_executor === 1;
 }

@@ -8,7 +8,10 @@
  *   claim     A run is claimable when it is `queued`, its `run_after` has passed, every run it
  *             depends on has `succeeded`, panic mode is off, its project has fewer than
  *             `max_concurrent_runs` running and its executor fewer than its own
- *             `max_concurrent_runs` (default PROVIDER_DEFAULT_CONCURRENCY). Highest `priority`
+ *             `max_concurrent_runs` (default PROVIDER_DEFAULT_CONCURRENCY). A runner registered
+ *             with `uses_executor` (the built-in executor) is not given a run whose plan has an
+ *             `agent` step while the run's project has no executor (its own or the server's);
+ *             command-and-test plans it is. Highest `priority`
  *             first, then oldest; a project found full is passed over, never waited on. The claim
  *             moves the run `queued → running`, increments `attempt` (the fencing token), sets the
  *             lease, appends `run.started`, and answers the approved plan with the content hash

@@ -121,6 +121,7 @@ export function toProject(row: ProjectsTable): Project {
     protected_branches: c.protected_branches,
     branch_prefix: c.branch_prefix,
     test_command: c.test_command ?? null,
+    require_tests: c.require_tests ?? false,
     setup_command: c.setup_command ?? null,
     link_template: c.link_template ?? null,
     push: c.push,

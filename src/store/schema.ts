@@ -150,6 +150,8 @@ export interface RunnersTable {
   name: string;
   labels: string;
   capacity: number;
+  /** 1 when it runs agent steps with the server's executor (the built-in executor). */
+  uses_executor: number;
   registered_at: string;
   last_heartbeat_at: string;
   stopped_at: string | null;

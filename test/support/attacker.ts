@@ -245,6 +245,7 @@ export async function startArena(opts: ArenaOptions = {}): Promise<Arena> {
       if (runOpts.sameTaskAs) {
         queued = await g.gimo.services.runs.create(systemPrincipal, {
           approved_id: runOpts.sameTaskAs.run.approved_id,
+          allow_parallel: true,
         });
       } else {
         const draft = await drafts.create(systemPrincipal, { prompt: "escape", plan: plan as never });

@@ -1,11 +1,10 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { DEMO_PLAN, demoModel } from "../../src/demo/model-script.ts";
 import type { ScriptedReply } from "../../src/llm/scripted-replies.ts";
 import { type ScriptedModel, startScriptedModel } from "../../src/llm/scripted-server.ts";
 import { createExecutor } from "../../src/runner/executor.ts";
 import { embeddedExecutorDeps } from "../../src/runner/executor-deps.ts";
 import type { StorageKind } from "../../src/store/database.ts";
+import { pushCalcRepo } from "./calc-repo.ts";
 import { startGimo, type TestGimo } from "./harness.ts";
 
 /**
@@ -22,12 +21,6 @@ export interface ChatGimo {
   close(): Promise<void>;
 }
 
-const CALC = "export function add(a, b) {\n  return a - b;\n}\n";
-const TEST = `import { add } from "./calc.js";
-const ok = add(2, 3) === 5;
-console.log(ok ? "1 passed, 0 failed" : "0 passed, 1 failed: add(2, 3) should be 5");
-process.exit(ok ? 0 : 1);
-`;
 export const LINK_BASE = "https://git.example.com/calc/tree/";
 
 export async function startChatGimo(
@@ -53,12 +46,7 @@ export async function startChatGimo(
       runHandler: (services) => createExecutor(embeddedExecutorDeps(services, () => {})),
     },
   );
-  writeFileSync(join(g.repo.path, "calc.js"), CALC);
-  writeFileSync(join(g.repo.path, "calc.test.js"), TEST);
-  writeFileSync(join(g.repo.path, "package.json"), '{"type":"module"}\n');
-  await g.repo.git("add", ".");
-  await g.repo.git("commit", "-q", "-m", "calc with a bug");
-  await g.repo.git("push", "-q", "origin", "main");
+  await pushCalcRepo(g);
   const provider = { type: "openai_compat", base_url: model.url, model: "scripted" };
   const put = await g.request("PUT", "/ops/provider", { body: { planner: provider, executor: provider } });
   if (put.status !== 200) throw new Error(put.text);

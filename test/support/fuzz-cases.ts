@@ -297,7 +297,7 @@ export function baseBody(op: Op, f: Fixtures): unknown {
     case "requeueRun":
       return { backoff_seconds: 0, reason: "fuzz" };
     case "createRun":
-      return { approved_id: f.approvedId, depends_on: [], priority: 0 };
+      return { approved_id: f.approvedId, depends_on: [], priority: 0, allow_parallel: true };
     case "createProject":
       return {
         name: "fuzz",

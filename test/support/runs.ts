@@ -6,7 +6,7 @@ import { samplePlan } from "./harness.ts";
 export async function queueRuns(
   g: TestGimo,
   n: number,
-  opts: { dependsOn?: string[]; priority?: number; project?: string } = {},
+  opts: { dependsOn?: string[]; priority?: number; project?: string; plan?: unknown } = {},
 ) {
   const { drafts, runs } = g.gimo.services;
   const ids: string[] = [];
@@ -14,7 +14,7 @@ export async function queueRuns(
     const draft = await drafts.create(systemPrincipal, {
       prompt: `task ${i}`,
       project: opts.project,
-      plan: samplePlan(`Task ${i}`) as never,
+      plan: (opts.plan ?? samplePlan(`Task ${i}`)) as never,
     });
     const { approved } = await drafts.approve(systemPrincipal, draft.id, { auto_run: false });
     const run = await runs.create(systemPrincipal, {
@@ -40,4 +40,18 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** A plan of command and test steps only: it needs no model. */
+export function commandPlan(title = "Regenerate and test", command = "true") {
+  return {
+    title,
+    summary: "No agent step.",
+    steps: [
+      { id: "s1", kind: "command" as const, title: "Regenerate", command },
+      { id: "s2", kind: "test" as const, title: "Unit tests" },
+    ],
+    acceptance: [],
+    risk: "low" as const,
+  };
 }

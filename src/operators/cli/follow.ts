@@ -1,7 +1,7 @@
 import type { GimoClient } from "../../client/client.ts";
 import { CliError } from "./exit-codes.ts";
 import { c, print, printJson } from "./output.ts";
-import { renderOutcome, renderRun } from "./render.ts";
+import { renderOutcome, renderRun, runStatusText } from "./render.ts";
 
 /**
  * Follows one run over its event stream (the client resumes it with Last-Event-ID after a dropped
@@ -44,7 +44,7 @@ export async function follow(
   if (opts.json) printJson(run);
   else
     print(
-      `\n${opts.steps ? renderRun(run) : `${c.bold(`Run ${run.id}`)} ${run.status}\n${renderOutcome(run)}`}`,
+      `\n${opts.steps ? renderRun(run) : `${c.bold(`Run ${run.id}`)} ${runStatusText(run)}\n${renderOutcome(run)}`}`,
     );
   if (run.status === "failed")
     throw new CliError(

@@ -62,7 +62,7 @@ export function nextForDraft(draft: Draft): string {
 }
 
 export function renderRunLine(run: Run): string {
-  return `${c.bold("Run")} ${run.id} — ${statusColour(run.status)} (attempt ${run.attempt}/${run.max_attempts}, task ${run.task_id})`;
+  return `${c.bold("Run")} ${run.id} — ${runStatusText(run)} (attempt ${run.attempt}/${run.max_attempts}, task ${run.task_id})`;
 }
 
 export function renderRun(run: Run): string {
@@ -106,5 +106,32 @@ export function renderOutcome(run: Run): string {
     lines.push(
       `${c.bold("tests")} ${r.tests.command} → exit ${r.tests.exit_code}${r.tests.passed !== null ? ` (${r.tests.passed} passed, ${r.tests.failed} failed)` : ""}`,
     );
+  lines.push(...renderVerification(run));
   return lines.join("\n");
+}
+
+/** `verified yes`, or `verified NO — why`, then each acceptance verdict with its evidence. */
+function renderVerification(run: Run): string[] {
+  const r = run.result ?? {};
+  if (r.verified === undefined) return [];
+  const why = r.verification?.reasons ?? [];
+  const lines = [
+    r.verified
+      ? `${c.bold("verified")} ${c.green("yes")}`
+      : `${c.bold("verified")} ${c.yellow("NO")}${why.length ? ` — ${why.join("; ")}` : ""}`,
+  ];
+  const verdicts = r.verification?.acceptance ?? [];
+  if (verdicts.length > 0) {
+    lines.push(c.bold("acceptance"));
+    for (const v of verdicts)
+      lines.push(`  ${v.met ? c.green("✓") : c.red("✗")} ${v.criterion} ${c.dim(`— ${v.evidence}`)}`);
+  }
+  return lines;
+}
+
+/** A run's status, with `unverified` after a success nothing checked. */
+export function runStatusText(run: Run): string {
+  return run.status === "succeeded" && run.result?.verified === false
+    ? `${statusColour(run.status)} ${c.yellow("(unverified)")}`
+    : statusColour(run.status);
 }

@@ -140,6 +140,9 @@ export function describeRun(run: Run): string {
     `pushed: ${r.pushed ? "yes" : "no"}${r.link ? ` — ${r.link}` : ""}`,
     `changes: ${(r.file_changes ?? []).map((f) => `${f.path} (+${f.insertions} -${f.deletions})`).join(", ")}`,
     tests,
+    r.verified === undefined
+      ? ""
+      : `verified: ${r.verified ? "yes" : `NO — ${(r.verification?.reasons ?? []).join("; ")}`}`,
     "",
   ].join("\n");
 }

@@ -1,5 +1,6 @@
 import { limit } from "./limit.ts";
-import { ago, c, print, printJson, statusColour, table } from "./output.ts";
+import { ago, c, print, printJson, table } from "./output.ts";
+import { runStatusText } from "./render.ts";
 import { connect } from "./session.ts";
 
 /** The actions of `gimo run`, `runs`, `watch`, `logs`, `cancel`. */
@@ -10,10 +11,13 @@ interface Globals {
 export async function createRun(
   globals: Globals,
   approvedId: string,
-  opts: { follow?: boolean; json?: boolean },
+  opts: { follow?: boolean; parallel?: boolean; json?: boolean },
 ) {
   const client = await connect(globals);
-  const run = await client.createRun({ approved_id: approvedId });
+  const run = await client.createRun({
+    approved_id: approvedId,
+    ...(opts.parallel ? { allow_parallel: true } : {}),
+  });
   if (opts.follow) {
     if (!opts.json) print(`${c.green("✓")} run ${c.bold(run.id)} queued`);
     const { follow } = await import("./follow.ts");
@@ -36,7 +40,7 @@ export async function listRuns(
   if (opts.json) return printJson(page);
   const rows = page.items.map((r) => [
     r.id,
-    statusColour(r.status),
+    runStatusText(r),
     r.task_id,
     r.result?.branch ?? c.dim("—"),
     ago(r.updated_at),

@@ -22,8 +22,6 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
     repoPath: args.repo ? resolve(args.repo) : undefined,
     runHandler: (services) =>
       createExecutor(embeddedExecutorDeps(services, (m) => process.stderr.write(`warning: ${m}\n`))),
-    // The embedded runner claims only once an executor model is configured (PUT /ops/provider).
-    runnerReady: (services) => async () => (await services.providers.stored()).executor !== undefined,
   });
   const server = await listen(gimo);
   const { logger } = gimo;
@@ -42,7 +40,7 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
   logger.info("listening", { url: server.url, storage: gimo.services.ctx.store.kind });
   if (config.embeddedRunners > 0 && !(await gimo.services.providers.stored()).executor) {
     process.stdout.write(
-      "The embedded runner claims runs once an executor model is configured (PUT /ops/provider — see the README).\n",
+      "No executor model yet: plans of command and test steps run now; plans with agent steps wait until one is configured (PUT /ops/provider — see the README).\n",
     );
   }
 

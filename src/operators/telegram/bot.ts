@@ -10,7 +10,7 @@ import { idPattern } from "../../core/ids.ts";
 import { type Access, type Principal, roleAllows, systemPrincipal } from "../../core/roles.ts";
 import type { Logger } from "../../log.ts";
 import type { TelegramConfig } from "./config.ts";
-import { asDocument, chunks } from "./format.ts";
+import { asDocument, chunks, runStatus } from "./format.ts";
 import { TelegramChats } from "./mapping.ts";
 
 /**
@@ -348,7 +348,7 @@ export class TelegramBot {
     const task = await tasks.get(taskId);
     const run = task.runs[0];
     const lines = [`Project ${project.name}`, `Task ${task.id}: ${task.status}`, task.prompt.slice(0, 300)];
-    if (run) lines.push(`Run ${run.id}: ${run.status}${run.result?.link ? `\n${run.result.link}` : ""}`);
+    if (run) lines.push(`Run ${run.id}: ${runStatus(run)}${run.result?.link ? `\n${run.result.link}` : ""}`);
     return this.send(ctx.chat?.id ?? 0, lines.join("\n"));
   }
 
@@ -356,7 +356,9 @@ export class TelegramBot {
     const chatId = await this.#chatOf(ctx);
     const chat = await this.#services.chats.get(chatId);
     const page = await this.#services.runs.list({ project: chat.project_id, limit: 5 });
-    const lines = page.items.map((r) => `${r.id} ${r.status}${r.result?.link ? ` ${r.result.link}` : ""}`);
+    const lines = page.items.map(
+      (r) => `${r.id} ${runStatus(r)}${r.result?.link ? ` ${r.result.link}` : ""}`,
+    );
     return this.send(
       ctx.chat?.id ?? 0,
       lines.length > 0 ? `Latest runs:\n${lines.join("\n")}` : "No runs yet.",

@@ -46,3 +46,8 @@ export function chunks(text: string): string[] {
 export function asDocument(text: string): boolean {
   return text.length > DOCUMENT_THRESHOLD;
 }
+
+/** A run's status in a message: a success nothing checked says so. */
+export function runStatus(run: { status: string; result: { verified?: boolean } | null }): string {
+  return run.status === "succeeded" && run.result?.verified === false ? "succeeded (unverified)" : run.status;
+}

@@ -44,7 +44,7 @@ export interface FileChangeRow {
   old_path?: string;
 }
 
-const DIFF_FLAGS = ["-M", "--no-color", "--no-ext-diff", "--no-textconv"];
+export const DIFF_FLAGS = ["-M", "--no-color", "--no-ext-diff", "--no-textconv"];
 const GITLINK = "160000";
 
 export interface CommitOptions {

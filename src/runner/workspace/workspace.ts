@@ -22,6 +22,7 @@ import {
 export { commitAll, diffText, type FileChangeRow, fileChanges } from "./commit.ts";
 export type { PreparedWorkspace } from "./prepared.ts";
 export { pushBranch } from "./push.ts";
+export { worktreeDiff } from "./worktree-diff.ts";
 
 /**
  * A run's workspace (SPEC §4 step 1): a `git worktree` of the project's repository, on the task

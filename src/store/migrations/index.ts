@@ -11,6 +11,7 @@ import * as queueFunctions from "./0009_queue_functions.ts";
 import * as chat from "./0010_chat.ts";
 import * as operations from "./0011_operations.ts";
 import * as vault from "./0012_vault.ts";
+import * as modelFreeClaims from "./0013_model_free_claims.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   "0010_chat": chat,
   "0011_operations": operations,
   "0012_vault": vault,
+  "0013_model_free_claims": modelFreeClaims,
 };

@@ -5,7 +5,8 @@
  * in 0008.
  *
  * `gimo_claim_walk` reads the queued runs in claim order through a cursor, skips what waits (its
- * `run_after`, its dependencies, a project or executor found full) and claims the first admitted
+ * `run_after`, its dependencies, a project or executor found full, an agent step while the project
+ * has no executor and the runner runs agent steps with it) and claims the first admitted
  * run (`FOR UPDATE SKIP LOCKED`), answering it with its approved plan, project, executor and the
  * data of its `run.started` event. `gimo_claim_core` puts the content hash the approval recorded in
  * the event log into the approved plan; `gimo_claim` appends the event. Locks are taken in one
@@ -31,7 +32,7 @@ export const claimWalk = `create or replace function gimo_claim_walk(
 language plpgsql as $fn$
 declare
   queued no scroll cursor for
-    select r.id, r.project_id, r.run_after from runs r
+    select r.id, r.project_id, r.approved_id, r.run_after from runs r
     where r.status = 'queued'
     order by r.priority desc, r.id;
   c record;
@@ -42,6 +43,7 @@ declare
   v_executor jsonb;
   v_key text;
   v_run runs;
+  v_uses_executor boolean;
 begin
   if coalesce((select (value::jsonb ->> 'on')::boolean from settings where key = 'panic'), false) then
     return;
@@ -89,6 +91,15 @@ begin
         v_key := null;
       end if;
       v_admitted := c.project_id;
+    end if;
+    -- No executor for this project: a runner that runs agent steps with it (the built-in
+    -- executor) gets only plans without an agent step (0013).
+    if v_executor is null then
+      v_uses_executor := coalesce(v_uses_executor,
+        (select x.uses_executor = 1 from runners x where x.id = p_runner), false);
+      continue when v_uses_executor and exists (
+        select 1 from approved a, json_array_elements(a.plan::json -> 'steps') s
+        where a.id = c.approved_id and s ->> 'kind' = 'agent');
     end if;
     perform 1 from runs x where x.id = c.id and x.status = 'queued' for update skip locked;
     continue when not found;

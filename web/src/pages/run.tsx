@@ -11,9 +11,11 @@ import { SafeLink } from "../ui/safe-link.tsx";
 import { Badge, ErrorBox, Loading } from "../ui/states.tsx";
 import { duration, Time } from "../ui/time.tsx";
 import { LogStore, RunLog } from "./run-log.tsx";
+import { VerificationSection, VerifiedBadge } from "./run-verification.tsx";
 
 /**
- * A run: its steps as a timeline, the live log, the tests with their output tail, the files it
+ * A run: its steps as a timeline, the live log, the tests with their output tail, whether it is
+ * verified (the acceptance verdicts with their evidence), the files it
  * changed and the diff of its pushed commit, branch and pull-request links (http(s) only), what it
  * used against its budgets, its attempts, and cancel / requeue for operators.
  *
@@ -97,7 +99,8 @@ export default function RunPage() {
           </p>
           <h1>{approved.data?.plan.title ?? "Run"}</h1>
           <div className="meta-row">
-            <Badge status={r.status} /> <CopyId value={r.id} label="run id" />
+            <Badge status={r.status} /> <VerifiedBadge result={result} />{" "}
+            <CopyId value={r.id} label="run id" />
             {r.cancel_requested && !TERMINAL.has(r.status) ? (
               <span className="badge badge-warn">cancel requested</span>
             ) : null}
@@ -195,6 +198,7 @@ export default function RunPage() {
           <pre className="output">{result.tests.output_tail}</pre>
         </section>
       ) : null}
+      {result ? <VerificationSection result={result} /> : null}
       {result?.file_changes?.length ? (
         <section className="card" aria-labelledby="files-h">
           <h2 id="files-h">Files changed</h2>

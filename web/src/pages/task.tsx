@@ -15,6 +15,7 @@ import { Badge, Empty, ErrorBox, Loading } from "../ui/states.tsx";
 import { Time } from "../ui/time.tsx";
 import { PlanEditor } from "./plan-editor.tsx";
 import { PlanView, planText } from "./plan-view.tsx";
+import { VerifiedBadge } from "./run-verification.tsx";
 
 /**
  * A task: its prompt, its plan revisions and what became of them. While the latest revision is a
@@ -387,8 +388,9 @@ function Runs({
       <ul className="plain runs">
         {runs.map((r) => (
           <li key={r.id}>
-            <Link to={`/runs/${r.id}`}>{r.id}</Link> <Badge status={r.status} /> attempt {r.attempt}/
-            {r.max_attempts} <Time iso={r.created_at} />
+            <Link to={`/runs/${r.id}`}>{r.id}</Link> <Badge status={r.status} />{" "}
+            <VerifiedBadge result={r.result} /> attempt {r.attempt}/{r.max_attempts}{" "}
+            <Time iso={r.created_at} />
             {r.result?.link ? (
               <>
                 {" "}

@@ -7,6 +7,7 @@ export function registerRunCommands(program: Command): void {
     .description("queue a run of an approved plan (operator); a draft id is refused")
     .argument("<approved>", "the approved plan's id (a_…)")
     .option("--follow", "follow it to its end (exit code = its outcome)")
+    .option("--parallel", "queue it even while the plan has a queued or running run (allow_parallel)")
     .option("--json", "print as JSON (Run; with --follow, one event per line, then the Run)")
     .action(async (id: string, opts, cmd: Command) => {
       const { createRun } = await import("../runs.ts");
