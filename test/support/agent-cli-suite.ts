@@ -8,7 +8,8 @@ import { type CliSuite, cliBinary, FINAL_ANSWER, fixScript, startCliSuite } from
  * One real agent CLI as GIMO's executor, end to end (see agent-cli.ts): the sample repository's
  * failing test fixed through the CLI's own tools inside the sandbox, the run succeeded, the remote
  * task branch holding GIMO's commit with its trailers, the CLI's output streamed as run log lines,
- * its token usage in the result; and the wall budget stopping it mid-run.
+ * its token usage in the result; the wall budget stopping it mid-run, and the tokens it reports
+ * counted against the run's token budget.
  *
  * A CLI that is not installed is never skipped silently: outside CI the suite is skipped with a
  * warning, with CI=true it fails.
@@ -18,6 +19,8 @@ export interface CliExpectations {
   api: ScriptedApi;
   /** Log lines the CLI's own output becomes (after the adapter's parser). */
   logLines: RegExp[];
+  /** More tests of this CLI against the same GIMO. */
+  more?: (suite: () => CliSuite) => void;
 }
 
 export function defineAgentCliSuite(kind: AgentCliKind, expect_: CliExpectations): void {
@@ -97,5 +100,15 @@ export function defineAgentCliSuite(kind: AgentCliKind, expect_: CliExpectations
       const text = (await s.logs(result.id)).map((l) => l.msg).join("\n");
       expect(text).toContain(`running ${kind} as the executor`);
     }, 120_000);
+
+    it(`ends with budget_exceeded when the tokens ${kind} reports pass max_tokens`, async () => {
+      s.respond = fixScript(kind);
+      const result = await s.runPlan({ ...DEMO_PLAN, budgets: { max_tokens: 1_000 } });
+      expect(result.status).toBe("failed");
+      expect(result.error.code).toBe("budget_exceeded");
+      expect(result.error.message).toMatch(/more than its budget of 1000/);
+    }, 330_000);
+
+    expect_.more?.(() => s);
   });
 }

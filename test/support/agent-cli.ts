@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { systemPrincipal } from "../../src/core/roles.ts";
-import { DEMO_PLAN } from "../../src/demo/model-script.ts";
+import { DEMO_PLAN, demoModel } from "../../src/demo/model-script.ts";
 import type { ScriptedReply } from "../../src/llm/scripted-replies.ts";
 import type { ReceivedRequest, ScriptedModel } from "../../src/llm/scripted-server.ts";
 import { startScriptedModel } from "../../src/llm/scripted-server.ts";
@@ -18,7 +18,7 @@ import { eventually } from "./runs.ts";
  * The real coding-agent CLIs (devDependencies: @anthropic-ai/claude-code, @openai/codex,
  * @google/gemini-cli, opencode-ai, @qwen-code/qwen-code) driven by the scripted model server in
  * the dialect each speaks. `fixScript` plays a very small model that uses the CLI's OWN tools:
- * its shell tool (`echo WORKSPACE=$(pwd); node calc.test.js`, to see the failure and where it
+ * its shell tool (`echo WORKSPACE=$PWD; node calc.test.js`, to see the failure and where it
  * is), then its read tool (edit tools refuse a file not read first), then its edit tool — or `sed`
  * through the shell when it has no edit tool the model can use — then a final answer. Requests that offer no shell tool (title or memory helpers some CLIs run on
  * the side) get a short text.
@@ -99,15 +99,21 @@ export const TOOL_SHAPES: Record<AgentCliKind, ToolShape> = {
   },
 };
 
-/** The scripted model's side of the fix, for `kind`'s tools. */
-export function fixScript(kind: AgentCliKind): (req: ReceivedRequest) => ScriptedReply {
+/**
+ * The scripted model's side of the fix, for `kind`'s tools. Each reply reports `REPLY_USAGE`, or,
+ * with `measuredUsage`, what the server measures of the request (as for GIMO's own agent).
+ */
+export function fixScript(
+  kind: AgentCliKind,
+  measuredUsage = false,
+): (req: ReceivedRequest) => ScriptedReply {
   const shape = TOOL_SHAPES[kind];
   return (req) => {
     if (!req.turn.tools.includes(shape.shell)) return { text: "Fix add() in calc.js" };
     const outputs = req.turn.toolOutputs;
-    const usage = REPLY_USAGE;
+    const usage = measuredUsage ? undefined : REPLY_USAGE;
     if (outputs.length === 0) {
-      const command = "echo WORKSPACE=$(pwd); node calc.test.js";
+      const command = "echo WORKSPACE=$PWD; node calc.test.js";
       return {
         text: "Running the tests first.",
         toolCalls: [{ name: shape.shell, args: shape.shellArgs(command) }],
@@ -143,11 +149,12 @@ export type RunView = any;
 
 /**
  * A real GIMO (SQLite, the embedded runner, the real bubblewrap sandbox, real git with a bare
- * remote) on the sample repository, its executor the `kind` CLI talking to a scripted model.
+ * remote) on the sample repository, its executor the `kind` CLI talking to a scripted model — or,
+ * for `"gimo"`, GIMO's own agent loop on the same scripted model (the demo's script).
  */
-export async function startCliSuite(kind: AgentCliKind, command: string): Promise<CliSuite> {
+export async function startCliSuite(kind: AgentCliKind | "gimo", command = ""): Promise<CliSuite> {
   const suite = {} as CliSuite;
-  suite.respond = fixScript(kind);
+  suite.respond = kind === "gimo" ? demoModel : fixScript(kind);
   const model = await startScriptedModel({ respond: (req) => suite.respond(req) });
   const g = await startGimo(
     "sqlite",
@@ -161,13 +168,16 @@ export async function startCliSuite(kind: AgentCliKind, command: string): Promis
   await g.repo.git("commit", "-q", "-m", "calc with a bug");
   await g.repo.git("push", "-q", "origin", "main");
   const planner = { type: "openai_compat", base_url: model.url, model: "scripted-model" };
-  const executor = {
-    type: "agent_cli",
-    model: "scripted-model",
-    base_url: model.url,
-    api_key: "sk-scripted-agent-cli-key",
-    options: { cli: kind, command },
-  };
+  const executor =
+    kind === "gimo"
+      ? planner
+      : {
+          type: "agent_cli",
+          model: "scripted-model",
+          base_url: model.url,
+          api_key: "sk-scripted-agent-cli-key",
+          options: { cli: kind, command },
+        };
   const put = await g.request("PUT", "/ops/provider", { body: { planner, executor } });
   if (put.status !== 200) throw new Error(`PUT /ops/provider: ${put.status} ${put.text}`);
   await g.request("PATCH", `/ops/projects/${g.projectId}`, {
