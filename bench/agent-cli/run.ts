@@ -8,13 +8,16 @@
  * Each executor gets its own GIMO (SQLite, the embedded runner, the bubblewrap sandbox, a bare
  * remote; test/support/agent-cli.ts) and fixes calc.js N times (a fresh task each time). Baseline:
  * GIMO's own agent loop (openai_compat, the demo's script: read, edit, run the tests, finish). The
- * CLIs follow the script of their suites with the usage the server measures (a quarter of the
- * request's messages in characters, as for the baseline), so tokens compare like for like.
+ * CLIs follow the script of their suites. Every reply, the baseline's too, reports as usage a
+ * quarter of the characters of the whole request body (system prompt and tool schemas included)
+ * and of its own answer, so the tokens a run records compare like for like whatever the API.
  * Columns: median wall seconds, model requests per run, KB of request bodies per run, the tokens
  * the run's result records (what the CLI reported), and each against the baseline.
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import type { ScriptedReply } from "../../src/llm/scripted-replies.ts";
+import type { ReceivedRequest } from "../../src/llm/scripted-server.ts";
 import { type AgentCliKind, agentCliKinds } from "../../src/runner/agent-cli/adapter.ts";
 import { cliBinary, fixScript, startCliSuite } from "../../test/support/agent-cli.ts";
 
@@ -34,6 +37,18 @@ interface Row {
   note?: string;
 }
 
+/** The reply with usage measured from the request body and the reply itself. */
+function measured(req: ReceivedRequest, reply: ScriptedReply): ScriptedReply {
+  const answer = JSON.stringify([reply.text ?? "", reply.json ?? "", reply.toolCalls ?? []]);
+  return {
+    ...reply,
+    usage: {
+      prompt_tokens: Math.ceil(JSON.stringify(req.body).length / 4),
+      completion_tokens: Math.max(1, Math.ceil(answer.length / 4)),
+    },
+  };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function measure(kind: AgentCliKind | "gimo"): Promise<Row> {
@@ -41,7 +56,8 @@ async function measure(kind: AgentCliKind | "gimo"): Promise<Row> {
   if (binary === undefined)
     return { name: kind, wallS: 0, requests: 0, kb: 0, tokensIn: 0, tokensOut: 0, note: "not installed" };
   const suite = await startCliSuite(kind, binary);
-  if (kind !== "gimo") suite.respond = fixScript(kind, true);
+  const script = kind === "gimo" ? suite.respond : fixScript(kind);
+  suite.respond = async (req) => measured(req, await script(req));
   const walls: number[] = [];
   const requests: number[] = [];
   const bytes: number[] = [];

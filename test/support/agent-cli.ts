@@ -111,7 +111,7 @@ export function fixScript(
   return (req) => {
     if (!req.turn.tools.includes(shape.shell)) return { text: "Fix add() in calc.js" };
     const outputs = req.turn.toolOutputs;
-    const usage = measuredUsage ? undefined : REPLY_USAGE;
+    const usage = REPLY_USAGE;
     if (outputs.length === 0) {
       const command = "echo WORKSPACE=$PWD; node calc.test.js";
       return {
