@@ -26,7 +26,7 @@ export interface CliExpectations {
 export function defineAgentCliSuite(kind: AgentCliKind, expect_: CliExpectations): void {
   const binary = cliBinary(kind);
   if (!binary) {
-    const why = `the ${kind} CLI is not installed (node_modules/.bin): run npm ci`;
+    const why = `the ${kind} CLI is not installed (node_modules/.bin): run npm run agent-clis`;
     if (process.env.CI === "true") {
       it(`${kind} is installed`, () => {
         throw new Error(why);

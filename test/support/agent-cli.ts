@@ -15,7 +15,7 @@ import { startGimo, type TestGimo } from "./harness.ts";
 import { eventually } from "./runs.ts";
 
 /**
- * The real coding-agent CLIs (devDependencies: @anthropic-ai/claude-code, @openai/codex,
+ * The real coding-agent CLIs (`npm run agent-clis`: @anthropic-ai/claude-code, @openai/codex,
  * @google/gemini-cli, opencode-ai, @qwen-code/qwen-code) driven by the scripted model server in
  * the dialect each speaks. `fixScript` plays a very small model that uses the CLI's OWN tools:
  * its shell tool (`echo WORKSPACE=$PWD; node calc.test.js`, to see the failure and where it
