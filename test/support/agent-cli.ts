@@ -99,14 +99,8 @@ export const TOOL_SHAPES: Record<AgentCliKind, ToolShape> = {
   },
 };
 
-/**
- * The scripted model's side of the fix, for `kind`'s tools. Each reply reports `REPLY_USAGE`, or,
- * with `measuredUsage`, what the server measures of the request (as for GIMO's own agent).
- */
-export function fixScript(
-  kind: AgentCliKind,
-  measuredUsage = false,
-): (req: ReceivedRequest) => ScriptedReply {
+/** The scripted model's side of the fix, for `kind`'s tools; each reply reports `REPLY_USAGE`. */
+export function fixScript(kind: AgentCliKind): (req: ReceivedRequest) => ScriptedReply {
   const shape = TOOL_SHAPES[kind];
   return (req) => {
     if (!req.turn.tools.includes(shape.shell)) return { text: "Fix add() in calc.js" };
