@@ -6,6 +6,7 @@ import type { Principal } from "../core/roles.ts";
 import { ProviderConfig, publicProviderConfig } from "../llm/config.ts";
 import type { HealthResult, LlmProvider } from "../llm/port.ts";
 import { createProvider, type ProviderDeps } from "../llm/providers.ts";
+import { checkAgentCli } from "../runner/agent-cli/registry.ts";
 import { type Env, findReferences, resolveWithSecrets, SecretMissing } from "../secrets/references.ts";
 import type { Vault } from "../secrets/vault.ts";
 import type { Database } from "../store/schema.ts";
@@ -65,6 +66,10 @@ export class ProviderService {
    * view shows it) keeps the stored secret, so a client can round-trip what it read.
    */
   async put(principal: Principal, input: ProviderSettings): Promise<ProviderSettings> {
+    for (const role of providerRoles) {
+      const given = input[role];
+      if (given?.type === "agent_cli") checkAgentCli(given);
+    }
     return this.#ctx.store.write(principal, async (w) => {
       const current = (await readSetting<ProviderSettings>(w.tx, KEY)) ?? {};
       const next: ProviderSettings = { ...current };

@@ -26,7 +26,7 @@ export const ProviderOptions = z
     headers: z.record(z.string(), z.string()).optional(),
     command: z.string().min(1).max(4_000).optional(),
     args: z.array(z.string().max(4_000)).max(100).optional(),
-    cli: z.enum(["claude", "codex", "gemini", "opencode"]).optional(),
+    cli: z.enum(["claude", "codex", "gemini", "opencode", "qwen"]).optional(),
     max_concurrent_runs: z.number().int().min(1).max(1_000).optional(),
     api_key_env: z
       .string()
@@ -40,7 +40,7 @@ export const ProviderOptions = z
       "from retry_base_ms (500) capped at retry_max_ms (20000); a rate limit asking to wait longer than " +
       "max_retry_wait_ms (60000) fails at once; stream (default false); stream_usage (openai_compat, default " +
       "true); json_mode (openai_compat: json_object by default, json_schema, or none); tool_choice is sent " +
-      "only when set (Ollama rejects it); max_concurrent_runs (executor: runs at once across projects, default 4); command/args/cli/api_key_env for agent_cli (cli: claude, codex, gemini or opencode).",
+      "only when set (Ollama rejects it); max_concurrent_runs (executor: runs at once across projects, default 4); command/args/cli/api_key_env for agent_cli (cli: claude, codex, gemini, opencode or qwen).",
   });
 export type ProviderOptions = z.infer<typeof ProviderOptions>;
 

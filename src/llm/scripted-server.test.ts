@@ -79,3 +79,78 @@ describe("scripted model server", () => {
     expect(without.some((c) => c.includes('"usage"'))).toBe(false);
   });
 });
+
+/**
+ * The other dialects, spoken to by clients somebody else wrote: GIMO's anthropic and gemini
+ * adapters (the Vercel AI SDK's Anthropic and Google providers), whole and streamed. The Responses
+ * dialect is spoken to by the real Codex CLI (test/agent-cli-codex.test.ts).
+ */
+describe("scripted model server: Anthropic Messages and Gemini dialects", () => {
+  const tools = [
+    {
+      name: "edit_file",
+      description: "Edit a file",
+      parameters: { type: "object", properties: { path: { type: "string" } }, required: ["path"] },
+    },
+  ];
+  const cases = [
+    { type: "anthropic" as const, api: "messages", path: "/v1/messages" },
+    { type: "gemini" as const, api: "gemini", path: "/v1beta/models/scripted-model:" },
+  ];
+  for (const { type, api, path } of cases) {
+    for (const stream of [false, true]) {
+      it(`${type}${stream ? " streamed" : ""}: a tool call, then the tool's output seen, text and usage`, async () => {
+        const model = await start({
+          respond: (req) =>
+            req.turn.toolOutputs.length === 0
+              ? {
+                  toolCalls: [{ name: "edit_file", args: { path: "calc.js" } }],
+                  usage: { prompt_tokens: 40, completion_tokens: 9 },
+                }
+              : {
+                  text: `saw ${req.turn.toolOutputs.join(",")} — a longer answer in pieces`,
+                  usage: { prompt_tokens: 50, completion_tokens: 7 },
+                },
+        });
+        const base = type === "anthropic" ? model.url : model.url.replace(/\/v1$/, "/v1beta");
+        const { createProvider } = await import("./providers.ts");
+        const provider = createProvider(
+          {
+            type,
+            base_url: base,
+            model: "scripted-model",
+            api_key: "k",
+            options: { stream, max_retries: 0 },
+          },
+          {},
+        );
+        const first = await provider.step({
+          system: "s",
+          messages: [{ role: "user", content: "fix" }],
+          tools,
+        });
+        expect(first.toolCalls.map((c) => [c.name, c.args])).toEqual([["edit_file", { path: "calc.js" }]]);
+        expect(first.usage).toEqual({ input_tokens: 40, output_tokens: 9 });
+        const call = first.toolCalls[0];
+        if (!call) throw new Error("no tool call");
+        const second = await provider.step({
+          system: "s",
+          messages: [
+            { role: "user", content: "fix" },
+            { role: "assistant", content: "", toolCalls: [call] },
+            { role: "tool", toolCallId: call.id, toolName: call.name, content: "edited" },
+          ],
+          tools,
+        });
+        // Gemini's functionResponse is an object ({name, content}); the others pass the text.
+        expect(second.text).toMatch(/^saw .*edited.* — a longer answer in pieces$/);
+        expect(second.usage).toEqual({ input_tokens: 50, output_tokens: 7 });
+        expect(model.requests.map((r) => [r.api, r.turn.tools])).toEqual([
+          [api, ["edit_file"]],
+          [api, ["edit_file"]],
+        ]);
+        expect(model.requests[0]?.path.startsWith(path)).toBe(true);
+      });
+    }
+  }
+});

@@ -6,15 +6,33 @@ import {
   completionChunks,
   type ScriptedReply,
 } from "./scripted-replies.ts";
+import {
+  apiOf,
+  geminiBody,
+  geminiEvents,
+  messagesBody,
+  messagesEvents,
+  responsesBody,
+  responsesEvents,
+  type ScriptedApi,
+  type ScriptedTurn,
+  type SseEvent,
+  turnOf,
+} from "./scripted-wire.ts";
 
 export type { ScriptedReply, ScriptedToolCall } from "./scripted-replies.ts";
+export type { ScriptedApi, ScriptedTurn } from "./scripted-wire.ts";
 
 /**
- * A scripted OpenAI-compatible model server: a real `node:http` server on 127.0.0.1 speaking
- * `POST /v1/chat/completions` (JSON, or SSE with `stream: true`) and `GET /v1/models`. Each
- * completion request takes the next reply from the script queue, else asks `respond`; with
- * neither it answers 500 "script exhausted". Every completion request body is kept in `requests`,
- * so a test can assert on exactly what the model was shown. Used by tests and by `gimo demo`.
+ * A scripted model server: a real `node:http` server on 127.0.0.1 speaking
+ * `POST /v1/chat/completions` (JSON, or SSE with `stream: true`) and `GET /v1/models` — and, for
+ * the coding-agent CLIs, the same replies as the OpenAI Responses API (`POST /v1/responses`),
+ * Anthropic Messages (`POST /v1/messages`, and `/v1/messages/count_tokens`) and Gemini
+ * (`POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent`, `:countTokens`); see
+ * scripted-wire.ts. Each completion request takes the next reply from the script queue, else asks
+ * `respond`; with neither it answers 500 "script exhausted". Every completion request is kept in
+ * `requests` with its dialect and a `turn` (tools offered, tool outputs so far), so a test can
+ * assert on exactly what the model was shown. Used by tests and by `gimo demo`.
  *
  *   const model = await startScriptedModel({ script: [{ json: plan }] });
  *   createProvider({ type: "openai_compat", base_url: model.url, model: "scripted" });
@@ -36,6 +54,10 @@ export interface ReceivedRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: ChatCompletionBody;
+  /** The dialect it spoke (`chat` for chat completions). */
+  api: ScriptedApi;
+  /** The tools offered and the tool outputs so far, read the same way for every dialect. */
+  turn: ScriptedTurn;
   receivedAt: number;
 }
 
@@ -75,7 +97,16 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
       const data = models.map((id) => ({ id, object: "model", created: 0, owned_by: "gimo-scripted" }));
       return sendJson(res, 200, { object: "list", data });
     }
-    if (req.method !== "POST" || !path.endsWith("/chat/completions")) {
+    const api = req.method === "POST" ? apiOf(path) : undefined;
+    if (req.method === "POST" && /\/count_tokens$|:countTokens$/.test(path)) {
+      const size = Math.max(1, Math.ceil((await readBody(req)).length / 4));
+      return sendJson(
+        res,
+        200,
+        path.endsWith("count_tokens") ? { input_tokens: size } : { totalTokens: size },
+      );
+    }
+    if (!api) {
       return sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: "not_found" } });
     }
     let body: ChatCompletionBody;
@@ -87,10 +118,12 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
       });
     }
     const request: ReceivedRequest = {
-      method: req.method,
+      method: req.method ?? "POST",
       path,
       headers: { ...req.headers },
       body,
+      api,
+      turn: turnOf(api, body),
       receivedAt: Date.now(),
     };
     requests.push(request);
@@ -105,24 +138,46 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
     if (res.destroyed) return;
     if (reply.status !== undefined && reply.status >= 400) return sendError(res, reply);
     served++;
+    const model = /\/models\/([^/:]+):/.exec(path)?.[1] ?? body.model;
     const ctx: CompletionContext = {
       id: `chatcmpl-scripted-${String(served).padStart(6, "0")}`,
-      model: body.model ?? models[0] ?? "scripted-model",
+      model: model ?? models[0] ?? "scripted-model",
       created: Math.floor(Date.now() / 1000),
-      promptTokens: Math.max(1, Math.ceil(JSON.stringify(body.messages ?? []).length / 4)),
+      promptTokens: Math.max(
+        1,
+        Math.ceil(JSON.stringify(body.messages ?? body.input ?? body.contents ?? []).length / 4),
+      ),
     };
-    if (body.stream) {
-      res.writeHead(200, {
-        "content-type": "text/event-stream",
-        "cache-control": "no-cache",
-        ...reply.headers,
-      });
-      for (const data of completionChunks(ctx, reply, body.stream_options?.include_usage === true)) {
-        res.write(`data: ${data}\n\n`);
-      }
-      return void res.end();
+    const streamed = api === "gemini" ? /:streamGenerateContent$/i.test(path) : body.stream === true;
+    if (!streamed) {
+      const answer =
+        api === "chat"
+          ? completionBody(ctx, reply)
+          : api === "responses"
+            ? responsesBody(ctx, reply)
+            : api === "messages"
+              ? messagesBody(ctx, reply)
+              : geminiBody(ctx, reply);
+      return sendJson(res, 200, answer, reply.headers);
     }
-    sendJson(res, 200, completionBody(ctx, reply), reply.headers);
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      ...reply.headers,
+    });
+    const events: SseEvent[] =
+      api === "chat"
+        ? completionChunks(ctx, reply, body.stream_options?.include_usage === true).map((data) => ({ data }))
+        : api === "responses"
+          ? responsesEvents(ctx, reply)
+          : api === "messages"
+            ? messagesEvents(ctx, reply)
+            : geminiEvents(ctx, reply);
+    for (const e of events) {
+      const data = typeof e.data === "string" ? e.data : JSON.stringify(e.data);
+      res.write(`${e.event ? `event: ${e.event}\n` : ""}data: ${data}\n\n`);
+    }
+    res.end();
   };
 
   const server = createServer((req, res) => {

@@ -10,7 +10,7 @@ import type { LoadedPrompts } from "../llm/prompts.ts";
 import { runAgent } from "./agent/loop.ts";
 import type { ToolContext } from "./agent/tools.ts";
 import { workspaceFs } from "./agent/workspace-fs.ts";
-import { resolveAdapter } from "./agent-cli/registry.ts";
+import { checkAgentCli, resolveAdapter } from "./agent-cli/registry.ts";
 import { runAgentCli } from "./agent-cli/run.ts";
 import type { ExecutorDeps } from "./executor-port.ts";
 import type { RunContext } from "./handler.ts";
@@ -343,7 +343,7 @@ export class Work {
     const { ctx, meter, ws } = this.#s;
     const config = await this.#executorConfig();
     if (config?.type !== "agent_cli") return (await runAgent(await this.#session(), instruction)).summary;
-    const adapter = resolveAdapter(config.options);
+    const adapter = checkAgentCli(config);
     meter.check();
     ctx.log("info", `running ${adapter.kind} as the executor`);
     const result = await runAgentCli(
@@ -353,7 +353,7 @@ export class Work {
         model: config.model,
         workspace: ws.path,
         ...(config.api_key ? { apiKey: config.api_key } : {}),
-        ...(config.base_url ? { apiHosts: [new URL(config.base_url).host] } : {}),
+        ...(config.base_url ? { apiHosts: [new URL(config.base_url).host], baseUrl: config.base_url } : {}),
         options: {
           command: config.options?.command,
           args: config.options?.args,

@@ -1,10 +1,13 @@
 /**
  * An agent CLI adapter: how to start one coding-agent CLI (Claude Code, Codex, Gemini CLI,
- * OpenCode) non-interactively on a prompt, and how to read what it prints.
+ * OpenCode, Qwen Code) non-interactively on a prompt, and how to read what it prints.
  *
  * `buildCommand` answers the argv, the ONLY environment variables the CLI gets besides the
- * sandbox's minimal base (env.ts) — its API key under the name that CLI reads, nothing of GIMO's —
- * and the hosts of its model API, which the sandbox's egress proxy lets it reach.
+ * sandbox's minimal base (env.ts) — its API key under the name that CLI reads, its model API's base
+ * URL, the switches that keep it offline (no telemetry, update checks or login flows), nothing of
+ * GIMO's — the files it must find in its (fresh, private) home, and the hosts of its model API,
+ * which the sandbox's egress proxy lets it reach. `refusal` says, before anything runs, why a
+ * configuration cannot work (checked when the provider is configured and again at run start).
  * `parseOutput` turns one line of its output (JSON lines, or plain text) into a readable log line,
  * or undefined for noise. A parsed line may carry the agent's final `result` text, token `usage`,
  * or be a `partial` chunk of a streamed message that the runner joins into one line.
@@ -33,6 +36,8 @@ export interface AgentCliInput {
   sandboxed?: boolean;
   /** More `host[:port]`s its model API lives at (a configured base URL's). */
   apiHosts?: string[];
+  /** The model API's base URL (the provider's `base_url`), instead of the vendor's. */
+  baseUrl?: string;
 }
 
 export interface AgentCliCommand {
@@ -41,6 +46,11 @@ export interface AgentCliCommand {
   /** The `host[:port]`s of its model API: the sandbox lets the CLI reach these, and only these
    * unless the project's network is on. */
   apiHosts: string[];
+  /** Files written under the CLI's home (the sandbox's private /tmp) before it starts, by path
+   * relative to that home: settings a CLI reads only from a file. */
+  homeFiles?: Record<string, string>;
+  /** Names the CLI serves inside its own process: kept out of the proxy (`NO_PROXY`). */
+  noProxy?: string[];
 }
 
 export interface ParsedLine {
@@ -59,9 +69,18 @@ export interface AgentCliAdapter {
   readonly binary: string;
   buildCommand(input: AgentCliInput): AgentCliCommand;
   parseOutput(line: string): ParsedLine | undefined;
+  /** Why this configuration cannot work, or undefined when it can. */
+  refusal?(config: AgentCliConfig): string | undefined;
 }
 
-export const agentCliKinds = ["claude", "codex", "gemini", "opencode"] as const;
+/** What `refusal` looks at: the provider's settings, before any secret is resolved. */
+export interface AgentCliConfig {
+  model: string;
+  baseUrl?: string;
+  options?: AgentCliOptions;
+}
+
+export const agentCliKinds = ["claude", "codex", "gemini", "opencode", "qwen"] as const;
 export type AgentCliKind = (typeof agentCliKinds)[number];
 
 // ───────────────────────────── helpers shared by the adapters ─────────────────────────────
@@ -111,6 +130,15 @@ export function describeInput(input: unknown): string {
   if (typeof path === "string") return path;
   const json = JSON.stringify(input ?? {});
   return json === "{}" ? "" : clip(json, 200);
+}
+
+/**
+ * A base URL without its trailing slash and, with `dropV1`, without a trailing `/v1` — for CLIs
+ * that add the version themselves (Claude Code, Gemini CLI).
+ */
+export function apiRoot(baseUrl: string, dropV1 = false): string {
+  const trimmed = baseUrl.replace(/\/+$/, "");
+  return dropV1 ? trimmed.replace(/\/v1(beta)?$/, "") : trimmed;
 }
 
 /** The environment carrying the API key, if one was given. */

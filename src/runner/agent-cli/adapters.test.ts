@@ -4,6 +4,7 @@ import { claudeAdapter } from "./claude.ts";
 import { codexAdapter } from "./codex.ts";
 import { geminiAdapter } from "./gemini.ts";
 import { opencodeAdapter } from "./opencode.ts";
+import { qwenAdapter } from "./qwen.ts";
 import { resolveAdapter } from "./registry.ts";
 
 /** Command lines and output parsing of each agent CLI adapter, from sample lines of each CLI. */
@@ -30,24 +31,65 @@ describe("command lines", () => {
     expect(unsandboxed.env.IS_SANDBOX).toBeUndefined();
   });
 
-  it("codex: exec --json --full-auto, the prompt after --, key in CODEX_API_KEY", () => {
-    const { argv, env } = codexAdapter.buildCommand(input);
+  it("codex: exec --json, GIMO's sandbox instead of its own, the prompt after --, key in CODEX_API_KEY", () => {
+    const { argv, env, apiHosts } = codexAdapter.buildCommand({ ...input, sandboxed: true });
     expect(argv.slice(0, 2)).toEqual(["codex", "exec"]);
     expect(argv).toContain("--json");
-    expect(argv).toContain("--full-auto");
+    expect(argv).toContain("--skip-git-repo-check");
+    expect(argv).toContain("--dangerously-bypass-approvals-and-sandbox");
+    expect(argv).not.toContain("--full-auto"); // gone from codex exec (0.171 refuses it)
+    expect(pair(argv, "-c", "check_for_update_on_startup=false")).toBe(true);
+    expect(pair(argv, "-c", "analytics.enabled=false")).toBe(true);
     expect(pair(argv, "-m", "m-1")).toBe(true);
     expect(argv.slice(-2)).toEqual(["--", "Add validation"]);
     expect(env).toEqual({ CODEX_API_KEY: "sk-test" });
+    expect(apiHosts).toEqual(["api.openai.com"]);
+    const own = codexAdapter.buildCommand({ ...input, sandboxed: false }).argv;
+    expect(pair(own, "--sandbox", "workspace-write")).toBe(true);
+    expect(own).not.toContain("--dangerously-bypass-approvals-and-sandbox");
   });
 
-  it("gemini: --yolo, stream-json, -p prompt, key in GEMINI_API_KEY", () => {
-    const { argv, env } = geminiAdapter.buildCommand(input);
+  it("codex: a base URL becomes its own Responses provider, keyed by the same variable", () => {
+    const { argv, apiHosts } = codexAdapter.buildCommand({ ...input, baseUrl: "http://127.0.0.1:9/v1/" });
+    expect(pair(argv, "-c", "model_provider=gimo")).toBe(true);
+    expect(
+      pair(
+        argv,
+        "-c",
+        'model_providers.gimo={name="GIMO",base_url="http://127.0.0.1:9/v1",env_key="CODEX_API_KEY",wire_api="responses"}',
+      ),
+    ).toBe(true);
+    expect(apiHosts).toEqual([]);
+  });
+
+  it("gemini: --yolo, stream-json, -p prompt, key in GEMINI_API_KEY, API-key login from its settings", () => {
+    const { argv, env, homeFiles } = geminiAdapter.buildCommand(input);
     expect(argv[0]).toBe("gemini");
     expect(argv).toContain("--yolo");
     expect(pair(argv, "--output-format", "stream-json")).toBe(true);
     expect(pair(argv, "-p", "Add validation")).toBe(true);
     expect(pair(argv, "-m", "m-1")).toBe(true);
-    expect(env).toEqual({ GEMINI_API_KEY: "sk-test" });
+    expect(env).toEqual({ GEMINI_API_KEY: "sk-test", GEMINI_CLI_TRUST_WORKSPACE: "true" });
+    const settings = JSON.parse(homeFiles?.[".gemini/settings.json"] ?? "{}");
+    expect(settings).toMatchObject({
+      security: { auth: { selectedType: "gemini-api-key" } },
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+    });
+    const based = geminiAdapter.buildCommand({ ...input, baseUrl: "http://127.0.0.1:9/v1beta" });
+    expect(based.env.GOOGLE_GEMINI_BASE_URL).toBe("http://127.0.0.1:9");
+    expect(based.apiHosts).toEqual([]);
+  });
+
+  it("claude: a base URL without /v1 in ANTHROPIC_BASE_URL; telemetry and updates off", () => {
+    const { env, apiHosts } = claudeAdapter.buildCommand({ ...input, baseUrl: "http://127.0.0.1:9/v1" });
+    expect(env).toMatchObject({
+      ANTHROPIC_BASE_URL: "http://127.0.0.1:9",
+      DISABLE_AUTOUPDATER: "1",
+      DISABLE_TELEMETRY: "1",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    });
+    expect(apiHosts).toEqual([]);
   });
 
   it("opencode: run --format json, key by the model's provider", () => {
@@ -55,14 +97,67 @@ describe("command lines", () => {
     expect(argv.slice(0, 4)).toEqual(["opencode", "run", "--format", "json"]);
     expect(pair(argv, "-m", "anthropic/claude-x")).toBe(true);
     expect(argv.at(-1)).toBe("Add validation");
-    expect(env).toEqual({ ANTHROPIC_API_KEY: "sk-test" });
-    expect(opencodeAdapter.buildCommand({ ...input, model: "openai/gpt-x" }).env).toEqual({
+    expect(env).toMatchObject({ ANTHROPIC_API_KEY: "sk-test", OPENCODE_DISABLE_AUTOUPDATE: "1" });
+    expect(env.OPENCODE_DISABLE_MODELS_FETCH).toBeUndefined();
+    expect(JSON.parse(env.OPENCODE_CONFIG_CONTENT ?? "{}")).toMatchObject({
+      autoupdate: false,
+      share: "disabled",
+      permission: { edit: "allow", bash: "allow" },
+    });
+    expect(opencodeAdapter.buildCommand({ ...input, model: "openai/gpt-x" }).env).toMatchObject({
       OPENAI_API_KEY: "sk-test",
     });
     expect(() => opencodeAdapter.buildCommand({ ...input, model: "acme/x" })).toThrow(/options.apiKeyEnv/);
     expect(
       opencodeAdapter.buildCommand({ ...input, model: "acme/x", options: { apiKeyEnv: "ACME_KEY" } }).env,
-    ).toEqual({ ACME_KEY: "sk-test" });
+    ).toMatchObject({ ACME_KEY: "sk-test" });
+  });
+
+  it("opencode: a base URL is served by GIMO's own OpenAI-compatible provider, nothing fetched", () => {
+    const { argv, env, apiHosts } = opencodeAdapter.buildCommand({
+      ...input,
+      baseUrl: "http://127.0.0.1:9/v1",
+    });
+    expect(pair(argv, "-m", "gimo/m-1")).toBe(true);
+    expect(env).toMatchObject({ OPENCODE_GIMO_API_KEY: "sk-test", OPENCODE_DISABLE_MODELS_FETCH: "1" });
+    expect(JSON.parse(env.OPENCODE_CONFIG_CONTENT ?? "{}").provider).toEqual({
+      gimo: {
+        npm: "@ai-sdk/openai-compatible",
+        name: "GIMO",
+        options: { baseURL: "http://127.0.0.1:9/v1", apiKey: "{env:OPENCODE_GIMO_API_KEY}" },
+        models: { "m-1": { name: "m-1" } },
+      },
+    });
+    expect(apiHosts).toEqual([]);
+  });
+
+  it("opencode refuses, at configuration time, a model whose key variable it cannot tell", () => {
+    expect(opencodeAdapter.refusal?.({ model: "acme/x" })).toMatch(
+      /cannot tell which variable holds the API key/,
+    );
+    expect(opencodeAdapter.refusal?.({ model: "acme/x", baseUrl: "http://h/v1" })).toBeUndefined();
+    expect(opencodeAdapter.refusal?.({ model: "acme/x", options: { apiKeyEnv: "K" } })).toBeUndefined();
+    expect(opencodeAdapter.refusal?.({ model: "openai/gpt-x" })).toBeUndefined();
+  });
+
+  it("qwen: the OpenAI login, --yolo, stream-json, key and base URL in OPENAI_*; statistics off", () => {
+    const { argv, env, homeFiles, apiHosts } = qwenAdapter.buildCommand({
+      ...input,
+      baseUrl: "http://127.0.0.1:9/v1",
+    });
+    expect(argv[0]).toBe("qwen");
+    expect(pair(argv, "--auth-type", "openai")).toBe(true);
+    expect(argv).toContain("--yolo");
+    expect(pair(argv, "--output-format", "stream-json")).toBe(true);
+    expect(pair(argv, "-m", "m-1")).toBe(true);
+    expect(argv.at(-1)).toBe("Add validation");
+    expect(env).toEqual({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: "http://127.0.0.1:9/v1" });
+    expect(JSON.parse(homeFiles?.[".qwen/settings.json"] ?? "{}")).toMatchObject({
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+    });
+    expect(apiHosts).toEqual([]);
+    expect(qwenAdapter.buildCommand(input).apiHosts).toEqual(["api.openai.com"]);
   });
 
   it("honours command, extra args and a custom key variable; never passes an option-looking prompt as an option", () => {

@@ -1,5 +1,6 @@
 import {
   type AgentCliAdapter,
+  apiRoot,
   clip,
   describeInput,
   jsonLine,
@@ -19,11 +20,13 @@ import {
  * `git push`/`git merge` so the agent does not even try what GIMO does itself.
  *
  * Claude Code refuses to skip permissions as root unless `IS_SANDBOX=1` declares a sandbox; GIMO
- * sets it only when the CLI really runs under bubblewrap. Auto-update and telemetry traffic are off.
- * The key goes in ANTHROPIC_API_KEY.
+ * sets it only when the CLI really runs under bubblewrap. Offline: auto-update, telemetry, error
+ * reporting and other non-essential traffic are off, so it talks to its model API alone. The key
+ * goes in ANTHROPIC_API_KEY; a base URL in ANTHROPIC_BASE_URL (without `/v1`: it adds that itself).
  *
  * Output: one JSON object per line — `system/init`, `assistant` messages (text, tool_use),
- * `user` messages (tool_result), and a final `result` with the answer and the usage.
+ * `user` messages (tool_result), and a final `result` with the answer and the usage. Qwen Code
+ * prints the same shape (qwen.ts uses `streamJsonLine`).
  */
 export const claudeAdapter: AgentCliAdapter = {
   kind: "claude",
@@ -45,27 +48,33 @@ export const claudeAdapter: AgentCliAdapter = {
     ];
     const env: Record<string, string> = {
       ...keyEnv(o.apiKeyEnv ?? "ANTHROPIC_API_KEY", input.apiKey),
+      ...(input.baseUrl ? { ANTHROPIC_BASE_URL: apiRoot(input.baseUrl, true) } : {}),
       DISABLE_AUTOUPDATER: "1",
+      DISABLE_TELEMETRY: "1",
+      DISABLE_ERROR_REPORTING: "1",
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
     };
     if (input.sandboxed) env.IS_SANDBOX = "1";
-    return { argv, env, apiHosts: ["api.anthropic.com"] };
+    return { argv, env, apiHosts: input.baseUrl ? [] : ["api.anthropic.com"] };
   },
-  parseOutput(line) {
-    const ev = jsonLine(line);
-    if (!ev) return textLine(line);
-    const type = str(ev.type);
-    if (type === "system") {
-      return str(ev.subtype) === "init"
-        ? { level: "info", msg: `claude started (model ${str(ev.model) ?? "default"})` }
-        : { level: "debug", msg: `claude ${str(ev.subtype) ?? "system"} event` };
-    }
-    if (type === "assistant") return assistant(obj(ev.message).content);
-    if (type === "user") return toolResults(obj(ev.message).content);
-    if (type === "result") return result(ev);
-    return { level: "debug", msg: clip(`claude ${type ?? "event"}: ${line.trim()}`, 300) };
-  },
+  parseOutput: (line) => streamJsonLine("claude", line),
 };
+
+/** One line of Claude-style stream-json (Claude Code, Qwen Code), logged under `name`. */
+export function streamJsonLine(name: string, line: string): ParsedLine | undefined {
+  const ev = jsonLine(line);
+  if (!ev) return textLine(line);
+  const type = str(ev.type);
+  if (type === "system") {
+    return str(ev.subtype) === "init"
+      ? { level: "info", msg: `${name} started (model ${str(ev.model) ?? "default"})` }
+      : { level: "debug", msg: `${name} ${str(ev.subtype) ?? "system"} event` };
+  }
+  if (type === "assistant") return assistant(obj(ev.message).content);
+  if (type === "user") return toolResults(obj(ev.message).content);
+  if (type === "result") return result(name, ev);
+  return { level: "debug", msg: clip(`${name} ${type ?? "event"}: ${line.trim()}`, 300) };
+}
 
 function assistant(content: unknown): ParsedLine | undefined {
   const parts: string[] = [];
@@ -91,7 +100,7 @@ function toolResults(content: unknown): ParsedLine | undefined {
   return undefined;
 }
 
-function result(ev: Record<string, unknown>): ParsedLine {
+function result(name: string, ev: Record<string, unknown>): ParsedLine {
   const u = obj(ev.usage);
   const usage = {
     input_tokens: num(u.input_tokens) + num(u.cache_read_input_tokens) + num(u.cache_creation_input_tokens),
@@ -101,9 +110,9 @@ function result(ev: Record<string, unknown>): ParsedLine {
   if (ev.is_error === true || (str(ev.subtype) ?? "success") !== "success") {
     return {
       level: "error",
-      msg: `claude failed (${str(ev.subtype) ?? "error"}): ${clip(answer, 500)}`,
+      msg: `${name} failed (${str(ev.subtype) ?? "error"}): ${clip(answer, 500)}`,
       usage,
     };
   }
-  return { level: "info", msg: `claude finished: ${clip(answer, 500)}`, result: answer, usage };
+  return { level: "info", msg: `${name} finished: ${clip(answer, 500)}`, result: answer, usage };
 }

@@ -1,5 +1,6 @@
 import {
   type AgentCliAdapter,
+  apiRoot,
   clip,
   jsonLine,
   keyEnv,
@@ -12,11 +13,15 @@ import {
 } from "./adapter.ts";
 
 /**
- * OpenAI Codex CLI, headless: `codex exec --json --full-auto [-m model] -- <prompt>`. `--full-auto`
- * lets it edit the workspace and run commands without approvals (inside its own workspace-write
- * sandbox, nested in GIMO's; where its Landlock sandbox cannot start inside bubblewrap, add
- * `--dangerously-bypass-approvals-and-sandbox` through `options.args`). The key goes in
- * CODEX_API_KEY, which `codex exec` reads.
+ * OpenAI Codex CLI, headless: `codex exec --json --skip-git-repo-check [-m model] -- <prompt>`.
+ * Inside GIMO's bubblewrap sandbox, `--dangerously-bypass-approvals-and-sandbox`: Codex's own
+ * sandbox (bubblewrap/Landlock again) cannot nest in GIMO's, which is the boundary; without GIMO's
+ * sandbox (`GIMO_SANDBOX=off`), `--sandbox workspace-write` keeps Codex's own. Approvals never
+ * prompt in `exec`. The key goes in CODEX_API_KEY, which `codex exec` reads.
+ *
+ * A base URL becomes a model provider of its own (`model_providers.gimo`, the Responses API —
+ * Codex speaks nothing else — with the key's variable as its `env_key`). Offline: no update
+ * check, no analytics.
  *
  * Output (`--json`): JSON lines — `thread.started`, `turn.started`, `item.started` /
  * `item.completed` with items `agent_message`, `reasoning`, `command_execution`, `file_change`,
@@ -28,17 +33,34 @@ export const codexAdapter: AgentCliAdapter = {
   binary: "codex",
   buildCommand(input) {
     const o = input.options ?? {};
+    const keyName = o.apiKeyEnv ?? "CODEX_API_KEY";
+    const provider = input.baseUrl
+      ? [
+          "-c",
+          "model_provider=gimo",
+          "-c",
+          `model_providers.gimo={name="GIMO",base_url=${JSON.stringify(apiRoot(input.baseUrl))},env_key=${JSON.stringify(keyName)},wire_api="responses"}`,
+        ]
+      : [];
     const argv = [
       o.command ?? "codex",
       "exec",
       "--json",
-      "--full-auto",
+      "--skip-git-repo-check",
+      ...(input.sandboxed
+        ? ["--dangerously-bypass-approvals-and-sandbox"]
+        : ["--sandbox", "workspace-write"]),
+      "-c",
+      "check_for_update_on_startup=false",
+      "-c",
+      "analytics.enabled=false",
+      ...provider,
       ...(input.model ? ["-m", input.model] : []),
       ...(o.args ?? []),
       "--",
       promptArg(input.prompt),
     ];
-    return { argv, env: keyEnv(o.apiKeyEnv ?? "CODEX_API_KEY", input.apiKey), apiHosts: ["api.openai.com"] };
+    return { argv, env: keyEnv(keyName, input.apiKey), apiHosts: input.baseUrl ? [] : ["api.openai.com"] };
   },
   parseOutput(line) {
     const ev = jsonLine(line);

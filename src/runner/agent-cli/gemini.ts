@@ -1,5 +1,6 @@
 import {
   type AgentCliAdapter,
+  apiRoot,
   clip,
   describeInput,
   jsonLine,
@@ -14,12 +15,28 @@ import {
 
 /**
  * Gemini CLI, headless: `gemini [-m model] --yolo --output-format stream-json -p <prompt>`.
- * `--yolo` approves every tool call (GIMO's sandbox is the boundary). The key goes in GEMINI_API_KEY.
+ * `--yolo` approves every tool call (GIMO's sandbox is the boundary). The key goes in GEMINI_API_KEY,
+ * a base URL in GOOGLE_GEMINI_BASE_URL (without `/v1beta`: it adds that itself).
+ *
+ * Offline and headless: its settings file (in the sandbox's private home) selects the API-key
+ * login — else a base URL selects the "gateway" login, which headless mode refuses ("Invalid auth
+ * method selected.") — and turns usage statistics, telemetry and update checks off;
+ * GEMINI_CLI_TRUST_WORKSPACE trusts the workspace without asking.
  *
  * Output (stream-json): JSON lines — `init`, `message` (user/assistant, assistant text arrives as
  * `delta` chunks: marked `partial` so the runner joins them into one line), `tool_use`,
  * `tool_result`, `error`, and a final `result` with status and stats.
  */
+/** The settings file of Gemini CLI and its fork Qwen Code: the API-key login, nothing sent home. */
+export function offlineSettings(selectedType: string): string {
+  return JSON.stringify({
+    security: { auth: { selectedType } },
+    privacy: { usageStatisticsEnabled: false },
+    telemetry: { enabled: false },
+    general: { disableAutoUpdate: true, disableUpdateNag: true },
+  });
+}
+
 export const geminiAdapter: AgentCliAdapter = {
   kind: "gemini",
   binary: "gemini",
@@ -37,8 +54,13 @@ export const geminiAdapter: AgentCliAdapter = {
     ];
     return {
       argv,
-      env: keyEnv(o.apiKeyEnv ?? "GEMINI_API_KEY", input.apiKey),
-      apiHosts: ["generativelanguage.googleapis.com"],
+      env: {
+        ...keyEnv(o.apiKeyEnv ?? "GEMINI_API_KEY", input.apiKey),
+        ...(input.baseUrl ? { GOOGLE_GEMINI_BASE_URL: apiRoot(input.baseUrl, true) } : {}),
+        GEMINI_CLI_TRUST_WORKSPACE: "true",
+      },
+      homeFiles: { ".gemini/settings.json": offlineSettings("gemini-api-key") },
+      apiHosts: input.baseUrl ? [] : ["generativelanguage.googleapis.com"],
     };
   },
   parseOutput(line) {

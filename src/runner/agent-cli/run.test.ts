@@ -10,7 +10,7 @@ import { createSandbox } from "../sandbox/sandbox.ts";
 import type { LogLevel } from "./adapter.ts";
 import { claudeAdapter } from "./claude.ts";
 import { geminiAdapter } from "./gemini.ts";
-import { runAgentCli } from "./run.ts";
+import { runAgentCli, withHomeFiles } from "./run.ts";
 
 /**
  * An agent CLI end to end through the real sandbox: a fake `claude` (a node script written here)
@@ -170,7 +170,7 @@ describe("line handling", () => {
       run: () => Promise.reject(new Error("unused")),
       async runArgv(_argv, spec, opts) {
         expect(spec.network).toBe(true);
-        expect(spec.env).toEqual({ GEMINI_API_KEY: "k" });
+        expect(spec.env).toEqual({ GEMINI_API_KEY: "k", GEMINI_CLI_TRUST_WORKSPACE: "true" });
         for (const c of chunks) opts?.onOutput?.(c);
         return {
           exitCode: 0,
@@ -203,5 +203,27 @@ describe("line handling", () => {
       "gemini finished",
     ]);
     expect(result.usage).toEqual({ input_tokens: 5, output_tokens: 2 });
+  });
+});
+
+describe("home files", () => {
+  it("writes them under $HOME with sh, quoted, then execs the CLI's own argv", () => {
+    const argv = withHomeFiles(["/bin/cli", "-p", "x"], { ".cli/settings.json": `{"a":"it's"}` });
+    expect(argv.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
+    expect(argv.slice(3)).toEqual(["sh", "/bin/cli", "-p", "x"]);
+    const out = execFileSync(
+      argv[0] ?? "",
+      [...argv.slice(1, 4), "/bin/sh", "-c", 'cat "$HOME/.cli/settings.json"'],
+      {
+        env: { HOME: mkdtempSync(join(tmpdir(), "gimo-home-")), PATH: "/usr/bin:/bin" },
+      },
+    ).toString();
+    expect(out).toBe(`{"a":"it's"}`);
+    expect(withHomeFiles(["/bin/cli"], undefined)).toEqual(["/bin/cli"]);
+  });
+
+  it("refuses a path that is not a plain relative one", () => {
+    for (const bad of ["../x", "/etc/passwd", "a/../../b", "a b", "$(x)"])
+      expect(() => withHomeFiles(["/bin/cli"], { [bad]: "" })).toThrow(/plain relative path/);
   });
 });

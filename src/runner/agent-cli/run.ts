@@ -76,6 +76,7 @@ export async function runAgentCli(
   };
 
   const api = [...built.apiHosts, ...(input.apiHosts ?? [])];
+  const argv = withHomeFiles(built.argv, built.homeFiles);
   opts.onLog(
     "info",
     `running ${adapter.kind}: ${built.argv[0]} (network: ${spec.network ? "on" : api.join(", ") || "off"}, ${Math.round(spec.timeoutMs / 1000)} s budget)`,
@@ -84,9 +85,10 @@ export async function runAgentCli(
     network: spec.network || api.length > 0,
     egress: spec.network ? (spec.egress ?? []) : api,
     egressAlways: api,
+    ...(built.noProxy ? { noProxy: built.noProxy } : {}),
   };
   const command = await sandbox.runArgv(
-    built.argv,
+    argv,
     { ...spec, ...network, env: built.env },
     {
       signal: opts.signal,
@@ -115,7 +117,7 @@ export async function runAgentCli(
       `${adapter.kind} ran past its time budget (${Math.round(spec.timeoutMs / 1000)} s) and was stopped`,
     );
   } else if (command.exitCode !== 0) {
-    const missing = /execvp .*No such file|ENOENT/.test(command.output);
+    const missing = /execvp .*No such file|ENOENT|exec: .*not found/.test(command.output);
     opts.onLog(
       "error",
       missing
@@ -124,4 +126,22 @@ export async function runAgentCli(
     );
   }
   return { ok: command.exitCode === 0 && !command.timedOut, summary, usage, command };
+}
+
+/**
+ * The argv that first writes the adapter's `homeFiles` under `$HOME` (the sandbox's private /tmp),
+ * then execs the CLI: `sh -c '…; exec "$@"' sh <argv…>`. The contents are quoted into the script,
+ * never passed through the environment.
+ */
+export function withHomeFiles(argv: string[], files: Record<string, string> | undefined): string[] {
+  const entries = Object.entries(files ?? {});
+  if (entries.length === 0) return argv;
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  const lines = entries.map(([rel, content]) => {
+    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(rel) || rel.split("/").includes(".."))
+      throw new Error(`an agent CLI's home file must be a plain relative path, not ${rel}`);
+    const dir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+    return `${dir ? `mkdir -p "$HOME"/${quote(dir)} && ` : ""}printf '%s' ${quote(content)} > "$HOME"/${quote(rel)}`;
+  });
+  return ["/bin/sh", "-c", `umask 077 && ${lines.join(" && ")} && exec "$@"`, "sh", ...argv];
 }

@@ -186,6 +186,7 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
     const egress = spec.network
       ? await startEgress({
           rules: { allow: spec.egress ?? [], always: spec.egressAlways ?? [] },
+          noProxy: spec.noProxy ?? [],
           nodeBin: prepared.nodeBin,
           log: (line) => note(line),
         })

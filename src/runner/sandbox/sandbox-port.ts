@@ -12,6 +12,9 @@ export interface SandboxSpec {
   egress?: string[];
   /** With network on: `host[:port]`s reachable whatever `egress` says (an agent CLI's model API). */
   egressAlways?: string[];
+  /** With network on: more names for `NO_PROXY` — names a client serves in its own process and
+   * must never send to the proxy (OpenCode's `opencode.internal`). */
+  noProxy?: string[];
   /** The command's whole environment, on top of a minimal PATH/HOME/TMPDIR/LANG. */
   env?: Record<string, string>;
   timeoutMs: number;
