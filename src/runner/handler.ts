@@ -7,10 +7,21 @@ export interface RunContext {
   signal: AbortSignal;
   log(level: LogLineInput["level"], msg: string, stepId?: string): void;
   step(update: StepUpdate): void;
+  /** The integrations allow-listed for the run's project, reached through the server's gateway. */
+  integrations?: RunIntegrations;
+}
+
+export interface RunIntegrations {
+  tools(): Promise<IntegrationTool[]>;
+  call(
+    call: { integration: string; operation: string; args: Record<string, unknown> },
+    signal?: AbortSignal,
+  ): Promise<CallOutcome>;
 }
 
 export type HandlerOutcome = Omit<Completion, "status"> & { status: "succeeded" | "failed" };
 
 export type RunHandler = (job: ClaimedRun, ctx: RunContext) => Promise<HandlerOutcome>;
 
+import type { CallOutcome, IntegrationTool } from "../contract/integration.ts";
 import type { ClaimedRun, Completion, LogLineInput, StepUpdate } from "../contract/runner.ts";

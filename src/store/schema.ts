@@ -184,6 +184,7 @@ export interface Database {
   chat_tasks: ChatTasksTable;
   telegram_chats: TelegramChatsTable;
   leases: LeasesTable;
+  integrations: IntegrationsTable;
 }
 
 export interface ChatsTable {
@@ -229,4 +230,24 @@ export interface LeasesTable {
   name: string;
   holder: string;
   expires_at: string;
+}
+
+export interface IntegrationsTable {
+  id: string;
+  name: string;
+  /** openapi | mcp */
+  kind: string;
+  /** JSON: base_url | stdio, headers (literal secrets sealed), allow_*, timeout_ms, max_response_bytes… */
+  config: string;
+  /** JSON array of the operations the last successful discovery found. */
+  operations: string;
+  /** JSON array of `{operation, projects?}`. */
+  allowlist: string;
+  /** online | offline */
+  status: string;
+  discovery_error: string | null;
+  discovered_at: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
 }

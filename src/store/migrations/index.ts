@@ -9,6 +9,7 @@ import * as completeMany from "./0007_complete_many.ts";
 import * as chainedApproval from "./0008_chained_approval.ts";
 import * as queueFunctions from "./0009_queue_functions.ts";
 import * as chat from "./0010_chat.ts";
+import * as integrations from "./0014_integrations.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   "0008_chained_approval": chainedApproval,
   "0009_queue_functions": queueFunctions,
   "0010_chat": chat,
+  "0014_integrations": integrations,
 };
