@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storageKinds } from "./support/databases.ts";
 import { startGimo, type TestGimo } from "./support/harness.ts";
 import { startTinyService, type TinyService } from "./support/integration-servers.ts";
+import { queueRuns } from "./support/runs.ts";
 
 /**
  * The integrations registry (SPEC §7.6) on both databases, against real services: a second GIMO
@@ -136,6 +137,52 @@ describe.each(storageKinds())("integrations registry on %s", (kind) => {
     expect(asOperator.status).toBe(403);
   });
 
+  it("lets a runner call allow-listed operations for the run it holds, and only those", async () => {
+    const [runId] = await queueRuns(g, 1);
+    const asRunner = (path: string, body: unknown) => g.request("POST", path, { role: "runner", body });
+    const { runner_id } = (await asRunner("/ops/runners/register", { name: "integration-runner" })).body;
+    const claimed = (await asRunner("/ops/runs/claim", { runner_id })).body;
+    expect(claimed.run.id).toBe(runId);
+    const fence = { runner_id, attempt: claimed.run.attempt };
+
+    const tools = await asRunner(`/ops/runs/${runId}/integrations`, fence);
+    expect(tools.body.tools.map((t: { name: string }) => t.name).sort()).toEqual([
+      "gimo2__getProject",
+      "gimo2__getStatus",
+    ]);
+    const allowed = await asRunner(`/ops/runs/${runId}/integrations/gimo2/getStatus`, {
+      ...fence,
+      arguments: {},
+    });
+    expect(allowed.body, allowed.text).toMatchObject({ ok: true, status: "ok", http_status: 200 });
+    const refused = await asRunner(`/ops/runs/${runId}/integrations/gimo2/listProjects`, {
+      ...fence,
+      arguments: {},
+    });
+    expect(refused.body).toMatchObject({ ok: false, status: "refused" });
+    expect(refused.body.content).toContain("not allow-listed");
+    const unknown = await asRunner(`/ops/runs/${runId}/integrations/nobody/getStatus`, {
+      ...fence,
+      arguments: {},
+    });
+    expect(unknown.body).toMatchObject({ ok: false, status: "refused" });
+    // A runner that does not hold the attempt calls nothing.
+    const stale = await asRunner(`/ops/runs/${runId}/integrations/gimo2/getStatus`, {
+      runner_id,
+      attempt: fence.attempt + 1,
+      arguments: {},
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe("lease_lost");
+    const audit = await g.request("GET", "/ops/audit?limit=200");
+    const byRun = audit.body.items.filter(
+      (e: { type: string; data: { run_id?: string } }) =>
+        e.type === "integration.called" && e.data.run_id === runId,
+    );
+    expect(byRun.map((e: { data: { status: string } }) => e.data.status)).toEqual(["ok", "refused"]);
+    await asRunner(`/ops/runs/${runId}/complete`, { ...fence, status: "succeeded", result: {} });
+  });
+
   it("refuses link-local and metadata addresses always, private ones without allow_private", async () => {
     for (const base_url of [
       "http://169.254.169.254/latest/meta-data/",
@@ -153,6 +200,16 @@ describe.each(storageKinds())("integrations registry on %s", (kind) => {
       });
       expect(res.status, `${base_url}: ${res.text}`).toBe(422);
     }
+    // Refused when written, even when discovery could not have run (a secret it needs is missing).
+    const unresolved = await register({
+      name: "meta",
+      kind: "openapi",
+      base_url: "http://169.254.169.254/",
+      headers: { authorization: "${NOT_SET_ANYWHERE}" },
+      allow_offline: true,
+    });
+    expect(unresolved.status, unresolved.text).toBe(422);
+    expect(unresolved.body.error.message).toContain("base_url: 169.254.169.254 is a cloud metadata address");
     // A literal private address, and a name resolving to one (localhost), without allow_private.
     const literal = await register({ name: "priv", kind: "openapi", base_url: service.url });
     expect(literal.status, literal.text).toBe(422);
@@ -215,6 +272,35 @@ describe.each(storageKinds())("integrations registry on %s", (kind) => {
     expect(patched.status, patched.text).toBe(200);
     expect((await test("echo_header")).body.content).toContain("you sent [redacted]");
     expect(tiny.seen.at(-1)?.headers["x-api-key"]).toBe(SECRET);
+  });
+
+  it("calls nothing in panic mode, and still audits the refusal", async () => {
+    const list = await g.request("GET", "/ops/integrations");
+    const id = list.body.items.find((i: { name: string }) => i.name === "gimo2").id;
+    await g.request("POST", "/ops/panic", { body: { on: true, reason: "integration test" } });
+    try {
+      const seen = service.responses.length;
+      const res = await g.request("POST", `/ops/integrations/${id}/test`, {
+        body: { operation: "getStatus" },
+      });
+      expect(res.status, res.text).toBe(423);
+      expect(res.body.error.code).toBe("panic_mode");
+      expect(service.responses.length).toBe(seen);
+      const last = await g.gimo.services.ctx.store.db
+        .selectFrom("events")
+        .select(["type", "data"])
+        .orderBy("seq", "desc")
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      expect(last.type).toBe("integration.called");
+      expect(JSON.parse(last.data)).toMatchObject({
+        name: "gimo2",
+        operation: "getStatus",
+        status: "refused",
+      });
+    } finally {
+      await g.request("POST", "/ops/panic", { body: { on: false } });
+    }
   });
 
   it("refuses an unreachable service unless allow_offline, and shows it offline until discovered", async () => {

@@ -27,7 +27,8 @@ import { assertNoPanic, type IntegrationService } from "./integrations.ts";
  *   operation, caller, status, duration, HTTP status — never the arguments or the answer).
  *
  * It never throws at its caller for what the service or the caller's arguments did: every end is
- * a `CallOutcome` with a status, which a model reads as a tool result. Refusals before the call
+ * a `CallOutcome` with a status, which a model reads as a tool result. Panic mode is the one
+ * exception: the call is refused with `panic_mode` (423), as every mutation is. Refusals before the call
  * are audited too, so an agent probing what it may not call leaves a trace.
  */
 export interface CallRequest {
@@ -79,7 +80,9 @@ export class IntegrationGateway {
     try {
       await assertNoPanic(this.#ctx.store.db);
     } catch (error) {
-      return end("refused", (error as Error).message);
+      // Panic mode refuses like every mutation (423; a runner stops), after recording the refusal.
+      await end("refused", (error as Error).message);
+      throw error;
     }
 
     const config = JSON.parse(row.config) as IntegrationConfig;

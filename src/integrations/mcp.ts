@@ -41,6 +41,10 @@ interface Session {
   fingerprint: string;
   client: Client;
   lastUsed: number;
+  /** The transport's last error (a message past the size cap ends the session with one). */
+  lastError(): Error | undefined;
+  /** Rejects when the transport fails for good (an answer past the cap): pending calls end at once. */
+  failed: Promise<never>;
   stderrTail: () => string;
   close(): Promise<void>;
 }
@@ -83,10 +87,12 @@ export class McpSessions {
     }
     session.lastUsed = Date.now();
     try {
-      return await work(session.client);
+      return await Promise.race([work(session.client), session.failed]);
     } catch (error) {
       // A tool's own error comes back as a result; what throws is the transport or a timeout.
       await this.drop(id);
+      const cause = session.lastError();
+      if (error instanceof Error && cause && !error.cause) error.cause = cause;
       throw withStderr(error, session);
     }
   }
@@ -110,8 +116,42 @@ export class McpSessions {
     }
   }
 
+  /**
+   * A session whose transport errors are watched: the SDK reports an SSE stream it could not read
+   * (ours errors past the cap) through `onerror` and leaves the request waiting, so a cap error
+   * fails the session at once instead of at the timeout.
+   */
   async #connect(endpoint: McpEndpoint, fingerprint: string, signal: AbortSignal): Promise<Session> {
     const client = new Client({ name: "gimo", version: this.#deps.version });
+    let fail: (error: Error) => void = () => {};
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    failed.catch(() => {});
+    const errors: { last?: Error } = {};
+    client.onerror = (error) => {
+      errors.last = error;
+      if (/larger than the integration's cap|exceeded maximum size/.test(error.message))
+        fail(Object.assign(new Error(error.message), { name: "ResponseTooLarge" }));
+    };
+    const opening = this.#open(client, endpoint, signal);
+    let opened: Awaited<typeof opening>;
+    try {
+      opened = await Promise.race([opening, failed]);
+    } catch (error) {
+      // Lost to the failure: whatever the opening started goes (a stdio server is stopped).
+      await client.close().catch(() => {});
+      await opening.then((o) => o.close()).catch(() => {});
+      throw error;
+    }
+    return { ...opened, fingerprint, failed, lastUsed: Date.now(), lastError: () => errors.last };
+  }
+
+  async #open(
+    client: Client,
+    endpoint: McpEndpoint,
+    signal: AbortSignal,
+  ): Promise<Pick<Session, "client" | "stderrTail" | "close">> {
     if (endpoint.url) {
       const transport = new StreamableHTTPClientTransport(new URL(endpoint.url), {
         fetch: guardedFetch({
@@ -131,9 +171,7 @@ export class McpSessions {
       });
       await client.connect(transport, { signal });
       return {
-        fingerprint,
         client,
-        lastUsed: Date.now(),
         stderrTail: () => "",
         close: async () => {
           await transport.terminateSession().catch(() => {});
@@ -173,9 +211,7 @@ export class McpSessions {
       });
       await client.connect(transport, { signal });
       return {
-        fingerprint,
         client,
-        lastUsed: Date.now(),
         stderrTail: () => tail,
         close: async () => {
           await client.close().catch(() => {});

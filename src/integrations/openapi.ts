@@ -134,7 +134,7 @@ export function operationsOf(doc: Doc, documentUrl: string, baseUrl: string): St
     for (const method of METHODS) {
       const op = item[method] as Doc | undefined;
       if (!op || typeof op !== "object" || out.length >= MAX_OPERATIONS) continue;
-      let name = operationName(typeof op.operationId === "string" ? op.operationId : `${method}_${path}`);
+      let name = operationName(typeof op.operationId === "string" ? op.operationId : `${method}${path}`);
       for (let i = 2; names.has(name); i++) name = `${name.replace(/_\d+$/, "")}_${i}`;
       names.add(name);
       out.push({

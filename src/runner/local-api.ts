@@ -55,16 +55,18 @@ export class LocalRunnerApi implements RunnerApi {
 
   async callIntegration(...[fence, call, signal]: Parameters<RunnerApi["callIntegration"]>) {
     const run = await translate(() => this.#s.reports.held(fence));
-    return this.#s.gateway.call({
-      integration: call.integration,
-      operation: call.operation,
-      args: call.args,
-      caller: "run",
-      projectId: run.project_id,
-      runId: fence.runId,
-      principal: this.#principal,
-      ...(signal ? { signal } : {}),
-    });
+    return translate(() =>
+      this.#s.gateway.call({
+        integration: call.integration,
+        operation: call.operation,
+        args: call.args,
+        caller: "run",
+        projectId: run.project_id,
+        runId: fence.runId,
+        principal: this.#principal,
+        ...(signal ? { signal } : {}),
+      }),
+    );
   }
 }
 
