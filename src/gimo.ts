@@ -125,6 +125,7 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
       await services.planning.stop();
       await maintenance.stop();
       await chatProgress.stop();
+      await services.integrations.client.close();
       await listener?.close();
       await store.close();
     },

@@ -411,12 +411,89 @@ const ROUTES: Record<string, RouteExpectation> = {
     type: "text/event-stream",
     req: async (fx) => ({ path: `/ops/chats/${await chat(fx)}/events` }),
   },
+
+  // SPEC §2/§7.6: integrations are read by every reader and managed by admins; runs call them
+  // through the runner protocol.
+  "GET /ops/integrations": { allow: READ, ok: 200, req: () => ({ path: "/ops/integrations" }) },
+  "POST /ops/integrations": {
+    allow: ADMIN,
+    ok: 201,
+    req: (fx) => ({ path: "/ops/integrations", body: integrationBody(fx) }),
+  },
+  "GET /ops/integrations/{id}": {
+    allow: READ,
+    ok: 200,
+    req: async (fx) => ({ path: `/ops/integrations/${(await integration(fx)).id}` }),
+  },
+  "PATCH /ops/integrations/{id}": {
+    allow: ADMIN,
+    ok: 200,
+    req: async (fx) => ({
+      path: `/ops/integrations/${(await integration(fx)).id}`,
+      body: { description: "x" },
+    }),
+  },
+  "DELETE /ops/integrations/{id}": {
+    allow: ADMIN,
+    ok: 200,
+    req: async (fx) => ({ path: `/ops/integrations/${(await integration(fx)).id}` }),
+  },
+  "POST /ops/integrations/{id}/discover": {
+    allow: ADMIN,
+    ok: 200,
+    req: async (fx) => ({ path: `/ops/integrations/${(await integration(fx)).id}/discover` }),
+  },
+  "PUT /ops/integrations/{id}/allowlist": {
+    allow: ADMIN,
+    ok: 200,
+    req: async (fx) => ({
+      path: `/ops/integrations/${(await integration(fx)).id}/allowlist`,
+      body: { operations: [{ operation: "getHealth" }] },
+    }),
+  },
+  "POST /ops/integrations/{id}/test": {
+    allow: ADMIN,
+    ok: 200,
+    req: async (fx) => ({
+      path: `/ops/integrations/${(await integration(fx)).id}/test`,
+      body: { operation: "getHealth" },
+    }),
+  },
+  "POST /ops/runs/{id}/integrations": {
+    allow: RUNNER,
+    ok: 200,
+    req: async (fx) => {
+      const { runId, ...fence } = await fx.claimed();
+      return { path: `/ops/runs/${runId}/integrations`, body: fence };
+    },
+  },
+  "POST /ops/runs/{id}/integrations/{name}/{operation}": {
+    allow: RUNNER,
+    ok: 200,
+    req: async (fx) => {
+      const { name } = await integration(fx);
+      const { runId, ...fence } = await fx.claimed();
+      return { path: `/ops/runs/${runId}/integrations/${name}/getHealth`, body: { ...fence, arguments: {} } };
+    },
+  },
 };
 
 /** A fresh chat on the default project. */
 async function chat(fx: Fixtures): Promise<string> {
   const res = await fx.g.request("POST", "/ops/chats", { role: "admin", body: {} });
   return res.body.id as string;
+}
+
+/** An OpenAPI integration of GIMO itself (its own /openapi.json on loopback). */
+function integrationBody(fx: Fixtures) {
+  return { name: `rbac-${unique()}`, kind: "openapi", base_url: fx.g.url, allow_private: true };
+}
+
+/** A fresh integration: its id and name. */
+async function integration(fx: Fixtures): Promise<{ id: string; name: string }> {
+  const res = await fx.g.request("POST", "/ops/integrations", { role: "admin", body: integrationBody(fx) });
+  expect(res.status, res.text).toBe(201);
+  return res.body;
 }
 
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"] as const;
@@ -477,7 +554,9 @@ describe.each(storageKinds())("role-based access on %s", (kind) => {
   const callers: Caller[] = [];
 
   beforeAll(async () => {
-    g = await startGimo(kind, {}, { env: { RBAC_SECRET: "rbac-secret-value" } });
+    // Fixture runs are claimed and never extended: a lease long enough that none expires (and the
+    // sweeper writes no event) while the walk runs.
+    g = await startGimo(kind, { leaseSeconds: 3_600 }, { env: { RBAC_SECRET: "rbac-secret-value" } });
     const ok = async (method: string, path: string, body?: unknown) => {
       const res = await g.request(method, path, { role: "admin", body });
       expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);

@@ -7,7 +7,7 @@ import { createDemoRepo, type DemoRepo } from "../src/demo/fixture.ts";
 import { DEMO_PLAN, demoModel } from "../src/demo/model-script.ts";
 import type { ScriptedReply } from "../src/llm/scripted-replies.ts";
 import { type ScriptedModel, startScriptedModel } from "../src/llm/scripted-server.ts";
-import { audit, launchBrowser, newSession, PHONE, shoot, signIn } from "./support/browser.ts";
+import { audit, launchBrowser, newSession, PHONE, SCREENSHOTS, shoot, signIn } from "./support/browser.ts";
 import { createTestDatabase, type TestDatabase } from "./support/databases.ts";
 import { processTokens, type ServerProcess, startServerProcess } from "./support/processes.ts";
 import { eventually } from "./support/runs.ts";
@@ -479,6 +479,39 @@ describe.skipIf(!hasChromium && process.env.CI !== "true")("the web UI in a brow
     expect(await page.content()).not.toContain(value);
     await page.context().close();
   }, 120_000);
+
+  it("lists the integrations with their allow-listed operations on the settings page", async () => {
+    // GIMO's own OpenAPI document is a real service to register (on loopback: allow_private).
+    const created = await api("POST", "/ops/integrations", {
+      name: "gimo-self",
+      kind: "openapi",
+      base_url: server.url,
+      allow_private: true,
+      headers: { authorization: `Bearer ${tokens.actions}` },
+    });
+    expect(created.status).toBe(201);
+    const allowed = await api("PUT", `/ops/integrations/${created.body.id}/allowlist`, {
+      operations: [{ operation: "getStatus" }, { operation: "listRuns" }],
+    });
+    expect(allowed.status).toBe(200);
+    const { page } = await newSession(browser, server.url);
+    onTestFailed(
+      async () =>
+        void (await page
+          .screenshot({ path: join(tmpdir(), "gimo-web-ui-failure.png"), fullPage: true })
+          .catch(() => {})),
+    );
+    await signIn(page, tokens.admin);
+    await nav(page, "Settings").click();
+    const section = page.locator("section", { has: page.getByRole("heading", { name: "Integrations" }) });
+    const row = section.getByRole("row", { name: /gimo-self/ });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/openapi.*online.*getStatus\s*everywhere.*listRuns\s*everywhere/);
+    await check(page, "settings (integrations)");
+    await section.scrollIntoViewIfNeeded();
+    await section.screenshot({ path: join(SCREENSHOTS, "integrations-desktop.png") });
+    await page.context().close();
+  }, 60_000);
 
   it("has no serious or critical accessibility violation on any page, at desktop and phone width", async () => {
     const { page } = await newSession(browser, server.url, PHONE);

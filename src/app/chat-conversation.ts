@@ -1,4 +1,5 @@
 import type { ChatMessage, MessageReply } from "../contract/chat.ts";
+import type { IntegrationTool } from "../contract/integration.ts";
 import type { ProjectConfig } from "../contract/project.ts";
 import { GimoError, isGimoError } from "../core/errors.ts";
 import { type Principal, roleAllows } from "../core/roles.ts";
@@ -10,6 +11,8 @@ import { type ChatToolServices, chatToolSpecs, parseProposal, runReadTool } from
 import type { ChatService } from "./chats.ts";
 import { loadChatRow } from "./chats.ts";
 import type { DraftService } from "./drafts.ts";
+import type { IntegrationGateway } from "./integration-gateway.ts";
+import type { IntegrationService } from "./integrations.ts";
 import type { ProviderService } from "./providers.ts";
 
 /** What the conversation uses (a narrow view of Services: app/ services never import services.ts back). */
@@ -17,6 +20,8 @@ export interface ChatConversationServices extends ChatToolServices {
   chats: ChatService;
   drafts: DraftService;
   providers: ProviderService;
+  integrations: IntegrationService;
+  gateway: IntegrationGateway;
 }
 
 /**
@@ -96,7 +101,12 @@ export class ChatConversation {
     const prompts = await loadPromptSet([...promptManifest.planner, "chat/role.md"], { repoPath });
     const system = `${prompts.system}\n\n${await this.#situation(chatId, project.name)}`;
     const messages = historyFor(await chats.recent(chatId, 200));
-    const tools = chatToolSpecs();
+    // The project's allow-listed integration operations join the planner's own tools.
+    const integrationTools = await this.#services.integrations.toolsFor(project.id);
+    const tools = [
+      ...chatToolSpecs(),
+      ...integrationTools.map(({ name, description, parameters }) => ({ name, description, parameters })),
+    ];
 
     for (let step = 0; step < MAX_STEPS; step++) {
       let result: Awaited<ReturnType<typeof provider.step>>;
@@ -115,13 +125,10 @@ export class ChatConversation {
       }
       messages.push({ role: "assistant", content: result.text, toolCalls: result.toolCalls });
       for (const call of result.toolCalls) {
-        const outcome = await this.#tool(
-          principal,
-          chatId,
-          { id: project.id, repo_path: project.repo_path },
-          call,
-          out,
-        );
+        const integration = integrationTools.find((t) => t.name === call.name);
+        const outcome = integration
+          ? await this.#integration(principal, project.id, integration, call)
+          : await this.#tool(principal, chatId, { id: project.id, repo_path: project.repo_path }, call, out);
         messages.push({
           role: "tool",
           toolCallId: call.id,
@@ -181,6 +188,25 @@ export class ChatConversation {
       if (isGimoError(error) && error.status < 500) return { ok: false, text: error.message };
       throw error;
     }
+  }
+
+  /** An allow-listed integration operation, through the one gateway (audited as a chat call). */
+  async #integration(
+    principal: Principal,
+    projectId: string,
+    tool: IntegrationTool,
+    call: ToolCall,
+  ): Promise<{ ok: boolean; text: string }> {
+    const outcome = await this.#services.gateway.call({
+      integration: tool.integration,
+      operation: tool.operation,
+      args: call.args,
+      caller: "chat",
+      projectId,
+      runId: null,
+      principal,
+    });
+    return { ok: outcome.ok, text: outcome.ok ? outcome.content : `${outcome.status}: ${outcome.content}` };
   }
 
   /** What the model is told about this chat besides the history: the project and the pending plan. */

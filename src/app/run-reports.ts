@@ -5,7 +5,7 @@ import { isoAfter } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
 import { decodeCursor, encodeCursor } from "../store/pagination.ts";
-import { type Ended, fenced, type QueueStore } from "../store/queue-store.ts";
+import { type Ended, fenced, leaseLost, type QueueStore } from "../store/queue-store.ts";
 import type { Database } from "../store/schema.ts";
 import type { AppContext } from "./context.ts";
 import type { PrometheusMetrics } from "./prometheus.ts";
@@ -44,6 +44,20 @@ export class RunReportService {
       });
       return { cancel_requested: run.cancel_requested === 1, lease_expires_at: run.lease_expires_at };
     });
+  }
+
+  /** The run, when this runner still holds this attempt's lease; else `lease_lost` (409). A read: nothing changes. */
+  async held(fence: Fence): Promise<{ project_id: string; task_id: string }> {
+    const run = await this.#ctx.store.db
+      .selectFrom("runs")
+      .select(["project_id", "task_id"])
+      .where("id", "=", fence.runId)
+      .where("status", "=", "running")
+      .where("attempt", "=", fence.attempt)
+      .where("lease_owner", "=", fence.runnerId)
+      .executeTakeFirst();
+    if (!run) throw leaseLost(fence);
+    return run;
   }
 
   async appendLogs(

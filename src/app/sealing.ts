@@ -1,3 +1,4 @@
+import type { IntegrationConfig } from "../contract/integration.ts";
 import type { ProjectConfig } from "../contract/project.ts";
 import { systemPrincipal } from "../core/roles.ts";
 import type { ProviderConfig } from "../llm/config.ts";
@@ -14,7 +15,8 @@ import type { AppContext } from "./context.ts";
  * before it reaches the database, and opened only where it is used (ProviderService, at call
  * time). The fields that hold secrets are the ones `GET /ops/provider` and the project view hide:
  *   - a provider's `api_key` and `options.headers` values (server-wide and per-project overrides),
- *   - a project's `forge.token`.
+ *   - a project's `forge.token`,
+ *   - an integration's `headers` values and its stdio server's `env` values.
  * Already sealed values are kept as they are, so sealing is idempotent. `sealStored` seals, at
  * start, what an older GIMO stored in clear, and seals again what was sealed under a key the vault
  * now only reads (on PostgreSQL: values sealed with an older data dir's key file, before the vault
@@ -44,6 +46,19 @@ export async function sealProject(config: ProjectConfig, seal: Seal): Promise<Pr
     next.forge = { ...config.forge, token: await sealIfLiteral(config.forge.token, seal) };
   if (config.planner) next.planner = await sealProvider(config.planner, seal);
   if (config.executor) next.executor = await sealProvider(config.executor, seal);
+  return next;
+}
+
+async function sealValues(values: Record<string, string>, seal: Seal): Promise<Record<string, string>> {
+  const sealed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values))
+    sealed[name] = (await sealIfLiteral(value, seal)) ?? value;
+  return sealed;
+}
+
+export async function sealIntegration(config: IntegrationConfig, seal: Seal): Promise<IntegrationConfig> {
+  const next: IntegrationConfig = { ...config, headers: await sealValues(config.headers, seal) };
+  if (config.stdio) next.stdio = { ...config.stdio, env: await sealValues(config.stdio.env, seal) };
   return next;
 }
 
@@ -124,6 +139,9 @@ export async function sealStored(ctx: AppContext, vault: Vault): Promise<void> {
   const configs = [
     await readSetting(ctx.store.db, "providers"),
     ...(await ctx.store.db.selectFrom("projects").select("config").execute()).map((r) =>
+      JSON.parse(r.config),
+    ),
+    ...(await ctx.store.db.selectFrom("integrations").select("config").execute()).map((r) =>
       JSON.parse(r.config),
     ),
   ];

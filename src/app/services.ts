@@ -1,4 +1,7 @@
+import { IntegrationClient } from "../integrations/client.ts";
+import type { Resolver } from "../integrations/net.ts";
 import type { ProviderDeps } from "../llm/providers.ts";
+import { createSandbox } from "../runner/sandbox/sandbox.ts";
 import type { Env } from "../secrets/references.ts";
 import { queueStoreFor } from "../store/queue-for.ts";
 import type { QueueStore } from "../store/queue-store.ts";
@@ -10,6 +13,8 @@ import type { AppContext } from "./context.ts";
 import { CredentialService, secretStores } from "./credentials.ts";
 import { DraftService } from "./drafts.ts";
 import { IdempotencyService } from "./idempotency.ts";
+import { IntegrationGateway } from "./integration-gateway.ts";
+import { IntegrationService } from "./integrations.ts";
 import { MetricsService } from "./metrics.ts";
 import { PanicService } from "./panic.ts";
 import { PlanDocService } from "./plan-docs.ts";
@@ -22,7 +27,7 @@ import { RetentionService } from "./retention.ts";
 import { RunReportService } from "./run-reports.ts";
 import { RunnerService } from "./runners.ts";
 import { RunService } from "./runs.ts";
-import { StatusService } from "./status.ts";
+import { StatusService, VERSION } from "./status.ts";
 import { TaskService } from "./tasks.ts";
 import { TokenService } from "./tokens.ts";
 
@@ -53,6 +58,9 @@ export interface Services {
   retention: RetentionService;
   chatApprovals: ChatApprovals;
   conversation: ChatConversation;
+  integrations: IntegrationService;
+  /** The one way an integration is called (integration-gateway.ts). */
+  gateway: IntegrationGateway;
 }
 
 export interface ServiceOptions {
@@ -60,6 +68,8 @@ export interface ServiceOptions {
   env?: Env;
   /** Test seams for the provider adapters (fetch, sleep). */
   providerDeps?: ProviderDeps;
+  /** How integration hosts are resolved (default: the system's resolver). */
+  resolver?: Resolver;
 }
 
 export function createServices(ctx: AppContext, options: ServiceOptions = {}): Services {
@@ -82,6 +92,18 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
   const queue = new QueueService(ctx, prometheus, queueStore);
   const chats = new ChatService(ctx, projects);
   const chatApprovals = new ChatApprovals(ctx, chats, drafts);
+  const { config } = ctx;
+  const integrationClient = new IntegrationClient({
+    // MCP servers spoken to over stdio run in the same sandbox as commands, GIMO's data dir hidden.
+    sandbox: createSandbox(config.sandbox, {
+      hide: [config.dataDir],
+      sandboxId: config.sandboxUid,
+      ...(config.sandboxCgroup ? { cgroup: config.sandboxCgroup } : {}),
+    }),
+    version: VERSION,
+    ...(options.resolver ? { resolver: options.resolver } : {}),
+  });
+  const integrations = new IntegrationService(ctx, vault, env, integrationClient);
   const services: Services = {
     prometheus,
     ctx,
@@ -106,6 +128,8 @@ export function createServices(ctx: AppContext, options: ServiceOptions = {}): S
     chats,
     retention: new RetentionService(ctx),
     chatApprovals,
+    integrations,
+    gateway: new IntegrationGateway(ctx, integrations),
     // set below: the conversation calls the other services
     conversation: undefined as unknown as ChatConversation,
   };

@@ -1,6 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { ApprovedQuery } from "../contract/approved.ts";
 import type { ApproveBody, DraftCreate, DraftEdit, DraftQuery, RejectBody } from "../contract/draft.ts";
+import type { IntegrationCallBody } from "../contract/integration.ts";
 import type { GenerateBody, ProposeBody, ReviseBody, TaskCreate } from "../contract/planning.ts";
 import type { ProjectCreate, ProjectPatch } from "../contract/project.ts";
 import type { CancelBody, RequeueBody, RunCreate, RunQuery } from "../contract/run.ts";
@@ -168,6 +169,22 @@ export class GimoClient {
   };
   completeRun = (runId: string, body: In<typeof CompleteBody>) =>
     this.#call("CompleteResult", "POST", `/ops/runs/${seg(runId)}/complete`, { body });
+  /** The integration operations allow-listed for the run's project, as tools. */
+  runIntegrationTools = (runId: string, body: Fence) =>
+    this.#call("RunIntegrationTools", "POST", `/ops/runs/${seg(runId)}/integrations`, { body });
+  /** One call through the server's integration gateway (it may take up to the integration's timeout). */
+  callRunIntegration = (
+    runId: string,
+    name: string,
+    operation: string,
+    body: In<typeof IntegrationCallBody>,
+    signal?: AbortSignal,
+  ) =>
+    this.#call("CallOutcome", "POST", `/ops/runs/${seg(runId)}/integrations/${seg(name)}/${seg(operation)}`, {
+      body,
+      signal,
+      extraTimeoutMs: 300_000,
+    });
 
   // ── event streams ─────────────────────────────────────────────────────────
   /** The event log as it grows (`GET /ops/events`), resuming after `after` and after every drop. */

@@ -5,6 +5,7 @@
 export { Approved, ApprovedPage } from "../contract/approved.ts";
 export { ApproveResult, Draft, DraftPage } from "../contract/draft.ts";
 export { AuditHead, AuditVerify, Event, EventPage } from "../contract/event.ts";
+export { CallOutcome, RunIntegrationTools } from "../contract/integration.ts";
 export { ProposeResult } from "../contract/planning.ts";
 export { Project, ProjectDeleted, ProjectPage } from "../contract/project.ts";
 export { ProvidersHealth, ProvidersView } from "../contract/provider.ts";

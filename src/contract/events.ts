@@ -16,6 +16,7 @@
 import { z } from "@hono/zod-openapi";
 import { draftStatuses } from "../core/draft-machine.ts";
 import { taskStatuses } from "../core/task-status.ts";
+import { callStatuses } from "./integration.ts";
 
 const Usage = z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() });
 const Reason = z.string().nullable();
@@ -146,6 +147,29 @@ export const eventPayloads = {
   "chat.updated": z.object({ title: z.string(), archived: z.boolean() }),
   /** A message was stored in the chat: its id, who wrote it and what kind it is. */
   "chat.message": z.object({ message_id: z.string(), role: z.string(), kind: z.string() }),
+  // Integrations (subject: the integration id); readers see them (core/event-visibility.ts).
+  "integration.created": z.object({ name: z.string(), kind: z.string() }),
+  "integration.updated": z.object({ name: z.string(), fields: z.array(z.string()) }),
+  "integration.deleted": z.object({ name: z.string() }),
+  /** A discovery ran: whether it reached the service and how many operations it found. */
+  "integration.discovered": z.object({
+    name: z.string(),
+    status: z.enum(["online", "offline"]),
+    operations: z.number().int(),
+    error: z.string().nullable(),
+  }),
+  "integration.allowlist_updated": z.object({ name: z.string(), operations: z.array(z.string()) }),
+  /** One call through the gateway: who asked, how it went, how long it took — never the payload. */
+  "integration.called": z.object({
+    name: z.string(),
+    operation: z.string(),
+    caller: z.enum(["run", "chat", "test"]),
+    run_id: z.string().nullable(),
+    project_id: z.string().nullable(),
+    status: z.enum(callStatuses),
+    duration_ms: z.number().int(),
+    http_status: z.number().int().nullable(),
+  }),
   // Telegram (subject: `telegram:<user id>`); audit-only.
   /** Someone not in TELEGRAM_ALLOWED_USERS wrote to the bot or pressed a button (throttled). */
   "telegram.refused": z.object({

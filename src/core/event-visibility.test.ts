@@ -33,6 +33,7 @@ describe("event visibility", () => {
     ["plan.updated", "read"],
     ["runner.registered", "read"],
     ["chat.message", "read"],
+    ["integration.called", "read"],
     ["telegram.refused", "secret_read"],
     ["run", "read"],
     ["token", "secret_read"],

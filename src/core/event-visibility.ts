@@ -8,7 +8,8 @@ import { type Access, type Role, roleAllows } from "./roles.ts";
  * is the part of its type before the first dot (`token.created` → `token`), and each family has
  * the access level of the routes that read that kind of thing:
  *
- *   project plan task draft run runner provider panic chat → read   (their GETs are `read`)
+ *   project plan task draft run runner provider panic chat
+ *   integration                                       → read   (their GETs are `read`)
  *   token credential                                  → secret_read (`/ops/tokens`, `/ops/requests`)
  *   anything else                                     → secret_read (audit-only: only `/ops/audit`
  *                                                                    shows it)
@@ -33,6 +34,7 @@ const familyAccess: Record<string, Access> = {
   provider: "read",
   panic: "read",
   chat: "read",
+  integration: "read",
   token: "secret_read",
   credential: "secret_read",
 };

@@ -28,6 +28,17 @@ export interface RunnerApi {
     completion: Completion,
     options?: { claimNext?: boolean },
   ): Promise<ClaimedRun | undefined>;
+  /** The integration operations allow-listed for the run's project, as tools (fenced). */
+  integrationTools(fence: Fence): Promise<IntegrationTool[]>;
+  /**
+   * One integration call through the server's gateway (fenced): the server holds the secrets,
+   * checks the allow-list, the arguments and the addresses, and audits the call.
+   */
+  callIntegration(
+    fence: Fence,
+    call: { integration: string; operation: string; args: Record<string, unknown> },
+    signal?: AbortSignal,
+  ): Promise<CallOutcome>;
 }
 
 /** The server says this runner no longer holds the run (409): stop and write nothing more. */
@@ -46,4 +57,5 @@ export class PanicModeOn extends Error {
   }
 }
 
+import type { CallOutcome, IntegrationTool } from "../contract/integration.ts";
 import type { ClaimedRun, Completion, Fence, LogLineInput, StepUpdate } from "../contract/runner.ts";

@@ -7,6 +7,16 @@ export interface RunContext {
   signal: AbortSignal;
   log(level: LogLineInput["level"], msg: string, stepId?: string): void;
   step(update: StepUpdate): void;
+  /** The integrations allow-listed for the run's project, reached through the server's gateway. */
+  integrations?: RunIntegrations;
+}
+
+export interface RunIntegrations {
+  tools(): Promise<IntegrationTool[]>;
+  call(
+    call: { integration: string; operation: string; args: Record<string, unknown> },
+    signal?: AbortSignal,
+  ): Promise<CallOutcome>;
 }
 
 export type HandlerOutcome = Omit<Completion, "status"> & { status: "succeeded" | "failed" };
@@ -21,4 +31,5 @@ export interface RunHandler {
   usesExecutor?: boolean;
 }
 
+import type { CallOutcome, IntegrationTool } from "../contract/integration.ts";
 import type { ClaimedRun, Completion, LogLineInput, StepUpdate } from "../contract/runner.ts";

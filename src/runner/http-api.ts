@@ -55,6 +55,22 @@ export class HttpRunnerApi implements RunnerApi {
     return ended.next ?? undefined;
   }
 
+  async integrationTools(fence: Fence) {
+    return (await this.#fenced(() => this.#client.runIntegrationTools(fence.runId, body(fence, {})))).tools;
+  }
+
+  callIntegration(...[fence, call, signal]: Parameters<RunnerApi["callIntegration"]>) {
+    return this.#fenced(() =>
+      this.#client.callRunIntegration(
+        fence.runId,
+        call.integration,
+        call.operation,
+        body(fence, { arguments: call.args }),
+        signal,
+      ),
+    );
+  }
+
   async #fenced<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();

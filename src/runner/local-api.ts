@@ -47,6 +47,27 @@ export class LocalRunnerApi implements RunnerApi {
     );
     return ended.next ?? undefined;
   }
+
+  async integrationTools(fence: Parameters<RunnerApi["integrationTools"]>[0]) {
+    const run = await translate(() => this.#s.reports.held(fence));
+    return this.#s.integrations.toolsFor(run.project_id);
+  }
+
+  async callIntegration(...[fence, call, signal]: Parameters<RunnerApi["callIntegration"]>) {
+    const run = await translate(() => this.#s.reports.held(fence));
+    return translate(() =>
+      this.#s.gateway.call({
+        integration: call.integration,
+        operation: call.operation,
+        args: call.args,
+        caller: "run",
+        projectId: run.project_id,
+        runId: fence.runId,
+        principal: this.#principal,
+        ...(signal ? { signal } : {}),
+      }),
+    );
+  }
 }
 
 async function translate<T>(call: () => Promise<T>): Promise<T> {

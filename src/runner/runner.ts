@@ -153,6 +153,10 @@ export class Runner {
           log: (level, msg, stepId) =>
             lines.push({ ts: new Date().toISOString(), level, msg, step_id: tracker.stepOf(stepId) }),
           step: (update) => steps.push(tracker.update(update)),
+          integrations: {
+            tools: () => this.#fencedCall(() => api.integrationTools(fence), stop),
+            call: (call, signal) => this.#fencedCall(() => api.callIntegration(fence, call, signal), stop),
+          },
         })
         .catch(
           (error: unknown): HandlerOutcome => ({
@@ -173,6 +177,17 @@ export class Runner {
       clearInterval(leaseTimer);
       clearInterval(flushTimer);
       this.#active.delete(fence.runId);
+    }
+  }
+
+  /** A fenced call made during the run: a lost lease or panic stops the run, as the lease timer would. */
+  async #fencedCall<T>(call: () => Promise<T>, stop: (reason: AbortReason) => void): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof LeaseLost) stop("lease_lost");
+      else if (error instanceof PanicModeOn) stop("panic");
+      throw error;
     }
   }
 

@@ -1,3 +1,4 @@
+import type { IntegrationTool } from "../contract/integration.ts";
 import type { PlanContent } from "../contract/plan.ts";
 import type { AcceptanceVerdict, Verification } from "../contract/run.ts";
 import type { ClaimedRun } from "../contract/runner.ts";
@@ -75,6 +76,8 @@ export class Work {
   #verdicts: AcceptanceVerdict[] = [];
   #reviews = 0;
   #unjudged: string | undefined;
+  #tools: Promise<IntegrationTool[]> | undefined;
+  #toolsLogged = false;
 
   constructor(setup: WorkSetup) {
     this.#s = setup;
@@ -387,6 +390,7 @@ export class Work {
       protectedBranches: job.project.protected_branches,
       signal: ctx.signal,
       onOutput: (chunk) => ctx.log("debug", chunk),
+      ...(await this.#integrations()),
     };
     return {
       provider,
@@ -398,6 +402,23 @@ export class Work {
       log: ctx.log,
       signal: ctx.signal,
     };
+  }
+
+  /** The run's integration tools, asked for once (none when the runner offers no integrations). */
+  async #integrations(): Promise<Pick<ToolContext, "integrations">> {
+    const { ctx } = this.#s;
+    if (!ctx.integrations) return {};
+    this.#tools ??= ctx.integrations.tools().catch((error: Error) => {
+      ctx.log("warn", `the integrations could not be listed; continuing without them: ${error.message}`);
+      return [];
+    });
+    const tools = await this.#tools;
+    if (tools.length === 0) return {};
+    if (!this.#toolsLogged) {
+      this.#toolsLogged = true;
+      ctx.log("info", `integration tools: ${tools.map((t) => t.name).join(", ")}`);
+    }
+    return { integrations: { tools, call: ctx.integrations.call } };
   }
 
   /** The reasoner: the executor model proposes a corrected command after the last failed attempt. */
@@ -453,5 +474,6 @@ function endingOnLimits(sandbox: Sandbox): Sandbox {
     describe: (spec) => sandbox.describe(spec),
     run: async (command, spec, opts) => check(await sandbox.run(command, spec, opts)),
     runArgv: async (argv, spec, opts) => check(await sandbox.runArgv(argv, spec, opts)),
+    prepareProcess: (argv, spec) => sandbox.prepareProcess(argv, spec),
   };
 }

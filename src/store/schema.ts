@@ -190,6 +190,7 @@ export interface Database {
   leases: LeasesTable;
   vault_secrets: VaultSecretsTable;
   credential_requests: CredentialRequestsTable;
+  integrations: IntegrationsTable;
 }
 
 export interface ChatsTable {
@@ -248,4 +249,23 @@ export interface VaultSecretsTable {
 export interface CredentialRequestsTable {
   name: string;
   number: number;
+}
+export interface IntegrationsTable {
+  id: string;
+  name: string;
+  /** openapi | mcp */
+  kind: string;
+  /** JSON: base_url | stdio, headers (literal secrets sealed), allow_*, timeout_ms, max_response_bytes… */
+  config: string;
+  /** JSON array of the operations the last successful discovery found. */
+  operations: string;
+  /** JSON array of `{operation, projects?}`. */
+  allowlist: string;
+  /** online | offline */
+  status: string;
+  discovery_error: string | null;
+  discovered_at: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
 }

@@ -12,6 +12,7 @@ import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerChatRoutes } from "./routes/chats.ts";
 import { registerContextRoutes } from "./routes/context.ts";
 import { registerDraftRoutes } from "./routes/drafts.ts";
+import { registerIntegrationRoutes } from "./routes/integrations.ts";
 import { registerPlanningRoutes } from "./routes/planning.ts";
 import { registerProjectRoutes } from "./routes/projects.ts";
 import { registerProviderRoutes } from "./routes/providers.ts";
@@ -79,6 +80,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   registerContextRoutes(app, deps);
   registerMcpRoute(app, deps);
   registerChatRoutes(app, deps);
+  registerIntegrationRoutes(app, deps);
 
   app.get("/openapi.json", (c) => c.json(stripActionsMarks(fullDocument(app, config.publicUrl))));
   app.get("/openapi.actions.json", (c) => c.json(actionsDocument(app, config.publicUrl)));

@@ -25,6 +25,8 @@ const TAGS: Record<string, string> = {
   providers: "Model providers and the credential requests of their secrets.",
   tokens: "API tokens and their roles.",
   events: "The hash-chained audit log, its verification and the live event stream.",
+  integrations:
+    "External OpenAPI services and MCP servers: registration, discovery, allow-lists and test calls through the gateway.",
   chats:
     "Conversations with the planner: messages, proposed plans confirmed or cancelled, run progress posted back.",
 };

@@ -168,6 +168,7 @@ describe("line handling", () => {
       user: undefined,
       describe: async () => "fake",
       run: () => Promise.reject(new Error("unused")),
+      prepareProcess: () => Promise.reject(new Error("unused")),
       async runArgv(_argv, spec, opts) {
         expect(spec.network).toBe(true);
         expect(spec.env).toEqual({ GEMINI_API_KEY: "k", GEMINI_CLI_TRUST_WORKSPACE: "true" });

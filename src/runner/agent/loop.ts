@@ -44,7 +44,7 @@ export async function runAgent(session: AgentSession, instruction: string): Prom
   for (;;) {
     signal?.throwIfAborted();
     meter.check();
-    const turn = await provider.step({ system, messages, tools: toolSpecs(), signal });
+    const turn = await provider.step({ system, messages, tools: toolSpecs(tools), signal });
     meter.addTurn(turn.usage);
     if (turn.text.trim()) log("info", `model: ${clip(turn.text)}`);
     messages.push({
@@ -74,6 +74,14 @@ export async function runAgent(session: AgentSession, instruction: string): Prom
             }
           : await callTool(call.name, call.args, tools);
       log(outcome.isError ? "warn" : "debug", `→ ${clip(outcome.content)}`);
+      if ("integration" in outcome && outcome.integration) {
+        const o = outcome.integration;
+        const http = o.http_status !== undefined ? `, HTTP ${o.http_status}` : "";
+        log(
+          o.ok ? "info" : "warn",
+          `integration ${o.integration}.${o.operation}: ${o.status} in ${o.duration_ms} ms${http}`,
+        );
+      }
       messages.push({
         role: "tool",
         toolCallId: call.id,

@@ -1,7 +1,9 @@
 import { z } from "zod";
+import type { CallOutcome, IntegrationTool } from "../../contract/integration.ts";
 import { checkCommand } from "../../core/command-policy.ts";
 import { describeZodError, jsonSchemaOf } from "../../llm/json.ts";
 import type { ToolSpec } from "../../llm/port.ts";
+import type { RunContext } from "../handler.ts";
 import { RunFailed } from "../run-failed.ts";
 import type { CommandResult, Sandbox, SandboxSpec } from "../sandbox/sandbox.ts";
 import { confine } from "./paths.ts";
@@ -27,6 +29,11 @@ export interface ToolContext {
   signal?: AbortSignal;
   /** Called with every command's output as it arrives (the run's live log). */
   onOutput?: (chunk: string) => void;
+  /** The integration operations allow-listed for the run's project, and how to call them (the server's gateway). */
+  integrations?: {
+    tools: IntegrationTool[];
+    call: NonNullable<RunContext["integrations"]>["call"];
+  };
 }
 
 export interface ToolOutcome {
@@ -36,6 +43,8 @@ export interface ToolOutcome {
   finished?: { summary: string };
   /** Set by `run_tests`: the test command's result. */
   tests?: CommandResult;
+  /** Set by an integration tool: the gateway's outcome (for the run's log line). */
+  integration?: CallOutcome;
 }
 
 interface Tool<A> {
@@ -203,12 +212,27 @@ export const TOOLS = [
   finish,
 ] as Tool<unknown>[];
 
-export const toolSpecs = (): ToolSpec[] => TOOLS.map((t) => t.spec);
+/** The built-in tools, then the integration operations allow-listed for the run (named `<integration>__<operation>`). */
+export const toolSpecs = (ctx?: Pick<ToolContext, "integrations">): ToolSpec[] => [
+  ...TOOLS.map((t) => t.spec),
+  ...(ctx?.integrations?.tools ?? []).map(({ name, description, parameters }) => ({
+    name,
+    description,
+    parameters,
+  })),
+];
 
 /** Runs one tool call; unknown tools, bad arguments and failures come back as error text. */
 export async function callTool(name: string, rawArgs: unknown, ctx: ToolContext): Promise<ToolOutcome> {
+  const integration = ctx.integrations?.tools.find((x) => x.name === name);
+  if (integration && ctx.integrations) return callIntegration(integration, rawArgs, ctx);
   const t = TOOLS.find((x) => x.spec.name === name);
-  if (!t) return fail(`there is no tool ${name}; the tools are ${TOOLS.map((x) => x.spec.name).join(", ")}`);
+  if (!t)
+    return fail(
+      `there is no tool ${name}; the tools are ${toolSpecs(ctx)
+        .map((x) => x.name)
+        .join(", ")}`,
+    );
   const parsed = t.args.safeParse(rawArgs ?? {});
   if (!parsed.success) return fail(`bad arguments for ${name}: ${describeZodError(parsed.error)}`);
   try {
@@ -216,6 +240,31 @@ export async function callTool(name: string, rawArgs: unknown, ctx: ToolContext)
   } catch (error) {
     if (error instanceof RunFailed) throw error; // the run itself must end (a limit was passed)
     return fail(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/**
+ * An integration operation: the server's gateway checks the allow-list, validates the arguments
+ * against the discovered schema, calls with a timeout and a size cap, and audits the call; the
+ * agent sees its outcome. A transport failure reaching GIMO's server is an error for the model too.
+ */
+async function callIntegration(
+  tool: IntegrationTool,
+  rawArgs: unknown,
+  ctx: ToolContext,
+): Promise<ToolOutcome> {
+  const args = rawArgs ?? {};
+  if (typeof args !== "object" || Array.isArray(args))
+    return fail(`the arguments of ${tool.name} must be an object`);
+  try {
+    const outcome = await (ctx.integrations as NonNullable<ToolContext["integrations"]>).call(
+      { integration: tool.integration, operation: tool.operation, args: args as Record<string, unknown> },
+      ctx.signal,
+    );
+    const head = outcome.ok ? "" : `${outcome.status}: `;
+    return { content: `${head}${outcome.content}`, isError: !outcome.ok, integration: outcome };
+  } catch (error) {
+    return fail(`${tool.integration}.${tool.operation} could not be called: ${(error as Error).message}`);
   }
 }
 

@@ -12,7 +12,14 @@ import { gimoNodeBin, type Mount, planLayout, planMasks } from "./layout.ts";
 import { type EgressSession, startEgress } from "./network.ts";
 import { runProcess } from "./process.ts";
 import { rlimitArgs } from "./rlimits.ts";
-import type { CommandResult, RunOptions, Sandbox, SandboxDeps, SandboxSpec } from "./sandbox-port.ts";
+import type {
+  CommandResult,
+  ProcessLaunch,
+  RunOptions,
+  Sandbox,
+  SandboxDeps,
+  SandboxSpec,
+} from "./sandbox-port.ts";
 import { checkSpec } from "./spec.ts";
 
 /**
@@ -174,32 +181,56 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
     async runArgv(argv, spec, opts) {
       return launch(await ensure(), spec, argv, opts);
     },
+    async prepareProcess(argv, spec) {
+      return confine(await ensure(), spec, argv, () => {});
+    },
   };
   const ensure = () => {
     ready ??= prepare(bwrap, user, deps.cgroup, (prepared, probe) => launch(prepared, probe, ["/bin/true"]));
     return ready;
   };
 
-  /** One command: its egress proxy and cgroups around bwrap, all gone when it ends. */
-  const launch = async (prepared: Prepared, spec: SandboxSpec, argv: string[], opts?: RunOptions) => {
-    let note: (text: string) => void = () => {};
+  /** The command line around bwrap: its egress proxy and cgroup, released by the caller when it has ended. */
+  const confine = async (
+    prepared: Prepared,
+    spec: SandboxSpec,
+    argv: string[],
+    log: (line: string) => void,
+  ): Promise<ProcessLaunch> => {
     const egress = spec.network
       ? await startEgress({
           rules: { allow: spec.egress ?? [], always: spec.egressAlways ?? [] },
           noProxy: spec.noProxy ?? [],
           nodeBin: prepared.nodeBin,
-          log: (line) => note(line),
+          log,
         })
       : undefined;
     let placement: Placement | undefined;
-    let watch: DiskWatch | undefined;
     try {
       placement = await prepared.cgroups?.place(spec.limits ?? DEFAULT_SANDBOX_LIMITS);
       const args = await build(prepared, spec, argv, egress);
       const command = placement
         ? { file: "/bin/sh", args: ["-c", JOIN, "sh", ...placement.procs, "--", bwrap, ...args] }
         : { file: bwrap, args };
-      const plan = { ...command, env: { PATH: SYSTEM_PATH }, cwd: "/" };
+      const held = placement;
+      const release = async () => {
+        await held?.release();
+        await egress?.close();
+      };
+      return { ...command, env: { PATH: SYSTEM_PATH }, cwd: "/", release };
+    } catch (error) {
+      await placement?.release();
+      await egress?.close();
+      throw error;
+    }
+  };
+
+  /** One command: its egress proxy and cgroups around bwrap, all gone when it ends. */
+  const launch = async (prepared: Prepared, spec: SandboxSpec, argv: string[], opts?: RunOptions) => {
+    let note: (text: string) => void = () => {};
+    const { release, ...plan } = await confine(prepared, spec, argv, (line) => note(line));
+    let watch: DiskWatch | undefined;
+    try {
       const limits = spec.limits ?? DEFAULT_SANDBOX_LIMITS;
       const disk = new AbortController();
       let grewTo: number | undefined;
@@ -218,8 +249,7 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
       return grewTo === undefined ? result : { ...result, limitExceeded: "max_workspace_mb" as const };
     } finally {
       watch?.stop();
-      await placement?.release();
-      await egress?.close();
+      await release();
     }
   };
   return sandbox;

@@ -53,6 +53,21 @@ export interface Sandbox {
   /** Runs `command` with `/bin/sh -c`. */
   run(command: string, spec: SandboxSpec, opts?: RunOptions): Promise<CommandResult>;
   runArgv(argv: string[], spec: SandboxSpec, opts?: RunOptions): Promise<CommandResult>;
+  /**
+   * A long-lived process confined like a command (an MCP server spoken to over stdio): how to
+   * spawn it, and what to release once it has exited. `spec.timeoutMs` does not apply: the
+   * caller ends the process.
+   */
+  prepareProcess(argv: string[], spec: SandboxSpec): Promise<ProcessLaunch>;
+}
+
+export interface ProcessLaunch {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** Call after the process has exited: its egress proxy and cgroup go. */
+  release(): Promise<void>;
 }
 
 export interface SandboxDeps {

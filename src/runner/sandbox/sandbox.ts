@@ -4,7 +4,14 @@ import { runProcess } from "./process.ts";
 import type { Sandbox, SandboxDeps } from "./sandbox-port.ts";
 import { checkSpec, preview } from "./spec.ts";
 
-export type { CommandResult, RunOptions, Sandbox, SandboxDeps, SandboxSpec } from "./sandbox-port.ts";
+export type {
+  CommandResult,
+  ProcessLaunch,
+  RunOptions,
+  Sandbox,
+  SandboxDeps,
+  SandboxSpec,
+} from "./sandbox-port.ts";
 
 /**
  * The sandbox port (SPEC §4.2): every command GIMO runs for a plan — setup, command steps, tests,
@@ -48,6 +55,13 @@ function createDirectSandbox(warn: (msg: string) => void): Sandbox {
         spec,
         opts,
       );
+    },
+    async prepareProcess(argv, spec) {
+      const { workspace, cwd } = await checkSpec(argv, spec);
+      warn(`GIMO_SANDBOX=off: starting a process without a sandbox: ${preview(argv)}`);
+      const [file, ...args] = argv as [string, ...string[]];
+      const dir = `${workspace}${cwd === "." ? "" : `/${cwd}`}`;
+      return { file, args, env: sandboxEnv(spec.env), cwd: dir, release: async () => {} };
     },
   };
   return sandbox;

@@ -12,6 +12,7 @@ import * as chat from "./0010_chat.ts";
 import * as operations from "./0011_operations.ts";
 import * as vault from "./0012_vault.ts";
 import * as modelFreeClaims from "./0013_model_free_claims.ts";
+import * as integrations from "./0014_integrations.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   "0011_operations": operations,
   "0012_vault": vault,
   "0013_model_free_claims": modelFreeClaims,
+  "0014_integrations": integrations,
 };

@@ -8,9 +8,11 @@ import { CopyId } from "../ui/copy.tsx";
 import { Empty, ErrorBox, TableWrap } from "../ui/states.tsx";
 import { Time } from "../ui/time.tsx";
 import { CredentialsPanel, ProjectsPanel, ProvidersPanel } from "./admin-parts.tsx";
+import { IntegrationsPanel } from "./integrations-panel.tsx";
 
 /**
- * Settings (admins): panic switch, providers with health, credential requests, projects, tokens.
+ * Settings (admins): panic switch, providers with health, credential requests, projects,
+ * integrations (read-only), tokens.
  * A minted token is shown once, with a copy button, and never again (the server keeps its hash).
  */
 export default function Settings() {
@@ -37,6 +39,10 @@ export default function Settings() {
       <section className="card" aria-labelledby="proj-h">
         <h2 id="proj-h">Projects</h2>
         <ProjectsPanel />
+      </section>
+      <section className="card" aria-labelledby="int-h">
+        <h2 id="int-h">Integrations</h2>
+        <IntegrationsPanel />
       </section>
       <section className="card" aria-labelledby="tok-h">
         <h2 id="tok-h">Tokens</h2>

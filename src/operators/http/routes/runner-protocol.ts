@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { claimWaiting } from "../../../app/queue.ts";
 import { IdOf } from "../../../contract/common.ts";
+import { CallOutcome, IntegrationCallBody, RunIntegrationTools } from "../../../contract/integration.ts";
 import { RunStep } from "../../../contract/run.ts";
 import {
   ClaimBody,
@@ -21,7 +22,7 @@ import { defineRoute, jsonBody, jsonResponse } from "../route.ts";
 
 /** The runner protocol (SPEC §6). Every call after the claim is fenced by (run, attempt, runner). */
 export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void {
-  const { runners, queue, reports, ctx, tokens } = deps.services;
+  const { runners, queue, reports, ctx, tokens, integrations, gateway } = deps.services;
   const tags = ["runner protocol"];
   const RunParams = z.object({ id: IdOf("run") });
   const fence = (runId: string, body: { runner_id: string; attempt: number }) => ({
@@ -212,6 +213,68 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
       const f = fence(c.req.valid("param").id, { runner_id, attempt });
       const options = { claimNext: claim_next === true };
       return c.json(await reports.complete(c.get("principal"), f, completion, options), 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runs/{id}/integrations",
+        access: "runner",
+        operationId: "listRunIntegrationTools",
+        description:
+          "Runner protocol: the integration operations allow-listed for the run's project, as tools for the executor agent (name, description, JSON Schema parameters). Fenced; 409 when the lease was lost.",
+        summary: "The allow-listed integration operations for a run, as tools",
+        tags,
+        request: { params: RunParams, ...jsonBody(LeaseBody) },
+        responses: { 200: jsonResponse(RunIntegrationTools, "the tools") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const run = await reports.held(fence(c.req.valid("param").id, c.req.valid("json")));
+      return c.json({ tools: await integrations.toolsFor(run.project_id) }, 200);
+    },
+  );
+
+  app.openapi(
+    defineRoute(
+      {
+        method: "post",
+        path: "/ops/runs/{id}/integrations/{name}/{operation}",
+        access: "runner",
+        operationId: "callRunIntegration",
+        description:
+          "Runner protocol: the executor agent calls an integration operation through GIMO's gateway (allow-list for the run's project, argument validation, timeout, address guard, size cap, audit). The outcome says ok or why not. Fenced; 409 when the lease was lost.",
+        summary: "Call an allow-listed integration operation for a run",
+        tags,
+        request: {
+          params: RunParams.extend({
+            name: z.string().min(1).max(30),
+            operation: z.string().min(1).max(200),
+          }),
+          ...jsonBody(IntegrationCallBody),
+        },
+        responses: { 200: jsonResponse(CallOutcome, "the call's outcome") },
+      },
+      deps,
+    ),
+    async (c) => {
+      const params = c.req.valid("param");
+      const body = c.req.valid("json");
+      const run = await reports.held(fence(params.id, body));
+      const outcome = await gateway.call({
+        integration: params.name,
+        operation: params.operation,
+        args: body.arguments,
+        caller: "run",
+        projectId: run.project_id,
+        runId: params.id,
+        principal: c.get("principal"),
+        signal: c.req.raw.signal,
+      });
+      return c.json(outcome, 200);
     },
   );
 }
