@@ -144,7 +144,9 @@ describe.each(storageKinds())("hostile input on %s", (kind) => {
       const results = await mapLimit(cases, CONCURRENCY, (c) => send(g.url, c));
       const problems = cases.map((c, i) => problemWith(c, results[i] as FuzzResult)).filter(Boolean);
       const elapsed = Date.now() - started;
-      console.info(`[fuzz ${kind}] ${cases.length} requests over ${Math.ceil((ops.length - shard) / SHARDS)} of ${ops.length} operations in ${elapsed} ms`);
+      console.info(
+        `[fuzz ${kind}] ${cases.length} requests over ${Math.ceil((ops.length - shard) / SHARDS)} of ${ops.length} operations in ${elapsed} ms`,
+      );
       expect(problems).toEqual([]);
       // The event streams were really opened (and aborted), not refused.
       const streams = cases.flatMap((c, i) => (isStream(c) ? [results[i]] : []));
