@@ -554,9 +554,10 @@ describe.each(storageKinds())("role-based access on %s", (kind) => {
   const callers: Caller[] = [];
 
   beforeAll(async () => {
-    // Fixture runs are claimed and never extended: a lease long enough that none expires (and the
-    // sweeper writes no event) while the walk runs.
-    g = await startGimo(kind, { leaseSeconds: 3_600 }, { env: { RBAC_SECRET: "rbac-secret-value" } });
+    // A day-long lease: the claimed fixture runs are never ended, and with the default 30 s lease
+    // the sweeper would requeue them mid-walk, writing events between a refused call's before and
+    // after counts. With no lease lapsing, nothing in the background writes, and the count is exact.
+    g = await startGimo(kind, { leaseSeconds: 86_400 }, { env: { RBAC_SECRET: "rbac-secret-value" } });
     const ok = async (method: string, path: string, body?: unknown) => {
       const res = await g.request(method, path, { role: "admin", body });
       expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);
