@@ -26,8 +26,8 @@ const HttpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
   .max(2_000)
   .refine((s) => {
-    const u = new URL(s);
-    return u.username === "" && u.password === "";
+    const u = URL.parse(s);
+    return u === null || (u.username === "" && u.password === "");
   }, "must not hold credentials: put them in headers as ${VAR} references");
 
 export const StdioServer = z

@@ -1,7 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { claimWaiting } from "../../../app/queue.ts";
 import { IdOf } from "../../../contract/common.ts";
-import { CallOutcome, IntegrationCallBody, RunIntegrationTools } from "../../../contract/integration.ts";
+import {
+  CallOutcome,
+  IntegrationCallBody,
+  IntegrationName,
+  RunIntegrationTools,
+} from "../../../contract/integration.ts";
 import { RunStep } from "../../../contract/run.ts";
 import {
   ClaimBody,
@@ -251,8 +256,8 @@ export function registerRunnerProtocolRoutes(app: HttpApp, deps: HttpDeps): void
         tags,
         request: {
           params: RunParams.extend({
-            name: z.string().min(1).max(30),
-            operation: z.string().min(1).max(200),
+            name: IntegrationName,
+            operation: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, "must be an operation name"),
           }),
           ...jsonBody(IntegrationCallBody),
         },
