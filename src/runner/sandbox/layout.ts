@@ -2,6 +2,7 @@ import { constants } from "node:fs";
 import { access, lstat, readdir, realpath, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { SandboxUser } from "./identity.ts";
 
 /**
@@ -18,6 +19,10 @@ import type { SandboxUser } from "./identity.ts";
  *   the workspace     read-write at its own path: the only place a command can write to that
  *                     outlives it
  *   GIMO's Node       read-only at its own path, first on PATH (and the egress bridge, `extra`)
+ *   GIMO's install    read-only at its own path, as it is anywhere else on the host, even when it
+ *                     lies under /tmp (a checkout there): the agent CLIs and MCP servers a project
+ *                     runs come from its node_modules. Masks inside it (a data dir kept in the
+ *                     checkout, `.orch_data`) are laid again over it
  *   /etc/passwd, /etc/group   copies naming the sandbox user, when it is GIMO's dedicated one
  *
  * Reaching a path: the workspace often lives where the sandbox user may not go — under GIMO's
@@ -62,6 +67,8 @@ export interface LayoutInput {
   masks: Mount[];
   /** Replacement /etc/passwd and /etc/group (the dedicated sandbox user's). */
   passwd?: { passwd: string; group: string };
+  /** GIMO's own install directory (the checkout holding node_modules). */
+  installDir?: string;
   /** Host files to show read-only at their own paths (the egress bridge). */
   readable?: string[];
   /** More mounts of the command's own (the egress proxy's socket). */
@@ -87,9 +94,15 @@ export async function planLayout(input: LayoutInput): Promise<Mount[]> {
     mounts.push({ kind: "ro", src: input.passwd.group, dest: "/etc/group" });
   }
   const reach = new Reach(input.user, masked);
-  for (const path of [input.nodeBin, ...(input.readable ?? [])]) {
-    mounts.push(...(await reach.mounts(path, "ro")));
+  const shown = [input.nodeBin, ...(input.installDir ? [input.installDir] : []), ...(input.readable ?? [])];
+  const bound: string[] = [];
+  for (const path of shown) {
+    const reached = await reach.mounts(path, "ro");
+    mounts.push(...reached);
+    if (reached.some((m) => m.kind === "ro")) bound.push(path);
   }
+  // A bind shows the host's tree again, masks included: lay the masks inside it again on top.
+  mounts.push(...input.masks.filter((m) => bound.some((b) => m.dest.startsWith(`${b}/`))));
   mounts.push(...(await reach.mounts(input.workspace, "rw")), ...(input.extra ?? []));
   return mounts;
 }
@@ -109,6 +122,11 @@ export async function planMasks(opts: { home?: string | undefined; hide?: string
     if (mask) masks.push(mask);
   }
   return masks;
+}
+
+/** GIMO's install directory: the checkout this module is in (three levels above src/runner/sandbox). */
+export async function gimoInstallDir(): Promise<string> {
+  return realpath(fileURLToPath(new URL("../../..", import.meta.url)));
 }
 
 /** The directory of the Node.js binary running GIMO (resolved: `node` may be a symlink). */

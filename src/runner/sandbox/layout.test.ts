@@ -1,0 +1,43 @@
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type Mount, planLayout } from "./layout.ts";
+
+/**
+ * GIMO's install directory is shown read-only at its own path even under /tmp, which every
+ * sandbox replaces with a private tmpfs — a checkout there must still run its own node_modules
+ * (agent CLIs, MCP servers) — and a data dir kept inside it stays masked.
+ */
+describe("planLayout: GIMO's install directory", () => {
+  const root = mkdtempSync(join(tmpdir(), "gimo-layout-"));
+  const install = join(root, "gimo");
+  const dataDir = join(install, ".orch_data");
+  mkdirSync(dataDir, { recursive: true });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const dataMask: Mount = { kind: "tmpfs", dest: dataDir, sizeBytes: 1024 * 1024 };
+  const plan = (installDir: string) =>
+    planLayout({
+      workspace: join(root, "ws"),
+      nodeBin: "/usr/bin",
+      installDir,
+      user: undefined,
+      masks: [dataMask],
+      tmpBytes: 1024 * 1024,
+    });
+
+  it("under /tmp: bound read-only, with the data dir inside it masked again after the bind", async () => {
+    const mounts = await plan(install);
+    const bind = mounts.findIndex((m) => m.kind === "ro" && m.dest === install);
+    expect(bind).toBeGreaterThan(0);
+    expect(mounts[bind]).toEqual({ kind: "ro", src: install, dest: install });
+    const masksAfter = mounts.slice(bind + 1).filter((m) => m.kind === "tmpfs" && m.dest === dataDir);
+    expect(masksAfter).toHaveLength(1);
+  });
+
+  it("elsewhere: visible through the host's / already, nothing bound, masks laid once", async () => {
+    const mounts = await plan("/usr/lib");
+    expect(mounts.some((m) => m.kind === "ro" && m.dest === "/usr/lib")).toBe(false);
+    expect(mounts.filter((m) => m.kind === "tmpfs" && m.dest === dataDir)).toHaveLength(1);
+  });
+});
