@@ -165,7 +165,8 @@ describe.each(storageKinds())("integrations registry on %s", (kind) => {
       ...fence,
       arguments: {},
     });
-    expect(unknown.body).toMatchObject({ ok: false, status: "refused" });
+    expect(unknown.status, unknown.text).toBe(404);
+    expect(unknown.body.error.code).toBe("not_found");
     // A runner that does not hold the attempt calls nothing.
     const stale = await asRunner(`/ops/runs/${runId}/integrations/gimo2/getStatus`, {
       runner_id,

@@ -197,15 +197,21 @@ export class ChatConversation {
     tool: IntegrationTool,
     call: ToolCall,
   ): Promise<{ ok: boolean; text: string }> {
-    const outcome = await this.#services.gateway.call({
-      integration: tool.integration,
-      operation: tool.operation,
-      args: call.args,
-      caller: "chat",
-      projectId,
-      runId: null,
-      principal,
-    });
+    const outcome = await this.#services.gateway
+      .call({
+        integration: tool.integration,
+        operation: tool.operation,
+        args: call.args,
+        caller: "chat",
+        projectId,
+        runId: null,
+        principal,
+      })
+      .catch((error: unknown) => {
+        if (isGimoError(error) && error.code === "not_found")
+          return { ok: false, status: "refused", content: error.message };
+        throw error;
+      });
     return { ok: outcome.ok, text: outcome.ok ? outcome.content : `${outcome.status}: ${outcome.content}` };
   }
 

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { CallOutcome, CallStatus, IntegrationConfig } from "../contract/integration.ts";
-import { isGimoError } from "../core/errors.ts";
+import { isGimoError, notFound } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
 import type { CallAnswer } from "../integrations/client.ts";
 import {
@@ -54,15 +54,10 @@ export class IntegrationGateway {
   async call(req: CallRequest): Promise<CallOutcome> {
     const started = performance.now();
     const row = await this.#integrations.rowByName(req.integration);
-    const base = { integration: req.integration, operation: req.operation };
-    if (!row)
-      return {
-        ...base,
-        ok: false,
-        status: "refused",
-        duration_ms: 0,
-        content: `there is no integration ${req.integration}`,
-      };
+    // No such integration (never registered, or deleted since its tools were listed): 404, like any
+    // resource a request names that does not exist; the agent and the chat show the model a failed
+    // tool result. Everything past this point is an audited outcome.
+    if (!row) throw notFound("integration", req.integration);
     const end = (status: CallStatus, content: string, httpStatus?: number) =>
       this.#audit(req, row, started, status, this.#ctx.redactor.redact(content), httpStatus);
 
