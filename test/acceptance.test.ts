@@ -1,7 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemPrincipal } from "../src/core/roles.ts";
 import { DEMO_PLAN, demoModel, reviewedCriteria, verdicts } from "../src/demo/model-script.ts";
 import type { ScriptedReply } from "../src/llm/scripted-replies.ts";
 import type { ReceivedRequest, ScriptedModel } from "../src/llm/scripted-server.ts";
@@ -12,7 +11,7 @@ import { pushCalcRepo } from "./support/calc-repo.ts";
 import { gimo } from "./support/cli.ts";
 import { storageKinds } from "./support/databases.ts";
 import { startGimo, type TestGimo } from "./support/harness.ts";
-import { commandPlan, eventually } from "./support/runs.ts";
+import { commandPlan, queueApprovedRun, runEnded } from "./support/runs.ts";
 
 /**
  * Acceptance that is checked, end to end: real git, real bubblewrap, the real openai_compat adapter
@@ -42,23 +41,9 @@ type Run = {
   };
 };
 
-async function waitForEnd(g: TestGimo, id: string): Promise<Run> {
-  return eventually(
-    async () => {
-      const r = await g.request("GET", `/ops/runs/${id}`);
-      return ["succeeded", "failed", "cancelled"].includes(r.body.status) ? (r.body as Run) : undefined;
-    },
-    90_000,
-    200,
-  );
-}
-
-async function queue(g: TestGimo, plan: unknown, project?: string): Promise<string> {
-  const { drafts } = g.gimo.services;
-  const draft = await drafts.create(systemPrincipal, { prompt: "check it", plan: plan as never, project });
-  const { run: queued } = await drafts.approve(systemPrincipal, draft.id, { auto_run: true });
-  return queued?.id as string;
-}
+const waitForEnd = (g: TestGimo, id: string): Promise<Run> => runEnded(g, id);
+const queue = (g: TestGimo, plan: unknown, project?: string) =>
+  queueApprovedRun(g, plan, { prompt: "check it", project });
 
 const logText = async (g: TestGimo, id: string) =>
   (await g.request("GET", `/ops/runs/${id}/logs?limit=1000`)).body.items

@@ -11,7 +11,7 @@ import { startScriptedModel } from "../src/llm/scripted-server.ts";
 import { createExecutor } from "../src/runner/executor.ts";
 import { embeddedExecutorDeps } from "../src/runner/executor-deps.ts";
 import { startGimo, type TestGimo } from "./support/harness.ts";
-import { eventually } from "./support/runs.ts";
+import { eventually, queueApprovedRun, runEnded } from "./support/runs.ts";
 
 /**
  * The executor end to end: real git and a bare remote, real bubblewrap, the real openai_compat
@@ -71,19 +71,7 @@ echo '{"type":"result","subtype":"success","result":"add() fixed","usage":{"inpu
     await model?.close();
   });
 
-  async function runPlan(plan: unknown = DEMO_PLAN) {
-    const { drafts } = g.gimo.services;
-    const draft = await drafts.create(systemPrincipal, { prompt: "fix add", plan: plan as never });
-    const { run: queued } = await drafts.approve(systemPrincipal, draft.id, { auto_run: true });
-    return eventually(
-      async () => {
-        const r = await g.request("GET", `/ops/runs/${queued?.id}`);
-        return ["succeeded", "failed", "cancelled"].includes(r.body.status) ? r.body : undefined;
-      },
-      60_000,
-      200,
-    );
-  }
+  const runPlan = async (plan: unknown = DEMO_PLAN) => runEnded(g, await queueApprovedRun(g, plan), 60_000);
 
   const remoteBranches = async () =>
     (await run("git", ["-C", g.repo.remotePath, "branch", "--format=%(refname:short)"])).stdout

@@ -1,7 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemPrincipal } from "../src/core/roles.ts";
 import { verdicts } from "../src/demo/model-script.ts";
 import type { ScriptedReply } from "../src/llm/scripted-replies.ts";
 import { type ReceivedRequest, type ScriptedModel, startScriptedModel } from "../src/llm/scripted-server.ts";
@@ -9,7 +8,7 @@ import { createExecutor } from "../src/runner/executor.ts";
 import { embeddedExecutorDeps } from "../src/runner/executor-deps.ts";
 import { startGimo, type TestGimo } from "./support/harness.ts";
 import { type EverythingHttp, everythingServer, startEverythingHttp } from "./support/integration-servers.ts";
-import { eventually } from "./support/runs.ts";
+import { queueApprovedRun, runEnded } from "./support/runs.ts";
 
 /**
  * MCP integrations against a real MCP server from the npm registry,
@@ -173,17 +172,7 @@ describe("MCP integrations (server-everything)", () => {
     expect(allow.status, allow.text).toBe(200);
     // Without tools, the run asks for its acceptance review: the one criterion is met.
     respond = (req) => (req.body.tools?.length ? agent(req) : verdicts([true]));
-    const { drafts } = g.gimo.services;
-    const draft = await drafts.create(systemPrincipal, { prompt: "fix add", plan: PLAN as never });
-    const { run: queued } = await drafts.approve(systemPrincipal, draft.id, { auto_run: true });
-    const run = await eventually(
-      async () => {
-        const r = await g.request("GET", `/ops/runs/${queued?.id}`);
-        return ["succeeded", "failed", "cancelled"].includes(r.body.status) ? r.body : undefined;
-      },
-      90_000,
-      200,
-    );
+    const run = await runEnded(g, await queueApprovedRun(g, PLAN));
     expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
 
     const executorCalls = model.requests.filter((r) => r.body.tools?.length);

@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { systemPrincipal } from "../../src/core/roles.ts";
 import { DEMO_PLAN, demoModel } from "../../src/demo/model-script.ts";
 import type { ScriptedReply } from "../../src/llm/scripted-replies.ts";
 import type { ReceivedRequest, ScriptedModel } from "../../src/llm/scripted-server.ts";
@@ -12,7 +11,7 @@ import { adapters } from "../../src/runner/agent-cli/registry.ts";
 import { createExecutor } from "../../src/runner/executor.ts";
 import { embeddedExecutorDeps } from "../../src/runner/executor-deps.ts";
 import { startGimo, type TestGimo } from "./harness.ts";
-import { eventually } from "./runs.ts";
+import { queueApprovedRun, runEnded } from "./runs.ts";
 
 /**
  * The real coding-agent CLIs (`npm run agent-clis`: @anthropic-ai/claude-code, @openai/codex,
@@ -181,19 +180,7 @@ export async function startCliSuite(kind: AgentCliKind | "gimo", command = ""): 
   Object.assign(suite, {
     g,
     model,
-    async runPlan(plan: unknown = DEMO_PLAN) {
-      const { drafts } = g.gimo.services;
-      const draft = await drafts.create(systemPrincipal, { prompt: "fix add", plan: plan as never });
-      const { run: queued } = await drafts.approve(systemPrincipal, draft.id, { auto_run: true });
-      return eventually(
-        async () => {
-          const r = await g.request("GET", `/ops/runs/${queued?.id}`);
-          return ["succeeded", "failed", "cancelled"].includes(r.body.status) ? r.body : undefined;
-        },
-        300_000,
-        250,
-      );
-    },
+    runPlan: async (plan: unknown = DEMO_PLAN) => runEnded(g, await queueApprovedRun(g, plan), 300_000),
     async remoteLog(branch: string) {
       return (await run("git", ["-C", g.repo.remotePath, "log", "-1", "--format=%B", branch])).stdout;
     },

@@ -1,4 +1,5 @@
 import { systemPrincipal } from "../../src/core/roles.ts";
+import { terminalRunStatuses } from "../../src/core/run-machine.ts";
 import type { TestGimo } from "./harness.ts";
 import { samplePlan } from "./harness.ts";
 
@@ -54,4 +55,33 @@ export function commandPlan(title = "Regenerate and test", command = "true") {
     acceptance: [],
     risk: "low" as const,
   };
+}
+
+/** Approves a hand-written plan with a run (straight through the services) and returns the run's id. */
+export async function queueApprovedRun(
+  g: TestGimo,
+  plan: unknown,
+  opts: { prompt?: string; project?: string } = {},
+) {
+  const { drafts } = g.gimo.services;
+  const draft = await drafts.create(systemPrincipal, {
+    prompt: opts.prompt ?? "fix add",
+    plan: plan as never,
+    project: opts.project,
+  });
+  const { run } = await drafts.approve(systemPrincipal, draft.id, { auto_run: true });
+  return run?.id as string;
+}
+
+/** Polls a run over HTTP until it has ended (succeeded, failed or cancelled); answers its view. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read the run's JSON as it comes
+export async function runEnded(g: TestGimo, runId: string, timeoutMs = 90_000): Promise<any> {
+  return eventually(
+    async () => {
+      const r = await g.request("GET", `/ops/runs/${runId}`);
+      return terminalRunStatuses.includes(r.body.status) ? r.body : undefined;
+    },
+    timeoutMs,
+    200,
+  );
 }
