@@ -8,7 +8,7 @@ import { type Cgroups, detectCgroups, JOIN, type Placement } from "./cgroups.ts"
 import { type DiskWatch, watchWorkspace } from "./disk-watch.ts";
 import { defaultPath, SYSTEM_PATH, sandboxEnv } from "./env.ts";
 import { passwdFiles, SANDBOX_USER_NAME, type SandboxUser, sandboxUser } from "./identity.ts";
-import { gimoInstallDir, gimoNodeBin, type Mount, planLayout, planMasks } from "./layout.ts";
+import { gimoModulesDir, gimoNodeBin, type Mount, planLayout, planMasks } from "./layout.ts";
 import { type EgressSession, startEgress } from "./network.ts";
 import { runProcess } from "./process.ts";
 import { rlimitArgs } from "./rlimits.ts";
@@ -139,7 +139,7 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
     const mounts = await planLayout({
       workspace,
       nodeBin: prepared.nodeBin,
-      installDir: prepared.installDir,
+      modulesDir: prepared.modulesDir,
       user,
       masks: await masks(),
       ...(prepared.passwd ? { passwd: prepared.passwd } : {}),
@@ -259,7 +259,7 @@ export function createBwrapSandbox(deps: SandboxDeps): Sandbox {
 interface Prepared {
   tools: HelperTools;
   nodeBin: string;
-  installDir: string;
+  modulesDir: string;
   passwd: { passwd: string; group: string } | undefined;
   cgroups: Cgroups | undefined;
 }
@@ -296,7 +296,7 @@ async function prepare(
   const prepared: Prepared = {
     tools,
     nodeBin: await gimoNodeBin(),
-    installDir: await gimoInstallDir(),
+    modulesDir: await gimoModulesDir(),
     passwd: user ? await passwdFiles(user) : undefined,
     cgroups,
   };

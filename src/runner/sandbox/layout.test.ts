@@ -5,32 +5,32 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type Mount, planLayout } from "./layout.ts";
 
 /**
- * GIMO's install directory is shown read-only at its own path even under /tmp, which every
- * sandbox replaces with a private tmpfs — a checkout there must still run its own node_modules
- * (agent CLIs, MCP servers) — and a data dir kept inside it stays masked.
+ * GIMO's node_modules is shown read-only at its own path even under /tmp, which every sandbox
+ * replaces with a private tmpfs — a checkout there must still run its own agent CLIs and MCP
+ * servers — and a mask inside it stays laid over it.
  */
-describe("planLayout: GIMO's install directory", () => {
+describe("planLayout: GIMO's node_modules", () => {
   const root = mkdtempSync(join(tmpdir(), "gimo-layout-"));
-  const install = join(root, "gimo");
-  const dataDir = join(install, ".orch_data");
+  const modules = join(root, "gimo", "node_modules");
+  const dataDir = join(modules, ".cache");
   mkdirSync(dataDir, { recursive: true });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const dataMask: Mount = { kind: "tmpfs", dest: dataDir, sizeBytes: 1024 * 1024 };
-  const plan = (installDir: string) =>
+  const plan = (modulesDir: string) =>
     planLayout({
       workspace: join(root, "ws"),
       nodeBin: "/usr/bin",
-      installDir,
+      modulesDir,
       user: undefined,
       masks: [dataMask],
       tmpBytes: 1024 * 1024,
     });
 
-  it("under /tmp: bound read-only, with the data dir inside it masked again after the bind", async () => {
-    const mounts = await plan(install);
-    const bind = mounts.findIndex((m) => m.kind === "ro" && m.dest === install);
+  it("under /tmp: bound read-only, with a mask inside it laid again after the bind", async () => {
+    const mounts = await plan(modules);
+    const bind = mounts.findIndex((m) => m.kind === "ro" && m.dest === modules);
     expect(bind).toBeGreaterThan(0);
-    expect(mounts[bind]).toEqual({ kind: "ro", src: install, dest: install });
+    expect(mounts[bind]).toEqual({ kind: "ro", src: modules, dest: modules });
     const masksAfter = mounts.slice(bind + 1).filter((m) => m.kind === "tmpfs" && m.dest === dataDir);
     expect(masksAfter).toHaveLength(1);
   });

@@ -19,10 +19,11 @@ import type { SandboxUser } from "./identity.ts";
  *   the workspace     read-write at its own path: the only place a command can write to that
  *                     outlives it
  *   GIMO's Node       read-only at its own path, first on PATH (and the egress bridge, `extra`)
- *   GIMO's install    read-only at its own path, as it is anywhere else on the host, even when it
- *                     lies under /tmp (a checkout there): the agent CLIs and MCP servers a project
- *                     runs come from its node_modules. Masks inside it (a data dir kept in the
- *                     checkout, `.orch_data`) are laid again over it
+ *   GIMO's node_modules   read-only at its own path, as it is anywhere else on the host, even
+ *                     when the checkout lies under /tmp or in a directory the sandbox user may not
+ *                     enter: the agent CLIs and MCP servers a run starts come from it. Only
+ *                     node_modules, not the checkout (its data dir may be there); masks inside it
+ *                     are laid again over the bind
  *   /etc/passwd, /etc/group   copies naming the sandbox user, when it is GIMO's dedicated one
  *
  * Reaching a path: the workspace often lives where the sandbox user may not go — under GIMO's
@@ -67,8 +68,8 @@ export interface LayoutInput {
   masks: Mount[];
   /** Replacement /etc/passwd and /etc/group (the dedicated sandbox user's). */
   passwd?: { passwd: string; group: string };
-  /** GIMO's own install directory (the checkout holding node_modules). */
-  installDir?: string;
+  /** GIMO's own node_modules (where the agent CLIs and MCP servers it runs live). */
+  modulesDir?: string;
   /** Host files to show read-only at their own paths (the egress bridge). */
   readable?: string[];
   /** More mounts of the command's own (the egress proxy's socket). */
@@ -94,7 +95,7 @@ export async function planLayout(input: LayoutInput): Promise<Mount[]> {
     mounts.push({ kind: "ro", src: input.passwd.group, dest: "/etc/group" });
   }
   const reach = new Reach(input.user, masked);
-  const shown = [input.nodeBin, ...(input.installDir ? [input.installDir] : []), ...(input.readable ?? [])];
+  const shown = [input.nodeBin, ...(input.modulesDir ? [input.modulesDir] : []), ...(input.readable ?? [])];
   const bound: string[] = [];
   for (const path of shown) {
     const reached = await reach.mounts(path, "ro");
@@ -124,9 +125,9 @@ export async function planMasks(opts: { home?: string | undefined; hide?: string
   return masks;
 }
 
-/** GIMO's install directory: the checkout this module is in (three levels above src/runner/sandbox). */
-export async function gimoInstallDir(): Promise<string> {
-  return realpath(fileURLToPath(new URL("../../..", import.meta.url)));
+/** GIMO's node_modules: in the checkout this module is in (three levels above src/runner/sandbox). */
+export async function gimoModulesDir(): Promise<string> {
+  return realpath(fileURLToPath(new URL("../../../node_modules", import.meta.url)));
 }
 
 /** The directory of the Node.js binary running GIMO (resolved: `node` may be a symlink). */
