@@ -282,6 +282,34 @@ describe.each(storageKinds())("chat on %s", (kind) => {
     }
   });
 
+  it("a project that cannot take the run is answered in words, and the plan keeps waiting", async () => {
+    const chatId = await newChat();
+    const proposed = await propose(chatId);
+    const draft = await c.g.request("GET", `/ops/drafts/${proposed.draft_id}`);
+    const projectId = draft.body.project_id as string;
+    const before = (await c.g.request("GET", `/ops/projects/${projectId}`)).body;
+    const patch = await c.g.request("PATCH", `/ops/projects/${projectId}`, {
+      role: "admin",
+      body: { require_tests: true, test_command: "" },
+    });
+    expect(patch.status, patch.text).toBe(200);
+    try {
+      const refused = await c.g.request("POST", `/ops/chats/${chatId}/confirm`, {
+        role: "operator",
+        body: {},
+      });
+      expect(refused.status, refused.text).toBe(200);
+      expect(refused.body.outcome).toBe("refused");
+      expect(refused.body.message.text).toMatch(/requires tests.*test_command/);
+      expect((await c.g.request("GET", `/ops/drafts/${proposed.draft_id}`)).body.status).toBe("draft");
+    } finally {
+      await c.g.request("PATCH", `/ops/projects/${projectId}`, {
+        role: "admin",
+        body: { require_tests: before.require_tests, test_command: before.test_command ?? "" },
+      });
+    }
+  });
+
   it("the chat's event stream carries its messages", async () => {
     const chatId = await newChat();
     const ac = new AbortController();

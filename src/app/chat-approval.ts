@@ -21,6 +21,8 @@ import { type DraftService, loadDraftRow } from "./drafts.ts";
  *   superseded                 a newer revision replaced it (or it was rejected)
  *   not_allowed                the caller's role may not approve (actions)
  *   distinct_approver_required the plan requires an approver who wrote none of the draft
+ *   refused                    the project cannot take a run now (archived, or it requires tests
+ *                              and has none); nothing was approved, the draft still waits
  *
  * Every answer is also posted into the chat, so the conversation shows what happened.
  */
@@ -72,6 +74,8 @@ export class ChatApprovals {
           text: `This project requires a different approver: ${principal.actor} wrote part of this plan. Ask someone else to confirm.`,
         });
       }
+      const refusal = refusalText(error.code);
+      if (refusal) return this.#answer(principal, chatId, "refused", target.id, { text: refusal });
       if (error.code !== "illegal_transition" && error.code !== "conflict") throw error;
       // Lost the compare-and-swap: say what the winner did.
       return this.#notPending(principal, chatId, await loadDraftRow(this.#ctx.store.db, target.id));
@@ -181,4 +185,19 @@ export class ChatApprovals {
     if (!message) throw new GimoError("internal", "an answer without origin was not stored");
     return { ...data, message };
   }
+}
+
+/**
+ * Words for a project that refuses the run a confirm would queue. The approval and the run are
+ * one transaction, so the refusal leaves the draft waiting: the user fixes the project and
+ * confirms again.
+ */
+function refusalText(code: string): string | undefined {
+  if (code === "tests_required") {
+    return "Not approved: this project requires tests (require_tests) but has no test command, so no run could check the change. Set the project's test_command, then confirm again.";
+  }
+  if (code === "project_archived") {
+    return "Not approved: this project is archived and takes no new runs. Unarchive it, then confirm again.";
+  }
+  return undefined;
 }

@@ -114,6 +114,7 @@ export const answerOutcomes = [
   "superseded",
   "not_allowed",
   "distinct_approver_required",
+  "refused",
 ] as const;
 export type AnswerOutcome = (typeof answerOutcomes)[number];
 

@@ -24,6 +24,7 @@ const OUTCOMES: Record<string, string> = {
   superseded: "A newer revision of this plan replaced it.",
   not_allowed: "Your role may not do that.",
   distinct_approver_required: "Another person must approve this plan.",
+  refused: "The project cannot take this run now; nothing was approved.",
 };
 
 export function Message({
