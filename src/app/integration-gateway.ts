@@ -13,7 +13,8 @@ import { argumentCheck } from "../integrations/schema-check.ts";
 import { SecretMissing } from "../secrets/references.ts";
 import type { IntegrationsTable } from "../store/schema.ts";
 import type { AppContext } from "./context.ts";
-import { assertNoPanic, type IntegrationService } from "./integrations.ts";
+import { assertNoPanic } from "./integration-records.ts";
+import type { IntegrationService } from "./integrations.ts";
 
 /**
  * The one gateway every integration call goes through — the executor agent's (via the runner

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { loadRow } from "../../../app/integrations.ts";
+import { loadRow } from "../../../app/integration-records.ts";
 import { IdOf, PageQuery } from "../../../contract/common.ts";
 import {
   AllowList,
