@@ -6,6 +6,7 @@ import { isoAfter } from "../core/clock.ts";
 import { GimoError, notFound } from "../core/errors.ts";
 import { kindOfId } from "../core/ids.ts";
 import type { Principal } from "../core/roles.ts";
+import { runError } from "../core/run-failures.ts";
 import { assertRunTransition, type RunStatus } from "../core/run-machine.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import { toApproved, toRun } from "../store/rows.ts";
@@ -88,10 +89,7 @@ export class RunService {
         w.emit("run.cancel_requested", id, { task_id: run.task_id, reason: reason ?? null });
         return toRun(updated);
       }
-      const error = JSON.stringify({
-        code: "cancelled",
-        message: reason ?? `cancelled by ${principal.actor}`,
-      });
+      const error = JSON.stringify(runError("cancelled", reason ?? `cancelled by ${principal.actor}`));
       const updated = await casRun(w, id, status, { status: "cancelled", finished_at: w.now, error });
       w.emit("run.cancelled", id, { task_id: run.task_id, reason: reason ?? null });
       await refreshTaskStatus(w, run.task_id);

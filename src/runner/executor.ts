@@ -2,6 +2,7 @@ import type { PlanContent } from "../contract/plan.ts";
 import { BudgetExceeded, BudgetMeter, effectiveBudgets } from "../core/budgets.ts";
 import { contentHash } from "../core/content-hash.ts";
 import { isGimoError } from "../core/errors.ts";
+import { runFailure } from "../core/run-failures.ts";
 import { effectiveLimits } from "../core/sandbox-limits.ts";
 import { Stuck } from "../core/stuck-detector.ts";
 import { isProviderError } from "../llm/errors.ts";
@@ -132,14 +133,15 @@ function toFailure(error: unknown, ctx: RunContext): Failure & { result?: Record
   if (isProviderError(error)) {
     const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
     return {
-      code: error.code === "rate_limited" ? "provider_rate_limited" : "provider_unavailable",
-      message: error.message,
-      retryable: true,
+      ...runFailure(
+        error.code === "rate_limited" ? "provider_rate_limited" : "provider_unavailable",
+        error.message,
+      ),
       ...(retryAfter !== undefined ? { retry_after_seconds: retryAfter } : {}),
     };
   }
   if (error instanceof ForgeError) {
-    return { code: error.code, message: error.message, ...(error.retryable ? { retryable: true } : {}) };
+    return runFailure(error.code, error.message);
   }
   if (ctx.signal.aborted) return { code: "aborted", message: String(ctx.signal.reason) };
   if (isGimoError(error) && error.code === "forbidden")

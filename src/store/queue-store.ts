@@ -31,10 +31,11 @@
  */
 import type { Transaction } from "kysely";
 import type { Fence } from "../contract/runner.ts";
-import { backoffSeconds } from "../core/backoff.ts";
+import { backoff } from "../core/backoff.ts";
 import { type Clock, isoAfter } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
+import { runError } from "../core/run-failures.ts";
 import { assertRunTransition, type RunStatus } from "../core/run-machine.ts";
 import type { ProviderConfig } from "../llm/config.ts";
 import type { ApprovedTable, Database, ProjectsTable, RunsTable } from "./schema.ts";
@@ -79,10 +80,10 @@ export interface Ended {
 }
 
 /** The error of a run whose cancellation was requested when its runner reported a retryable failure. */
-export const CANCELLED_INSTEAD_OF_RETRY = {
-  code: "cancelled",
-  message: "cancelled on request; the runner had reported a retryable failure",
-};
+export const CANCELLED_INSTEAD_OF_RETRY = runError(
+  "cancelled",
+  "cancelled on request; the runner had reported a retryable failure",
+);
 
 export interface QueueStore {
   /** Claims the next claimable run for `runnerId`, or nothing. */
@@ -166,21 +167,21 @@ export async function sweepExpired(
       const to: RunStatus = retry ? "queued" : cancelled ? "cancelled" : "failed";
       assertRunTransition(id, "running", to);
       const error = cancelled
-        ? {
-            code: "cancelled",
-            message: `cancelled on request; runner ${run.lease_owner} stopped renewing its lease before it stopped the work`,
-          }
-        : {
-            code: "lease_expired",
-            message: `runner ${run.lease_owner} stopped renewing its lease (attempt ${run.attempt})`,
-          };
+        ? runError(
+            "cancelled",
+            `cancelled on request; runner ${run.lease_owner} stopped renewing its lease before it stopped the work`,
+          )
+        : runError(
+            "lease_expired",
+            `runner ${run.lease_owner} stopped renewing its lease (attempt ${run.attempt})`,
+          );
       const updated = await w.tx
         .updateTable("runs")
         .set(
           retry
             ? {
                 status: "queued",
-                run_after: isoAfter(clock, backoffSeconds(run.attempt, options.retryBaseSeconds)),
+                run_after: isoAfter(clock, backoff(run.attempt, options.retryBaseSeconds)),
                 lease_expires_at: null,
                 updated_at: w.now,
               }
