@@ -36,8 +36,9 @@ import { type Clock, isoAfter } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
 import { runError } from "../core/run-failures.ts";
-import { assertRunTransition, type RunStatus } from "../core/run-machine.ts";
+import type { RunStatus } from "../core/run-machine.ts";
 import type { ProviderConfig } from "../llm/config.ts";
+import { casRun } from "./cas.ts";
 import type { ApprovedTable, Database, ProjectsTable, RunsTable } from "./schema.ts";
 import type { Store, Write } from "./store.ts";
 import { refreshTaskStatus } from "./task-status.ts";
@@ -115,12 +116,9 @@ export interface QueueOptions {
  * this attempt's lease; `lease_lost` otherwise.
  */
 export async function fenced(w: Write, fence: Fence, set: Partial<RunsTable>): Promise<RunsTable> {
-  if (set.status) assertRunTransition(fence.runId, "running", set.status);
-  const row = await w.tx
-    .updateTable("runs")
-    .set({ ...set, updated_at: w.now })
-    .where("id", "=", fence.runId)
-    .where("status", "=", "running")
+  const { status, ...rest } = set;
+  const row = await casRun(w, fence.runId, "running", status)
+    .set(rest)
     .where("attempt", "=", fence.attempt)
     .where("lease_owner", "=", fence.runnerId)
     .returningAll()
@@ -165,7 +163,6 @@ export async function sweepExpired(
       const cancelled = run.cancel_requested === 1;
       const retry = !cancelled && run.attempt < run.max_attempts;
       const to: RunStatus = retry ? "queued" : cancelled ? "cancelled" : "failed";
-      assertRunTransition(id, "running", to);
       const error = cancelled
         ? runError(
             "cancelled",
@@ -175,26 +172,15 @@ export async function sweepExpired(
             "lease_expired",
             `runner ${run.lease_owner} stopped renewing its lease (attempt ${run.attempt})`,
           );
-      const updated = await w.tx
-        .updateTable("runs")
+      const updated = await casRun(w, id, "running", to)
         .set(
           retry
             ? {
-                status: "queued",
                 run_after: isoAfter(clock, backoff(run.attempt, options.retryBaseSeconds)),
                 lease_expires_at: null,
-                updated_at: w.now,
               }
-            : {
-                status: to,
-                error: JSON.stringify(error),
-                lease_expires_at: null,
-                finished_at: w.now,
-                updated_at: w.now,
-              },
+            : { error: JSON.stringify(error), lease_expires_at: null, finished_at: w.now },
         )
-        .where("id", "=", id)
-        .where("status", "=", "running")
         .where("attempt", "=", run.attempt)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) return false;
