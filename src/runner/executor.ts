@@ -42,10 +42,11 @@ import {
 
 const MIB = 1024 * 1024;
 
-export function createExecutor(deps: ExecutorDeps): RunHandler {
+export function createExecutor(runnerDeps: ExecutorDeps): RunHandler {
   // Once per runner: worktrees left by runs whose process died are removed (their branches stay).
   let swept: Promise<unknown> | undefined;
   const handler: RunHandler = async (job, runCtx) => {
+    const deps = resolvedOnce(runnerDeps);
     swept ??= sweepStaleWorkspaces({ root: deps.workspaceRoot }).catch(() => []);
     await swept;
     const plan = job.approved.plan as PlanContent;
@@ -120,6 +121,22 @@ export function createExecutor(deps: ExecutorDeps): RunHandler {
   // Agent steps need the executor model: plans with them wait while a project has none.
   handler.usesExecutor = true;
   return handler;
+}
+
+/**
+ * The deps of one claim: its forge token, executor configuration and executor model are resolved
+ * once, on first use, and shared by the workspace, the work and the delivery.
+ */
+function resolvedOnce(deps: ExecutorDeps): ExecutorDeps {
+  let provider: ReturnType<ExecutorDeps["provider"]> | undefined;
+  let executorConfig: ReturnType<ExecutorDeps["executorConfig"]> | undefined;
+  let forgeToken: ReturnType<ExecutorDeps["forgeToken"]> | undefined;
+  return {
+    ...deps,
+    provider: (job) => (provider ??= deps.provider(job)),
+    executorConfig: (job) => (executorConfig ??= deps.executorConfig(job)),
+    forgeToken: (job) => (forgeToken ??= deps.forgeToken(job)),
+  };
 }
 
 function toFailure(error: unknown, ctx: RunContext): Failure & { result?: Record<string, unknown> } {
