@@ -2,7 +2,7 @@ import type { AuditHead, Event } from "../contract/event.ts";
 import { eventVisibleTo } from "../core/event-visibility.ts";
 import type { Role } from "../core/roles.ts";
 import { type VerifyResult, verifyChain } from "../store/event-log.ts";
-import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
+import { keysetPage, type Page } from "../store/pagination.ts";
 import { toEvent } from "../store/rows.ts";
 import { approvalCollector, checkApprovals, type RecordedApproval } from "./approval-record.ts";
 import type { AppContext } from "./context.ts";
@@ -21,16 +21,10 @@ export class AuditService {
     limit: number;
     cursor?: string;
   }): Promise<Page<Event>> {
-    const after = decodeCursor<number>(filter.cursor, "number");
-    let q = this.#ctx.store.db
-      .selectFrom("events")
-      .selectAll()
-      .orderBy("seq")
-      .limit(filter.limit + 1);
+    let q = this.#ctx.store.db.selectFrom("events").selectAll();
     if (filter.subject) q = q.where("subject", "=", filter.subject);
     if (filter.type) q = q.where("type", "=", filter.type);
-    if (after !== undefined) q = q.where("seq", ">", after);
-    return toPage(await q.execute(), filter.limit, toEvent, (r) => r.seq);
+    return keysetPage(q, { key: "seq", order: "asc", limit: filter.limit, cursor: filter.cursor }, toEvent);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { AnswerOutcome, ChatAnswer } from "../contract/chat.ts";
 import { GimoError, isGimoError } from "../core/errors.ts";
 import { type Principal, roleAllows } from "../core/roles.ts";
+import { activeRunStatuses } from "../core/run-machine.ts";
 import type { DraftsTable } from "../store/schema.ts";
 import type { ChatService } from "./chats.ts";
 import type { AppContext } from "./context.ts";
@@ -125,7 +126,7 @@ export class ChatApprovals {
       .selectFrom("runs")
       .select(["id", "status"])
       .where("task_id", "=", taskId)
-      .where("status", "in", ["queued", "running"])
+      .where("status", "in", activeRunStatuses)
       .orderBy("id", "desc")
       .limit(1)
       .executeTakeFirst();

@@ -2,6 +2,7 @@ import type { Event } from "../contract/event.ts";
 import type { Run } from "../contract/run.ts";
 import { isGimoError } from "../core/errors.ts";
 import { systemPrincipal } from "../core/roles.ts";
+import { runAdvice } from "../core/run-failures.ts";
 import type { Logger } from "../log.ts";
 import { readSetting, writeSetting } from "../store/settings.ts";
 import type { Services } from "./services.ts";
@@ -128,7 +129,7 @@ export function describe(event: Event, run: Run): Posted | undefined {
       const error = run.error ?? { code: "failed", message: "the run failed" };
       return {
         kind: "error",
-        text: `Run ${run.id} failed: ${error.message} (${error.code}).\nWhat you can do: ${advice(error.code, run.id)}`,
+        text: `Run ${run.id} failed: ${error.message} (${error.code}).\nWhat you can do: ${runAdvice(error.code, run.id)}`,
         data: { ...base, status: "failed", code: error.code },
       };
     }
@@ -174,16 +175,4 @@ function resultText(run: Run): string {
     for (const v of verdicts) lines.push(`- ${v.met ? "✓" : "✗"} ${v.criterion} — ${v.evidence}`);
   }
   return lines.join("\n");
-}
-
-function advice(code: string, runId: string): string {
-  if (code === "approval_drift")
-    return "the approved plan changed after approval; propose it again and confirm.";
-  if (code.includes("budget") || code === "stuck")
-    return "the run hit its budget; ask me to split the plan into smaller steps, or raise the project's budgets.";
-  if (code === "acceptance_not_met" || code === "verdict_invalid")
-    return `the review did not find the acceptance criteria met; read its evidence (ask me for the logs of ${runId}), then tell me whether to revise the plan's steps or its criteria.`;
-  if (code.includes("policy") || code.includes("protected"))
-    return "a policy refused a command or a push; ask me to revise the plan without it.";
-  return `read the log (ask me for the logs of ${runId}), then tell me what to change and I will revise the plan, or requeue the run (POST /ops/runs/${runId}/requeue).`;
 }

@@ -3,7 +3,7 @@ import type { Chat, ChatCreate, ChatMessage, ChatPatch } from "../contract/chat.
 import type { Draft } from "../contract/draft.ts";
 import { GimoError, notFound } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
-import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
+import { keysetPage, type Page } from "../store/pagination.ts";
 import type { ChatMessagesTable, ChatsTable, Database, DraftsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
 import type { AppContext } from "./context.ts";
@@ -66,16 +66,10 @@ export class ChatService {
     limit: number;
     cursor?: string;
   }): Promise<Page<Chat>> {
-    const after = decodeCursor<string>(filter.cursor, "string");
-    let q = this.#ctx.store.db
-      .selectFrom("chats")
-      .selectAll()
-      .orderBy("id", "desc")
-      .limit(filter.limit + 1);
+    let q = this.#ctx.store.db.selectFrom("chats").selectAll();
     if (filter.project) q = q.where("project_id", "=", filter.project);
     if (filter.archived !== "all") q = q.where("archived", "=", filter.archived === "true" ? 1 : 0);
-    if (after) q = q.where("id", "<", after);
-    return toPage(await q.execute(), filter.limit, toChat, (r) => r.id);
+    return keysetPage(q, { key: "id", order: "desc", limit: filter.limit, cursor: filter.cursor }, toChat);
   }
 
   async get(id: string): Promise<Chat> {
@@ -104,15 +98,8 @@ export class ChatService {
     page: { order: "asc" | "desc"; limit: number; cursor?: string },
   ): Promise<Page<ChatMessage>> {
     await loadChatRow(this.#ctx.store.db, chatId);
-    const after = decodeCursor<string>(page.cursor, "string");
-    let q = this.#ctx.store.db
-      .selectFrom("chat_messages")
-      .selectAll()
-      .where("chat_id", "=", chatId)
-      .orderBy("id", page.order)
-      .limit(page.limit + 1);
-    if (after) q = q.where("id", page.order === "asc" ? ">" : "<", after);
-    return toPage(await q.execute(), page.limit, toMessage, (r) => r.id);
+    const q = this.#ctx.store.db.selectFrom("chat_messages").selectAll().where("chat_id", "=", chatId);
+    return keysetPage(q, { key: "id", ...page }, toMessage);
   }
 
   /** The newest messages of a chat, oldest first (what the planner is shown). */

@@ -8,7 +8,8 @@ import { contentHash } from "../core/content-hash.ts";
 import { assertDraftTransition, type DraftStatus, supersedableDraftStatuses } from "../core/draft-machine.ts";
 import { GimoError, notFound } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
-import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
+import { casDraft } from "../store/cas.ts";
+import { keysetPage, type Page } from "../store/pagination.ts";
 import { toApproved, toDraft } from "../store/rows.ts";
 import type { ApprovedTable, Database, DraftsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
@@ -110,17 +111,11 @@ export class DraftService {
     limit: number;
     cursor?: string;
   }): Promise<Page<Draft>> {
-    const after = decodeCursor<string>(filter.cursor, "string");
-    let q = this.#ctx.store.db
-      .selectFrom("drafts")
-      .selectAll()
-      .orderBy("id", "desc")
-      .limit(filter.limit + 1);
+    let q = this.#ctx.store.db.selectFrom("drafts").selectAll();
     if (filter.status) q = q.where("status", "=", filter.status);
     if (filter.task) q = q.where("task_id", "=", filter.task);
     if (filter.project) q = q.where("project_id", "=", filter.project);
-    if (after) q = q.where("id", "<", after);
-    return toPage(await q.execute(), filter.limit, toDraft, (r) => r.id);
+    return keysetPage(q, { key: "id", order: "desc", limit: filter.limit, cursor: filter.cursor }, toDraft);
   }
 
   async get(id: string): Promise<Draft> {
@@ -158,7 +153,7 @@ export class DraftService {
   ): Promise<{ approved: Approved; run: Run | null }> {
     return this.#ctx.store.write(principal, async (w) => {
       const draft = await loadDraftRow(w.tx, id);
-      assertDraftTransition(id, draft.status as DraftStatus, "approved");
+      assertDraftTransition(id, draft.status, "approved");
       if (draft.plan === null) {
         throw new GimoError(
           "unprocessable",
@@ -179,11 +174,7 @@ export class DraftService {
             "(created, edited or asked for it or an earlier revision of its task)",
         );
       }
-      const swapped = await w.tx
-        .updateTable("drafts")
-        .set({ status: "approved", updated_at: w.now })
-        .where("id", "=", id)
-        .where("status", "=", "draft")
+      const swapped = await casDraft(w, id, "draft", "approved")
         // The content read above, and no other: an edit committed meanwhile (PostgreSQL) makes it fail.
         .where("prompt", "=", draft.prompt)
         .where("plan", "=", draft.plan)
@@ -226,12 +217,8 @@ export class DraftService {
   async reject(principal: Principal, id: string, reason: string | undefined): Promise<Draft> {
     return this.#ctx.store.write(principal, async (w) => {
       const draft = await loadDraftRow(w.tx, id);
-      assertDraftTransition(id, draft.status as DraftStatus, "rejected");
-      const updated = await w.tx
-        .updateTable("drafts")
-        .set({ status: "rejected", error: null, updated_at: w.now })
-        .where("id", "=", id)
-        .where("status", "=", draft.status)
+      const updated = await casDraft(w, id, draft.status, "rejected")
+        .set({ error: null })
         .returningAll()
         .executeTakeFirst();
       if (!updated)

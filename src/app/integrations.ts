@@ -13,7 +13,7 @@ import type { IntegrationClient, ResolvedIntegration } from "../integrations/cli
 import { allowedIn, type StoredAllow, type StoredOperation, toolName } from "../integrations/operations.ts";
 import { type Env, resolveWithSecrets } from "../secrets/references.ts";
 import type { Vault } from "../secrets/vault.ts";
-import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
+import { keysetPage, type Page } from "../store/pagination.ts";
 import type { Database, IntegrationsTable } from "../store/schema.ts";
 import type { AppContext } from "./context.ts";
 import {
@@ -100,14 +100,11 @@ export class IntegrationService {
   }
 
   async list(limit: number, cursor?: string): Promise<Page<IntegrationView>> {
-    const after = decodeCursor<string>(cursor, "string");
-    let q = this.#ctx.store.db
-      .selectFrom("integrations")
-      .selectAll()
-      .orderBy("id")
-      .limit(limit + 1);
-    if (after) q = q.where("id", ">", after);
-    return toPage(await q.execute(), limit, toView, (r) => r.id);
+    return keysetPage(
+      this.#ctx.store.db.selectFrom("integrations").selectAll(),
+      { key: "id", order: "asc", limit: limit, cursor: cursor },
+      toView,
+    );
   }
 
   async get(id: string): Promise<IntegrationView> {

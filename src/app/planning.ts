@@ -4,11 +4,13 @@ import type { Draft } from "../contract/draft.ts";
 import { PlanContent } from "../contract/plan.ts";
 import type { PlanDocInput } from "../contract/plan-doc.ts";
 import type { ProjectConfig } from "../contract/project.ts";
+import { revisableDraftStatuses } from "../core/draft-machine.ts";
 import { GimoError, isGimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
 import { repositoryContext } from "../git/context.ts";
 import { draftPlan, type PlannerRequest, type RunSummary } from "../llm/planner.ts";
 import { loadPrompts } from "../llm/prompts.ts";
+import { casDraft } from "../store/cas.ts";
 import { toDraft } from "../store/rows.ts";
 import { refreshTaskStatus } from "../store/task-status.ts";
 import type { AppContext } from "./context.ts";
@@ -65,7 +67,7 @@ export class PlanningService {
     await this.#assertPlanner((await loadDraftRow(this.#ctx.store.db, draftId)).project_id);
     const next = await this.#ctx.store.write(principal, async (w) => {
       const old = await loadDraftRow(w.tx, draftId);
-      if (old.status !== "draft" && old.status !== "error") {
+      if (!revisableDraftStatuses.includes(old.status)) {
         throw new GimoError(
           "illegal_transition",
           `draft ${draftId} is ${old.status}; only a draft or a failed one can be revised`,
@@ -282,19 +284,14 @@ export class PlanningService {
     await this.#ctx.store.write(
       principal,
       async (w) => {
-        const updated = await w.tx
-          .updateTable("drafts")
+        const updated = await casDraft(w, draftId, "generating", end.error === undefined ? "draft" : "error")
           .set({
-            status: end.error === undefined ? "draft" : "error",
             // a model that echoed a secret it saw must not get it stored
             plan: end.plan === undefined ? null : this.#ctx.redactor.redact(JSON.stringify(end.plan)),
             prompt_hash: end.promptHash ?? null,
             usage: end.usage ? JSON.stringify(end.usage) : null,
             error: end.error ?? null,
-            updated_at: w.now,
           })
-          .where("id", "=", draftId)
-          .where("status", "=", "generating")
           .returning(["task_id"])
           .executeTakeFirst();
         if (!updated) return; // superseded or finished meanwhile

@@ -6,7 +6,7 @@ import { renderLink } from "../core/git-policy.ts";
 import type { Principal } from "../core/roles.ts";
 import { isHttpUrl } from "../core/run-result.ts";
 import { inspectRepository } from "../git/inspect.ts";
-import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
+import { keysetPage, type Page } from "../store/pagination.ts";
 import { toProject } from "../store/rows.ts";
 import type { Database, ProjectsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
@@ -72,14 +72,11 @@ export class ProjectService {
   }
 
   async list(limit: number, cursor?: string): Promise<Page<Project>> {
-    const after = decodeCursor<string>(cursor, "string");
-    let q = this.#ctx.store.db
-      .selectFrom("projects")
-      .selectAll()
-      .orderBy("id")
-      .limit(limit + 1);
-    if (after) q = q.where("id", ">", after);
-    return toPage(await q.execute(), limit, toProject, (r) => r.id);
+    return keysetPage(
+      this.#ctx.store.db.selectFrom("projects").selectAll(),
+      { key: "id", order: "asc", limit: limit, cursor: cursor },
+      toProject,
+    );
   }
 
   async get(id: string): Promise<Project> {

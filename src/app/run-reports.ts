@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { ClaimedRun, Completion, Fence, LogLineInput, StepUpdate } from "../contract/runner.ts";
-import { backoffSeconds } from "../core/backoff.ts";
+import { backoff } from "../core/backoff.ts";
 import { isoAfter } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
@@ -147,8 +147,7 @@ export class RunReportService {
       ? { ...completion.error, message: this.#ctx.redactor.redact(completion.error.message) }
       : undefined;
     const result = completion.result ? this.#ctx.redactor.redact(JSON.stringify(completion.result)) : null;
-    const wait =
-      error?.retry_after_seconds ?? backoffSeconds(fence.attempt, this.#ctx.config.retryBaseSeconds);
+    const wait = error?.retry_after_seconds ?? backoff(fence.attempt, this.#ctx.config.retryBaseSeconds);
     const end = { status: completion.status, result, error, wait };
     const claimNext = options.claimNext === true;
     const { status, startedAt, next } = await this.#queueStore.complete({ principal, fence, end, claimNext });

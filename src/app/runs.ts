@@ -6,8 +6,10 @@ import { isoAfter } from "../core/clock.ts";
 import { GimoError, notFound } from "../core/errors.ts";
 import { kindOfId } from "../core/ids.ts";
 import type { Principal } from "../core/roles.ts";
-import { assertRunTransition, type RunStatus } from "../core/run-machine.ts";
-import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
+import { runError } from "../core/run-failures.ts";
+import { activeRunStatuses, type RunStatus } from "../core/run-machine.ts";
+import { casRun } from "../store/cas.ts";
+import { keysetPage, type Page } from "../store/pagination.ts";
 import { toApproved, toRun } from "../store/rows.ts";
 import type { Database, RunsTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
@@ -59,17 +61,15 @@ export class RunService {
     limit: number;
     cursor?: string;
   }): Promise<Page<Run>> {
-    const after = decodeCursor<string>(filter.cursor, "string");
-    let q = this.#ctx.store.db
-      .selectFrom("runs")
-      .selectAll()
-      .orderBy("id", "desc")
-      .limit(filter.limit + 1);
+    let q = this.#ctx.store.db.selectFrom("runs").selectAll();
     if (filter.status) q = q.where("status", "=", filter.status);
     if (filter.task) q = q.where("task_id", "=", filter.task);
     if (filter.project) q = q.where("project_id", "=", filter.project);
-    if (after) q = q.where("id", "<", after);
-    const page = toPage(await q.execute(), filter.limit, toRun, (r) => r.id);
+    const page = await keysetPage(
+      q,
+      { key: "id", order: "desc", limit: filter.limit, cursor: filter.cursor },
+      toRun,
+    );
     return { ...page, items: await withBlockers(this.#ctx.store.db, page.items) };
   }
 
@@ -84,15 +84,12 @@ export class RunService {
       const run = await loadRunRow(w.tx, id);
       const status = run.status as RunStatus;
       if (status === "running") {
-        const updated = await casRun(w, id, "running", { cancel_requested: 1 });
+        const updated = await casRunRow(w, id, "running", { cancel_requested: 1 });
         w.emit("run.cancel_requested", id, { task_id: run.task_id, reason: reason ?? null });
         return toRun(updated);
       }
-      const error = JSON.stringify({
-        code: "cancelled",
-        message: reason ?? `cancelled by ${principal.actor}`,
-      });
-      const updated = await casRun(w, id, status, { status: "cancelled", finished_at: w.now, error });
+      const error = JSON.stringify(runError("cancelled", reason ?? `cancelled by ${principal.actor}`));
+      const updated = await casRunRow(w, id, status, { status: "cancelled", finished_at: w.now, error });
       w.emit("run.cancelled", id, { task_id: run.task_id, reason: reason ?? null });
       await refreshTaskStatus(w, run.task_id);
       return toRun(updated);
@@ -103,7 +100,7 @@ export class RunService {
   async requeue(principal: Principal, id: string, backoffSeconds: number): Promise<Run> {
     return this.#ctx.store.write(principal, async (w) => {
       const run = await loadRunRow(w.tx, id);
-      const updated = await casRun(w, id, run.status, {
+      const updated = await casRunRow(w, id, run.status, {
         status: "queued",
         run_after: isoAfter(this.#ctx.clock, backoffSeconds),
         max_attempts: run.attempt + this.#ctx.config.maxAttempts,
@@ -124,15 +121,9 @@ export class RunService {
  * Compare-and-swap on a run's status: `from → set.status` must be in the transition table
  * (core/run-machine), and a lost race is an illegal transition, never a silent no-op.
  */
-async function casRun(w: Write, id: string, from: RunStatus, set: Partial<RunsTable>): Promise<RunsTable> {
-  if (set.status !== undefined) assertRunTransition(id, from, set.status);
-  const updated = await w.tx
-    .updateTable("runs")
-    .set({ ...set, updated_at: w.now })
-    .where("id", "=", id)
-    .where("status", "=", from)
-    .returningAll()
-    .executeTakeFirst();
+async function casRunRow(w: Write, id: string, from: RunStatus, set: Partial<RunsTable>): Promise<RunsTable> {
+  const { status, ...rest } = set;
+  const updated = await casRun(w, id, from, status).set(rest).returningAll().executeTakeFirst();
   if (!updated) throw new GimoError("illegal_transition", `run ${id} changed while being updated; reload it`);
   return updated;
 }
@@ -149,7 +140,7 @@ async function refuseActive(w: Write, approvedId: string): Promise<void> {
     .selectFrom("runs")
     .select(["id", "status"])
     .where("approved_id", "=", approvedId)
-    .where("status", "in", ["queued", "running"])
+    .where("status", "in", activeRunStatuses)
     .orderBy("id")
     .limit(1)
     .executeTakeFirst();

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Task } from "../contract/task.ts";
 import { notFound } from "../core/errors.ts";
 import type { TaskStatus } from "../core/task-status.ts";
-import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
+import { keysetPage, type Page } from "../store/pagination.ts";
 import { toApproved, toDraft, toRun, toTask } from "../store/rows.ts";
 import type { Database, TasksTable } from "../store/schema.ts";
 import type { Write } from "../store/store.ts";
@@ -23,16 +23,10 @@ export class TaskService {
     limit: number;
     cursor?: string;
   }): Promise<Page<Task>> {
-    const after = decodeCursor<string>(filter.cursor, "string");
-    let q = this.#ctx.store.db
-      .selectFrom("tasks")
-      .selectAll()
-      .orderBy("id", "desc")
-      .limit(filter.limit + 1);
+    let q = this.#ctx.store.db.selectFrom("tasks").selectAll();
     if (filter.status) q = q.where("status", "=", filter.status);
     if (filter.project) q = q.where("project_id", "=", filter.project);
-    if (after) q = q.where("id", "<", after);
-    return toPage(await q.execute(), filter.limit, toTask, (r) => r.id);
+    return keysetPage(q, { key: "id", order: "desc", limit: filter.limit, cursor: filter.cursor }, toTask);
   }
 
   async get(id: string) {

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GimoError, notFound } from "../core/errors.ts";
 import { isReservedActorName, type Principal, type Role, roles, systemPrincipal } from "../core/roles.ts";
-import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
+import { keysetPage, type Page } from "../store/pagination.ts";
 import type { TokensTable } from "../store/schema.ts";
 import type { AppContext } from "./context.ts";
 import { TokenWatch, type Watch } from "./token-watch.ts";
@@ -98,14 +98,11 @@ export class TokenService {
   }
 
   async list(limit: number, cursor?: string): Promise<Page<TokenInfo>> {
-    const after = decodeCursor<string>(cursor, "string");
-    let q = this.#ctx.store.db
-      .selectFrom("tokens")
-      .selectAll()
-      .orderBy("id")
-      .limit(limit + 1);
-    if (after) q = q.where("id", ">", after);
-    return toPage(await q.execute(), limit, toInfo, (r) => r.id);
+    return keysetPage(
+      this.#ctx.store.db.selectFrom("tokens").selectAll(),
+      { key: "id", order: "asc", limit: limit, cursor: cursor },
+      toInfo,
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { ApprovedQuery } from "../contract/approved.ts";
 import type { ApproveBody, DraftCreate, DraftEdit, DraftQuery, RejectBody } from "../contract/draft.ts";
+import { runTerminalEvents } from "../contract/events.ts";
 import type { IntegrationCallBody } from "../contract/integration.ts";
 import type { GenerateBody, ProposeBody, ReviseBody, TaskCreate } from "../contract/planning.ts";
 import type { ProjectCreate, ProjectPatch } from "../contract/project.ts";
@@ -48,7 +49,7 @@ export interface GimoClientOptions {
   validate?: boolean;
 }
 
-const terminalRunEvents = new Set(["run.succeeded", "run.failed", "run.cancelled"]);
+const terminalRunEvents = new Set<string>(runTerminalEvents);
 
 export class GimoClient {
   readonly #t: Transport;
@@ -111,6 +112,9 @@ export class GimoClient {
   listApproved = (query: Query<typeof ApprovedQuery> = {}) =>
     this.#call("ApprovedPage", "GET", "/ops/approved", { query });
   getApproved = (id: string) => this.#call("Approved", "GET", `/ops/approved/${seg(id)}`);
+  getPlan = (project?: string) => this.#call("PlanDoc", "GET", "/ops/plan", { query: { project } });
+  getProjectContext = (project?: string) =>
+    this.#call("ProjectContext", "GET", "/ops/context", { query: { project } });
 
   /** Polls a draft until the planner has finished with it (status other than `generating`). */
   async waitForDraft(id: string, opts: { signal?: AbortSignal; intervalMs?: number } = {}) {

@@ -6,8 +6,10 @@ export { Approved, ApprovedPage } from "../contract/approved.ts";
 export { ApproveResult, Draft, DraftPage } from "../contract/draft.ts";
 export { AuditHead, AuditVerify, Event, EventPage } from "../contract/event.ts";
 export { CallOutcome, RunIntegrationTools } from "../contract/integration.ts";
+export { PlanDoc } from "../contract/plan-doc.ts";
 export { ProposeResult } from "../contract/planning.ts";
 export { Project, ProjectDeleted, ProjectPage } from "../contract/project.ts";
+export { ProjectContext } from "../contract/project-context.ts";
 export { ProvidersHealth, ProvidersView } from "../contract/provider.ts";
 export { Run, RunPage } from "../contract/run.ts";
 export {

@@ -1,4 +1,5 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { backoff } from "../core/backoff.ts";
 import { errorFrom, type FetchLike, GimoClientError } from "./http.ts";
 
 /**
@@ -62,8 +63,7 @@ export async function* subscribe(
       failures += 1;
       if (failures > maxRetries) throw error;
     }
-    const ceiling = Math.min(5_000, base * 2 ** failures);
-    await sleep(ceiling / 2 + Math.random() * (ceiling / 2), opts.signal);
+    await sleep(backoff(failures + 1, base, 5_000), opts.signal);
   }
 }
 

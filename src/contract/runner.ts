@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { terminalRunStatuses } from "../core/run-machine.ts";
 import { ProviderConfig } from "../llm/config.ts";
 import { Approved } from "./approved.ts";
 import { IdOf, Line, Text, Timestamp } from "./common.ts";
@@ -104,7 +105,7 @@ export const StepsBody = z
 export const CompleteBody = z
   .object({
     ...FenceFields,
-    status: z.enum(["succeeded", "failed", "cancelled"]),
+    status: z.enum(terminalRunStatuses),
     result: z.record(z.string(), z.unknown()).optional().openapi({
       description:
         "the run's result (RunResult); refused (400) when link or pull_request.url is not an http(s) URL or branch is not the run's own task branch",

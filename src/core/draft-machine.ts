@@ -1,5 +1,3 @@
-import { GimoError } from "./errors.ts";
-
 /**
  * The draft state machine.
  *
@@ -12,6 +10,8 @@ import { GimoError } from "./errors.ts";
  * Every transition is applied as a compare-and-swap on the current status; a transition that is
  * not in this table is `illegal_transition` (409), never a silent no-op.
  */
+import { GimoError } from "./errors.ts";
+
 export const draftStatuses = ["generating", "draft", "approved", "rejected", "superseded", "error"] as const;
 export type DraftStatus = (typeof draftStatuses)[number];
 
@@ -36,6 +36,12 @@ export function assertDraftTransition(id: string, from: DraftStatus, to: DraftSt
     });
   }
 }
+
+/**
+ * The statuses a person may revise from (`POST /ops/drafts/{id}/revise`): a draft, or one whose
+ * generation failed. A draft still generating is superseded only by a new draft of its task.
+ */
+export const revisableDraftStatuses: readonly DraftStatus[] = ["draft", "error"];
 
 /** The statuses from which a draft may still be replaced by a newer revision. */
 export const supersedableDraftStatuses = draftStatuses.filter((s) => canMoveDraft(s, "superseded"));

@@ -1,5 +1,3 @@
-import { GimoError } from "./errors.ts";
-
 /**
  * The run state machine (SPEC §1, §6).
  *
@@ -14,11 +12,17 @@ import { GimoError } from "./errors.ts";
  * `attempt` grows by one at each claim and never goes back: it is the fencing token that every
  * runner call carries, so a runner that lost its lease can never write over a newer attempt.
  */
+import { GimoError } from "./errors.ts";
+
 export const runStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
-export const terminalRunStatuses: readonly RunStatus[] = ["succeeded", "failed", "cancelled"];
-export const activeRunStatuses: readonly RunStatus[] = ["queued", "running"];
+export const terminalRunStatuses = [
+  "succeeded",
+  "failed",
+  "cancelled",
+] as const satisfies readonly RunStatus[];
+export const activeRunStatuses = ["queued", "running"] as const satisfies readonly RunStatus[];
 
 const transitions: Record<RunStatus, readonly RunStatus[]> = {
   queued: ["running", "cancelled"],
@@ -39,5 +43,5 @@ export function assertRunTransition(id: string, from: RunStatus, to: RunStatus):
 }
 
 export function isTerminalRun(status: RunStatus): boolean {
-  return terminalRunStatuses.includes(status);
+  return (terminalRunStatuses as readonly RunStatus[]).includes(status);
 }

@@ -85,7 +85,8 @@ describe("the run state machine", () => {
   it("terminal and active statuses partition the run statuses", () => {
     expect([...terminalRunStatuses].sort()).toEqual(["cancelled", "failed", "succeeded"]);
     expect([...activeRunStatuses].sort()).toEqual(["queued", "running"]);
-    for (const s of runStatuses) expect(isTerminalRun(s)).toBe(terminalRunStatuses.includes(s));
+    for (const s of runStatuses)
+      expect(isTerminalRun(s)).toBe((terminalRunStatuses as readonly string[]).includes(s));
     expect(isTerminalRun("running")).toBe(false);
     expect(isTerminalRun("failed")).toBe(true);
   });

@@ -1,4 +1,5 @@
 import { APICallError } from "@ai-sdk/provider";
+import { retryableKind } from "../core/retryable-errors.ts";
 
 /**
  * What went wrong with one attempt at a model call, reduced to what the retry policy needs.
@@ -17,16 +18,6 @@ export type Failure =
   | { kind: "unreachable"; message: string }
   | { kind: "rejected"; status?: number; message: string }
   | { kind: "aborted"; reason: unknown };
-
-const unreachableCodes = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
 
 const transientStatuses = new Set([408, 409, 425]);
 
@@ -57,7 +48,7 @@ export function classifyFailure(error: unknown, ctx: ClassifyContext): Failure {
     return { kind: "rejected", status, message };
   }
   const code = networkCode(error);
-  if (code !== undefined && unreachableCodes.has(code)) {
+  if (code !== undefined && retryableKind(code) === "unreachable") {
     return { kind: "unreachable", message: `cannot connect (${code})` };
   }
   if (code !== undefined) return { kind: "transient", message: `connection failed (${code})` };

@@ -1,4 +1,4 @@
-import { backoffSeconds } from "../core/backoff.ts";
+import { backoff } from "../core/backoff.ts";
 import { GimoError } from "../core/errors.ts";
 import type { CallSettings } from "./config.ts";
 import { ProviderRateLimited, ProviderRejected, ProviderUnavailable } from "./errors.ts";
@@ -86,9 +86,7 @@ export function nextDelay(
     if (failure.retryAfterMs > settings.maxRetryWaitMs) return undefined;
     return failure.retryAfterMs + Math.round(random() * Math.min(1_000, failure.retryAfterMs * 0.1));
   }
-  return Math.round(
-    backoffSeconds(retriesDone + 1, settings.retryBaseMs / 1000, settings.retryMaxMs / 1000, random) * 1000,
-  );
+  return Math.round(backoff(retriesDone + 1, settings.retryBaseMs, settings.retryMaxMs, random));
 }
 
 function toProviderError(failure: Failure, ctx: RetryContext, attempts: number): Error {

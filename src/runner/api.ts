@@ -42,20 +42,21 @@ export interface RunnerApi {
 }
 
 /** The server says this runner no longer holds the run (409): stop and write nothing more. */
-export class LeaseLost extends Error {
+export class LeaseLost extends GimoError {
   constructor(message: string) {
-    super(message);
+    super("lease_lost", message);
     this.name = "LeaseLost";
   }
 }
 
 /** Panic mode is on (423): stop working; the lease will lapse and the run will be recovered later. */
-export class PanicModeOn extends Error {
+export class PanicModeOn extends GimoError {
   constructor(message: string) {
-    super(message);
+    super("panic_mode", message);
     this.name = "PanicModeOn";
   }
 }
 
 import type { CallOutcome, IntegrationTool } from "../contract/integration.ts";
 import type { ClaimedRun, Completion, Fence, LogLineInput, StepUpdate } from "../contract/runner.ts";
+import { GimoError } from "../core/errors.ts";

@@ -2,6 +2,7 @@ import type { PlanContent } from "../contract/plan.ts";
 import type { ClaimedRun } from "../contract/runner.ts";
 import { conventionalMessage } from "../core/commit-message.ts";
 import { renderLink } from "../core/git-policy.ts";
+import { runFailure } from "../core/run-failures.ts";
 import type { Usage } from "../llm/port.ts";
 import type { ExecutorDeps } from "./executor-port.ts";
 import { openDraftPullRequest } from "./forge/pull-request.ts";
@@ -39,10 +40,7 @@ export async function deliver(
   const { tests } = checked;
   const committed = await commitAll(ws, message, { maxCommitBytes, secrets, signal: ctx.signal });
   if (committed.commits.length === 0) {
-    throw new RunFailed(
-      { code: "no_changes", message: "the run finished without changing any file" },
-      { tests },
-    );
+    throw new RunFailed(runFailure("no_changes"), { tests });
   }
   const changes = await fileChanges(ws);
   ctx.log(

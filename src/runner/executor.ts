@@ -2,6 +2,7 @@ import type { PlanContent } from "../contract/plan.ts";
 import { BudgetExceeded, BudgetMeter, effectiveBudgets } from "../core/budgets.ts";
 import { contentHash } from "../core/content-hash.ts";
 import { isGimoError } from "../core/errors.ts";
+import { runFailure } from "../core/run-failures.ts";
 import { effectiveLimits } from "../core/sandbox-limits.ts";
 import { Stuck } from "../core/stuck-detector.ts";
 import { isProviderError } from "../llm/errors.ts";
@@ -41,10 +42,11 @@ import {
 
 const MIB = 1024 * 1024;
 
-export function createExecutor(deps: ExecutorDeps): RunHandler {
+export function createExecutor(runnerDeps: ExecutorDeps): RunHandler {
   // Once per runner: worktrees left by runs whose process died are removed (their branches stay).
   let swept: Promise<unknown> | undefined;
   const handler: RunHandler = async (job, runCtx) => {
+    const deps = resolvedOnce(runnerDeps);
     swept ??= sweepStaleWorkspaces({ root: deps.workspaceRoot }).catch(() => []);
     await swept;
     const plan = job.approved.plan as PlanContent;
@@ -121,6 +123,22 @@ export function createExecutor(deps: ExecutorDeps): RunHandler {
   return handler;
 }
 
+/**
+ * The deps of one claim: its forge token, executor configuration and executor model are resolved
+ * once, on first use, and shared by the workspace, the work and the delivery.
+ */
+function resolvedOnce(deps: ExecutorDeps): ExecutorDeps {
+  let provider: ReturnType<ExecutorDeps["provider"]> | undefined;
+  let executorConfig: ReturnType<ExecutorDeps["executorConfig"]> | undefined;
+  let forgeToken: ReturnType<ExecutorDeps["forgeToken"]> | undefined;
+  return {
+    ...deps,
+    provider: (job) => (provider ??= deps.provider(job)),
+    executorConfig: (job) => (executorConfig ??= deps.executorConfig(job)),
+    forgeToken: (job) => (forgeToken ??= deps.forgeToken(job)),
+  };
+}
+
 function toFailure(error: unknown, ctx: RunContext): Failure & { result?: Record<string, unknown> } {
   // A deadline that passed is the cause, whatever the command it cut short answered.
   const reason: unknown = ctx.signal.aborted ? ctx.signal.reason : undefined;
@@ -132,14 +150,15 @@ function toFailure(error: unknown, ctx: RunContext): Failure & { result?: Record
   if (isProviderError(error)) {
     const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
     return {
-      code: error.code === "rate_limited" ? "provider_rate_limited" : "provider_unavailable",
-      message: error.message,
-      retryable: true,
+      ...runFailure(
+        error.code === "rate_limited" ? "provider_rate_limited" : "provider_unavailable",
+        error.message,
+      ),
       ...(retryAfter !== undefined ? { retry_after_seconds: retryAfter } : {}),
     };
   }
   if (error instanceof ForgeError) {
-    return { code: error.code, message: error.message, ...(error.retryable ? { retryable: true } : {}) };
+    return runFailure(error.code, error.message);
   }
   if (ctx.signal.aborted) return { code: "aborted", message: String(ctx.signal.reason) };
   if (isGimoError(error) && error.code === "forbidden")

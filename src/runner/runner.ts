@@ -1,5 +1,6 @@
 import type { ClaimedRun, Completion, Fence, LogLineInput, StepUpdate } from "../contract/runner.ts";
-import { backoffSeconds } from "../core/backoff.ts";
+import { backoff } from "../core/backoff.ts";
+import { runFailure } from "../core/run-failures.ts";
 import type { Logger } from "../log.ts";
 import { LeaseLost, PanicModeOn, type RunnerApi } from "./api.ts";
 import type { HandlerOutcome, RunHandler } from "./handler.ts";
@@ -161,7 +162,7 @@ export class Runner {
         .catch(
           (error: unknown): HandlerOutcome => ({
             status: "failed",
-            error: { code: "handler_error", message: error instanceof Error ? error.message : String(error) },
+            error: runFailure("handler_error", error instanceof Error ? error.message : String(error)),
           }),
         );
       clearInterval(leaseTimer);
@@ -228,24 +229,14 @@ export class Runner {
 }
 
 function completionFor(outcome: HandlerOutcome, reason: AbortReason | undefined): Completion {
-  if (reason === "cancelled")
-    return { status: "cancelled", error: { code: "cancelled", message: "cancelled on request" } };
-  if (reason === "runner_stopping") {
-    return {
-      status: "failed",
-      error: {
-        code: "runner_stopping",
-        message: "the runner was stopped mid-run; handing it back",
-        retryable: true,
-      },
-    };
-  }
+  if (reason === "cancelled") return { status: "cancelled", error: runFailure("cancelled") };
+  if (reason === "runner_stopping") return { status: "failed", error: runFailure("runner_stopping") };
   return outcome;
 }
 
 /** After `failures` failed calls in a row: 0.2 s doubling up to 10 s, jittered (core/backoff). */
 function backoffMs(failures: number): number {
-  return backoffSeconds(failures + 1, 0.2, 10) * 1000;
+  return backoff(failures + 1, 200, 10_000);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -72,7 +72,6 @@ export class Work {
   readonly #stuck = new StuckDetector();
   readonly #messages: ChatMessage[] = [];
   #provider: LlmProvider | undefined;
-  #executor: Promise<ProviderConfig | undefined> | undefined;
   #verdicts: AcceptanceVerdict[] = [];
   #reviews = 0;
   #unjudged: string | undefined;
@@ -305,10 +304,9 @@ export class Work {
     };
   }
 
-  /** The executor configuration (once per run). */
+  /** The executor configuration (resolved once per claim: executor.ts). */
   #executorConfig(): Promise<ProviderConfig | undefined> {
-    this.#executor ??= this.#s.deps.executorConfig(this.#s.job);
-    return this.#executor;
+    return this.#s.deps.executorConfig(this.#s.job);
   }
 
   /** Why no model can be asked (none configured, or the executor is an agent CLI); undefined when one can. */

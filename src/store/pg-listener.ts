@@ -1,4 +1,5 @@
 import pg from "pg";
+import { backoff, noJitter } from "../core/backoff.ts";
 import type { EventBus } from "./event-bus.ts";
 
 /**
@@ -52,7 +53,7 @@ export function startPgListener(
     c.end().catch(() => {});
     if (closed || timer) return;
     failures += 1;
-    const wait = Math.min(5_000, 100 * 2 ** failures);
+    const wait = backoff(failures + 1, 100, 5_000, noJitter);
     timer = setTimeout(() => {
       timer = undefined;
       void connect();

@@ -4,8 +4,8 @@ import type { Fence } from "../contract/runner.ts";
 import { isoAfter } from "../core/clock.ts";
 import { notFound } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
-import { assertRunTransition } from "../core/run-machine.ts";
 import type { ProviderConfig } from "../llm/config.ts";
+import { casRun } from "./cas.ts";
 import {
   type AttemptEnd,
   CANCELLED_INSTEAD_OF_RETRY,
@@ -80,21 +80,15 @@ export class QueueSqlite implements QueueStore {
         usesExecutor ??= await runnerUsesExecutor(w.tx, runnerId);
         if (usesExecutor && (await needsModel(w.tx, candidate.approved_id))) continue;
       }
-      assertRunTransition(candidate.id, "queued", "running");
-      const run = await w.tx
-        .updateTable("runs")
+      const run = await casRun(w, candidate.id, "queued", "running")
         .set((eb) => ({
-          status: "running",
           attempt: eb("attempt", "+", 1),
           lease_owner: runnerId,
           lease_expires_at: isoAfter(this.#o.clock, this.#o.leaseSeconds),
           cancel_requested: 0,
           provider_key: admission.providerKey,
           started_at: eb.fn.coalesce("started_at", eb.val(w.now)),
-          updated_at: w.now,
         }))
-        .where("id", "=", candidate.id)
-        .where("status", "=", "queued")
         .returningAll()
         .executeTakeFirst();
       if (!run) continue;

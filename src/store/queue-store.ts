@@ -31,12 +31,14 @@
  */
 import type { Transaction } from "kysely";
 import type { Fence } from "../contract/runner.ts";
-import { backoffSeconds } from "../core/backoff.ts";
+import { backoff } from "../core/backoff.ts";
 import { type Clock, isoAfter } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
-import { assertRunTransition, type RunStatus } from "../core/run-machine.ts";
+import { runError } from "../core/run-failures.ts";
+import type { RunStatus } from "../core/run-machine.ts";
 import type { ProviderConfig } from "../llm/config.ts";
+import { casRun } from "./cas.ts";
 import type { ApprovedTable, Database, ProjectsTable, RunsTable } from "./schema.ts";
 import type { Store, Write } from "./store.ts";
 import { refreshTaskStatus } from "./task-status.ts";
@@ -79,10 +81,10 @@ export interface Ended {
 }
 
 /** The error of a run whose cancellation was requested when its runner reported a retryable failure. */
-export const CANCELLED_INSTEAD_OF_RETRY = {
-  code: "cancelled",
-  message: "cancelled on request; the runner had reported a retryable failure",
-};
+export const CANCELLED_INSTEAD_OF_RETRY = runError(
+  "cancelled",
+  "cancelled on request; the runner had reported a retryable failure",
+);
 
 export interface QueueStore {
   /** Claims the next claimable run for `runnerId`, or nothing. */
@@ -114,12 +116,9 @@ export interface QueueOptions {
  * this attempt's lease; `lease_lost` otherwise.
  */
 export async function fenced(w: Write, fence: Fence, set: Partial<RunsTable>): Promise<RunsTable> {
-  if (set.status) assertRunTransition(fence.runId, "running", set.status);
-  const row = await w.tx
-    .updateTable("runs")
-    .set({ ...set, updated_at: w.now })
-    .where("id", "=", fence.runId)
-    .where("status", "=", "running")
+  const { status, ...rest } = set;
+  const row = await casRun(w, fence.runId, "running", status)
+    .set(rest)
     .where("attempt", "=", fence.attempt)
     .where("lease_owner", "=", fence.runnerId)
     .returningAll()
@@ -164,36 +163,24 @@ export async function sweepExpired(
       const cancelled = run.cancel_requested === 1;
       const retry = !cancelled && run.attempt < run.max_attempts;
       const to: RunStatus = retry ? "queued" : cancelled ? "cancelled" : "failed";
-      assertRunTransition(id, "running", to);
       const error = cancelled
-        ? {
-            code: "cancelled",
-            message: `cancelled on request; runner ${run.lease_owner} stopped renewing its lease before it stopped the work`,
-          }
-        : {
-            code: "lease_expired",
-            message: `runner ${run.lease_owner} stopped renewing its lease (attempt ${run.attempt})`,
-          };
-      const updated = await w.tx
-        .updateTable("runs")
+        ? runError(
+            "cancelled",
+            `cancelled on request; runner ${run.lease_owner} stopped renewing its lease before it stopped the work`,
+          )
+        : runError(
+            "lease_expired",
+            `runner ${run.lease_owner} stopped renewing its lease (attempt ${run.attempt})`,
+          );
+      const updated = await casRun(w, id, "running", to)
         .set(
           retry
             ? {
-                status: "queued",
-                run_after: isoAfter(clock, backoffSeconds(run.attempt, options.retryBaseSeconds)),
+                run_after: isoAfter(clock, backoff(run.attempt, options.retryBaseSeconds)),
                 lease_expires_at: null,
-                updated_at: w.now,
               }
-            : {
-                status: to,
-                error: JSON.stringify(error),
-                lease_expires_at: null,
-                finished_at: w.now,
-                updated_at: w.now,
-              },
+            : { error: JSON.stringify(error), lease_expires_at: null, finished_at: w.now },
         )
-        .where("id", "=", id)
-        .where("status", "=", "running")
         .where("attempt", "=", run.attempt)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) return false;

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { EventPayload, EventType } from "../contract/events.ts";
 import { type Clock, isoNow } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
+import { retryableKind } from "../core/retryable-errors.ts";
 import type { Principal } from "../core/roles.ts";
 import { GroupCommit } from "./batcher.ts";
 import type { DatabaseHandle, StorageKind } from "./database.ts";
@@ -49,7 +50,6 @@ interface Outcome<T> {
 
 /** Raised by the PostgreSQL functions of migration 0005 when panic mode refuses a write. */
 const PANIC_SQLSTATE = "GM001";
-const RETRYABLE_PG_CODES = new Set(["40001", "40P01"]);
 const MAX_TRIES = 5;
 
 export class Store {
@@ -190,8 +190,7 @@ export class Store {
 }
 
 function isRetryable(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && RETRYABLE_PG_CODES.has(code);
+  return retryableKind(error) === "transaction";
 }
 
 /** PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { CommanderError } from "commander";
+import { retryableKind } from "../../core/retryable-errors.ts";
 import { CliError, exitCodes, exitForStatus } from "./exit-codes.ts";
 import { buildProgram } from "./program.ts";
 
@@ -41,7 +42,7 @@ function report(error: unknown): number {
     return exitForStatus(e.status);
   }
   const cause = (error as { cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
-  if (cause === "ECONNREFUSED" || cause === "ENOTFOUND" || (error as Error)?.name === "TimeoutError") {
+  if (retryableKind(cause) === "unreachable" || (error as Error)?.name === "TimeoutError") {
     process.stderr.write(
       `gimo: cannot reach the server (${cause ?? (error as Error).message}): is \`gimo serve\` running, and is GIMO_URL right?\n`,
     );

@@ -5,6 +5,7 @@ import type { Config } from "../../config.ts";
 import type { Draft } from "../../contract/draft.ts";
 import type { Run } from "../../contract/run.ts";
 import type { Principal } from "../../core/roles.ts";
+import { isTerminalRun } from "../../core/run-machine.ts";
 import { createGimo, type GimoOptions } from "../../gimo.ts";
 import { createLogger } from "../../log.ts";
 import { createExecutor } from "../../runner/executor.ts";
@@ -111,7 +112,7 @@ async function follow(s: Services, runId: string, out: PipelineOutput): Promise<
       after = line.seq;
     }
     const run = await s.runs.get(runId);
-    if (["succeeded", "failed", "cancelled"].includes(run.status) && page.items.length === 0) return run;
+    if (isTerminalRun(run.status) && page.items.length === 0) return run;
     if (page.items.length === 0) await new Promise((r) => setTimeout(r, 150));
   }
 }

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { GimoError, isGimoError } from "../../core/errors.ts";
+import { retryableKind } from "../../core/retryable-errors.ts";
 import type { Logger } from "../../log.ts";
 import type { HttpEnv } from "./env.ts";
 
@@ -40,22 +41,10 @@ export function toGimoError(error: unknown): GimoError | undefined {
   return undefined;
 }
 
-const UNAVAILABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "57P01",
-  "57P02",
-  "57P03",
-  "08006",
-  "08003",
-  "08001",
-]);
-
 function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown };
-  if (typeof e?.code === "string" && UNAVAILABLE_CODES.has(e.code)) return true;
+  const kind = retryableKind(e);
+  if (kind === "connection" || kind === "unreachable") return true;
   return (
     typeof e?.message === "string" &&
     /Connection terminated|timeout exceeded when trying to connect|database is locked/i.test(e.message)

@@ -47,11 +47,11 @@ export function registerMcpRoute(app: HttpApp, deps: HttpDeps): void {
     }
     const token = bearerToken(c.req.header("authorization")) ?? "";
     const correlationId = c.get("correlationId");
-    const api = createGimoApi(async (path, init) => {
+    const api = createGimoApi("http://localhost", token, async (url, init) => {
       const headers = new Headers(init.headers);
       headers.set("x-correlation-id", correlationId);
-      return app.request(path, { ...init, headers });
-    }, token);
+      return app.request(url, { ...init, headers });
+    });
     const server = createMcpServer(api);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,

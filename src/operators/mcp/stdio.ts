@@ -1,5 +1,6 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { createGimoApi, networkFetch } from "./api.ts";
+import { GimoClientError } from "../../client/client.ts";
+import { createGimoApi, type GimoApi } from "./api.ts";
 import { createMcpServer } from "./server.ts";
 
 /**
@@ -17,20 +18,19 @@ export async function runMcpStdio(
   options: McpStdioOptions,
   io = { stdin: process.stdin, stdout: process.stdout },
 ) {
-  const fetch = networkFetch(options.url);
-  const check = await fetch("/status", { headers: { authorization: `Bearer ${options.token}` } }).catch(
-    (error: unknown) => {
-      throw new Error(
-        `cannot reach GIMO at ${options.url}: ${error instanceof Error ? error.message : error}`,
-      );
-    },
-  );
-  if (!check.ok) {
-    const reason =
-      check.status === 401 ? "the token was refused (401)" : `GET /status answered ${check.status}`;
-    throw new Error(`GIMO at ${options.url}: ${reason}; set GIMO_TOKEN or pass --token`);
+  let api: GimoApi;
+  try {
+    api = createGimoApi(options.url, options.token);
+    await api.status();
+  } catch (error) {
+    if (error instanceof GimoClientError && error.status > 0) {
+      const reason =
+        error.status === 401 ? "the token was refused (401)" : `GET /status answered ${error.status}`;
+      throw new Error(`GIMO at ${options.url}: ${reason}; set GIMO_TOKEN or pass --token`);
+    }
+    throw new Error(`cannot reach GIMO at ${options.url}: ${error instanceof Error ? error.message : error}`);
   }
-  const server = createMcpServer(createGimoApi(fetch, options.token));
+  const server = createMcpServer(api);
   const transport = new StdioServerTransport(io.stdin, io.stdout);
   const closed = new Promise<void>((resolve) => {
     io.stdin.once("end", resolve);

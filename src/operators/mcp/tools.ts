@@ -103,7 +103,7 @@ export function registerTools(server: McpServer, api: GimoApi): void {
     },
     async ({ run_id, after, limit }) =>
       answer(
-        () => api.getRunLogs(run_id, { after, limit }),
+        () => api.runLogs(run_id, { after, limit }),
         (page) => logsText(run_id, page),
       ),
   );

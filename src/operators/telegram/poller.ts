@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { GrammyError, HttpError } from "grammy";
 import { toMessage } from "../../app/chats.ts";
 import type { Services } from "../../app/services.ts";
+import { backoff, noJitter } from "../../core/backoff.ts";
 import type { Logger } from "../../log.ts";
 import { releaseLease, takeLease } from "../../store/leases.ts";
 import { readSetting, writeSetting } from "../../store/settings.ts";
@@ -114,7 +115,7 @@ export async function startTelegram(
         holding = false; // take the lease (and the stored offset) afresh after a failure
         const rejected =
           error instanceof GrammyError && (error.error_code === 401 || error.error_code === 404);
-        const wait = rejected ? 60_000 : Math.min(60_000, 1_000 * 2 ** Math.min(failures - 1, 6));
+        const wait = rejected ? 60_000 : backoff(failures, 1_000, 60_000, noJitter);
         logger.warn(rejected ? "telegram rejected the bot token" : "telegram polling failed; backing off", {
           error: describe(error),
           wait_ms: wait,

@@ -12,8 +12,10 @@
  * (400/409/422 — the forge's own explanation attached), `forge_rate_limited` (429, or a 403 with
  * the rate limit spent), `forge_unavailable` (5xx, network), `forge_timeout`, `forge_bad_response`
  * (not the JSON expected), `forge_config` (nothing to call: no token, no repository).
- * `retryable` is true for the rate limit, 5xx, network errors and timeouts.
+ * `retryable` is true for the rate limit, 5xx, network errors and timeouts (core/run-failures.ts).
  */
+import { runFailures } from "../../core/run-failures.ts";
+
 export type ForgeKind = "github" | "gitlab" | "gitea";
 
 export type ForgeErrorCode =
@@ -39,7 +41,7 @@ export class ForgeError extends Error {
     this.code = code;
     this.forge = forge;
     this.status = status;
-    this.retryable = ["forge_rate_limited", "forge_unavailable", "forge_timeout"].includes(code);
+    this.retryable = runFailures[code].retryable;
   }
 }
 
