@@ -4,6 +4,7 @@ import { contentHash } from "../core/content-hash.ts";
 import { isGimoError } from "../core/errors.ts";
 import { effectiveLimits } from "../core/sandbox-limits.ts";
 import { Stuck } from "../core/stuck-detector.ts";
+import { tracer } from "../core/tracing.ts";
 import { isProviderError } from "../llm/errors.ts";
 import type { Usage } from "../llm/port.ts";
 import { loadPrompts } from "../llm/prompts.ts";
@@ -78,18 +79,20 @@ export function createExecutor(deps: ExecutorDeps): RunHandler {
       });
       ctx.log("info", `preparing a worktree of ${job.project.name} for ${job.run.id}`);
       const token = await deps.forgeToken(job);
-      ws = await prepareWorkspace(
-        {
-          runId: job.run.id,
-          taskId: job.run.task_id,
-          project: job.project,
-          attempt: job.run.attempt,
-          ...(token ? { token } : {}),
-        },
-        {
-          root: deps.workspaceRoot,
-          sandbox: { user: deps.sandbox.user },
-        },
+      ws = await tracer().inSpan("gimo.workspace.prepare", {}, () =>
+        prepareWorkspace(
+          {
+            runId: job.run.id,
+            taskId: job.run.task_id,
+            project: job.project,
+            attempt: job.run.attempt,
+            ...(token ? { token } : {}),
+          },
+          {
+            root: deps.workspaceRoot,
+            sandbox: { user: deps.sandbox.user },
+          },
+        ),
       );
       ctx.log(
         "info",
