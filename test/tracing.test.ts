@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTracing, tracer, tracingConfig } from "../src/core/tracing.ts";
 import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.ts";
 import { exited, kill, processTokens, type ServerProcess, startServerProcess } from "./support/processes.ts";
 import { createTestRepo, type TestRepo } from "./support/repo.ts";
@@ -240,5 +241,27 @@ describe.each(storageKinds())("OpenTelemetry traces on %s", (kind) => {
     expect(set.loaded).toEqual(
       expect.arrayContaining(["@opentelemetry/sdk-trace", "@opentelemetry/exporter-trace-otlp-http"]),
     );
+  });
+});
+
+describe("the tracing configuration", () => {
+  it("reads the two variables and refuses an endpoint that is not an http(s) URL, loading nothing", async () => {
+    expect(tracingConfig({}, "gimo")).toEqual({ serviceName: "gimo" });
+    expect(tracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: " ", OTEL_SERVICE_NAME: "" }, "gimo-runner")).toEqual(
+      {
+        serviceName: "gimo-runner",
+      },
+    );
+    expect(
+      tracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_SERVICE_NAME: "ci" }, "gimo"),
+    ).toEqual({ endpoint: "http://c:4318", serviceName: "ci" });
+    await expect(startTracing({ endpoint: "collector:4318", serviceName: "gimo" })).rejects.toThrow(
+      /must be an http\(s\) URL/,
+    );
+    await expect(startTracing({ endpoint: "not a url", serviceName: "gimo" })).rejects.toThrow(
+      /is not a URL/,
+    );
+    expect(await startTracing({ serviceName: "gimo" })).toBe(tracer());
+    expect(tracer().enabled).toBe(false);
   });
 });
