@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -62,6 +62,7 @@ describe.each(storageKinds())("OpenTelemetry traces on %s", (kind) => {
   let endpoint: string;
   const tokens = processTokens();
   let server: ServerProcess;
+  let runner: ChildProcess | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
@@ -72,6 +73,7 @@ describe.each(storageKinds())("OpenTelemetry traces on %s", (kind) => {
     endpoint = `http://127.0.0.1:${address.port}`;
   });
   afterAll(async () => {
+    if (runner) await kill(runner);
     if (server) await kill(server.child);
     receiver?.server.close();
     await repo?.remove();
@@ -81,7 +83,7 @@ describe.each(storageKinds())("OpenTelemetry traces on %s", (kind) => {
   it("one trace runs from the approving request through the claim to the remote runner's steps; no secret in it", async () => {
     const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: "gimo-under-test" };
     server = await startServerProcess(db, tokens, { repo: repo.path, env: otel });
-    const runner = spawn(
+    runner = spawn(
       process.execPath,
       [CLI, "runner", "--server", server.url, "--token", tokens.runner, "--grace", "5"],
       {
