@@ -1,8 +1,10 @@
 import type { ClaimedRun } from "../contract/runner.ts";
 import type { Principal } from "../core/roles.ts";
+import { tracer } from "../core/tracing.ts";
 import { publicProviderConfig } from "../llm/config.ts";
 import type { ClaimedRows, QueueStore } from "../store/queue-store.ts";
 import { toApproved, toProject, toRun } from "../store/rows.ts";
+import type { RunsTable } from "../store/schema.ts";
 import type { AppContext } from "./context.ts";
 import type { PrometheusMetrics } from "./prometheus.ts";
 
@@ -26,22 +28,25 @@ export class QueueService {
   }
 
   async claim(principal: Principal, runnerId: string): Promise<ClaimedRun | undefined> {
-    return this.claimed(await this.#queue.claim(principal, runnerId));
+    const started = Date.now();
+    return this.claimed(await this.#queue.claim(principal, runnerId), started);
   }
 
   /**
    * A claim's rows (a claim, or a completion that claimed the next run) → the ClaimedRun a runner
    * gets: the executor as clients see it (`${VAR}` references, never values); counted.
    */
-  claimed(rows: ClaimedRows | undefined): ClaimedRun | undefined {
+  claimed(rows: ClaimedRows | undefined, started?: number): ClaimedRun | undefined {
     if (!rows) return undefined;
     this.#prometheus.claims.inc();
+    const traceContext = rows.run.trace_context ? claimSpan(rows.run, started) : undefined;
     return {
       run: toRun(rows.run),
       approved: toApproved(rows.approved),
       project: toProject(rows.project),
       lease_seconds: this.#ctx.config.leaseSeconds,
       executor: rows.executor ? publicProviderConfig(rows.executor) : null,
+      ...(traceContext ? { trace_context: traceContext } : {}),
     };
   }
 
@@ -49,6 +54,25 @@ export class QueueService {
   sweep(principal: Principal): Promise<number> {
     return this.#queue.sweep(principal);
   }
+}
+
+/**
+ * The claim as a span of the trace that queued the run (core/tracing.ts); its context goes to the
+ * runner with the claim. Nothing when tracing is off.
+ */
+function claimSpan(run: RunsTable, started?: number): string | undefined {
+  if (!tracer().enabled) return undefined;
+  const span = tracer().startSpan("gimo.run.claim", {
+    parent: run.trace_context,
+    attributes: {
+      "gimo.run_id": run.id,
+      "gimo.attempt": run.attempt,
+      "gimo.runner_id": run.lease_owner ?? "",
+    },
+    ...(started !== undefined ? { startTime: started } : {}),
+  });
+  span.end();
+  return span.traceparent();
 }
 
 /**

@@ -8,6 +8,7 @@ import { kindOfId } from "../core/ids.ts";
 import type { Principal } from "../core/roles.ts";
 import { runError } from "../core/run-failures.ts";
 import { activeRunStatuses, type RunStatus } from "../core/run-machine.ts";
+import { tracer } from "../core/tracing.ts";
 import { casRun } from "../store/cas.ts";
 import { keysetPage, type Page } from "../store/pagination.ts";
 import { toApproved, toRun } from "../store/rows.ts";
@@ -224,6 +225,8 @@ export async function enqueueRun(
     started_at: null,
     finished_at: null,
   };
+  const traceparent = enqueueSpan(row.id);
+  if (traceparent) row.trace_context = traceparent;
   await w.tx.insertInto("runs").values(row).execute();
   if (dependsOn.length > 0) {
     await w.tx
@@ -239,6 +242,17 @@ export async function enqueueRun(
     priority: row.priority,
   });
   return toRun(row);
+}
+
+/**
+ * The queueing of a run as a span of the active trace (the request that approved or created it);
+ * its context is stored with the run. Nothing when tracing is off.
+ */
+function enqueueSpan(runId: string): string | undefined {
+  if (!tracer().enabled) return undefined;
+  const span = tracer().startSpan("gimo.run.enqueue", { attributes: { "gimo.run_id": runId } });
+  span.end();
+  return span.traceparent();
 }
 
 /** Fills `blocked_by` of queued runs: their dependencies that have not succeeded. */

@@ -50,6 +50,10 @@ export const ClaimedRun = z
     executor: ProviderConfig.nullable().openapi({
       description: "the executor model; keys as ${VAR} references",
     }),
+    trace_context: z.string().max(55).optional().openapi({
+      description:
+        "when the server exports OpenTelemetry traces: the claim span's W3C traceparent, for the runner's spans to join the run's trace",
+    }),
   })
   .openapi("ClaimedRun");
 

@@ -3,6 +3,7 @@ import type { ClaimedRun } from "../contract/runner.ts";
 import { conventionalMessage } from "../core/commit-message.ts";
 import { renderLink } from "../core/git-policy.ts";
 import { runFailure } from "../core/run-failures.ts";
+import { tracer } from "../core/tracing.ts";
 import type { Usage } from "../llm/port.ts";
 import type { ExecutorDeps } from "./executor-port.ts";
 import { openDraftPullRequest } from "./forge/pull-request.ts";
@@ -38,7 +39,9 @@ export async function deliver(
   const executorKey = (await deps.executorConfig(job))?.api_key;
   const secrets = [token, executorKey].filter((s): s is string => typeof s === "string");
   const { tests } = checked;
-  const committed = await commitAll(ws, message, { maxCommitBytes, secrets, signal: ctx.signal });
+  const committed = await tracer().inSpan("gimo.commit", {}, () =>
+    commitAll(ws, message, { maxCommitBytes, secrets, signal: ctx.signal }),
+  );
   if (committed.commits.length === 0) {
     throw new RunFailed(runFailure("no_changes"), { tests });
   }
@@ -50,8 +53,13 @@ export async function deliver(
   const project = job.project;
   ctx.signal.throwIfAborted();
   const pushed = project.push
-    ? (await pushBranch(ws, project, committed.headSha, token ? { token } : {}, { signal: ctx.signal }))
-        .pushed
+    ? await tracer().inSpan(
+        "gimo.push",
+        {},
+        async () =>
+          (await pushBranch(ws, project, committed.headSha, token ? { token } : {}, { signal: ctx.signal }))
+            .pushed,
+      )
     : false;
   const vars = {
     branch: ws.branch,

@@ -5,6 +5,7 @@ import { isGimoError } from "../core/errors.ts";
 import { runFailure } from "../core/run-failures.ts";
 import { effectiveLimits } from "../core/sandbox-limits.ts";
 import { Stuck } from "../core/stuck-detector.ts";
+import { tracer } from "../core/tracing.ts";
 import { isProviderError } from "../llm/errors.ts";
 import type { Usage } from "../llm/port.ts";
 import { loadPrompts } from "../llm/prompts.ts";
@@ -80,18 +81,20 @@ export function createExecutor(runnerDeps: ExecutorDeps): RunHandler {
       });
       ctx.log("info", `preparing a worktree of ${job.project.name} for ${job.run.id}`);
       const token = await deps.forgeToken(job);
-      ws = await prepareWorkspace(
-        {
-          runId: job.run.id,
-          taskId: job.run.task_id,
-          project: job.project,
-          attempt: job.run.attempt,
-          ...(token ? { token } : {}),
-        },
-        {
-          root: deps.workspaceRoot,
-          sandbox: { user: deps.sandbox.user },
-        },
+      ws = await tracer().inSpan("gimo.workspace.prepare", {}, () =>
+        prepareWorkspace(
+          {
+            runId: job.run.id,
+            taskId: job.run.task_id,
+            project: job.project,
+            attempt: job.run.attempt,
+            ...(token ? { token } : {}),
+          },
+          {
+            root: deps.workspaceRoot,
+            sandbox: { user: deps.sandbox.user },
+          },
+        ),
       );
       ctx.log(
         "info",

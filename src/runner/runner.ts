@@ -1,6 +1,7 @@
 import type { ClaimedRun, Completion, Fence, LogLineInput, StepUpdate } from "../contract/runner.ts";
 import { backoff } from "../core/backoff.ts";
 import { runFailure } from "../core/run-failures.ts";
+import { tracer } from "../core/tracing.ts";
 import type { Logger } from "../log.ts";
 import { LeaseLost, PanicModeOn, type RunnerApi } from "./api.ts";
 import type { HandlerOutcome, RunHandler } from "./handler.ts";
@@ -148,8 +149,8 @@ export class Runner {
     );
     const flushTimer = setInterval(() => void flush(), this.#o.flushMs);
     try {
-      const outcome = await this.#o
-        .handler(job, {
+      const outcome = await this.#traced(job, () =>
+        this.#o.handler(job, {
           signal: abort.signal,
           log: (level, msg, stepId) =>
             lines.push({ ts: new Date().toISOString(), level, msg, step_id: tracker.stepOf(stepId) }),
@@ -158,13 +159,13 @@ export class Runner {
             tools: () => this.#fencedCall(() => api.integrationTools(fence), stop),
             call: (call, signal) => this.#fencedCall(() => api.callIntegration(fence, call, signal), stop),
           },
-        })
-        .catch(
-          (error: unknown): HandlerOutcome => ({
-            status: "failed",
-            error: runFailure("handler_error", error instanceof Error ? error.message : String(error)),
-          }),
-        );
+        }),
+      ).catch(
+        (error: unknown): HandlerOutcome => ({
+          status: "failed",
+          error: runFailure("handler_error", error instanceof Error ? error.message : String(error)),
+        }),
+      );
       clearInterval(leaseTimer);
       clearInterval(flushTimer);
       const completion = completionFor(outcome, abort.signal.reason as AbortReason | undefined);
@@ -182,6 +183,24 @@ export class Runner {
   }
 
   /** A fenced call made during the run: a lost lease or panic stops the run, as the lease timer would. */
+  /**
+   * The handler's work as one span, a child of the claim's span when the claim carries a trace
+   * context (core/tracing.ts), so the run's steps join the trace of the request that queued it.
+   */
+  #traced(job: ClaimedRun, work: () => Promise<HandlerOutcome>): Promise<HandlerOutcome> {
+    if (!tracer().enabled) return work();
+    const attributes = { "gimo.run_id": job.run.id, "gimo.attempt": job.run.attempt };
+    return tracer().inSpan(
+      "gimo.run.execute",
+      { parent: job.trace_context ?? null, attributes },
+      async (span) => {
+        const outcome = await work();
+        span.setAttributes({ "gimo.status": outcome.status });
+        return outcome;
+      },
+    );
+  }
+
   async #fencedCall<T>(call: () => Promise<T>, stop: (reason: AbortReason) => void): Promise<T> {
     try {
       return await call();

@@ -5,6 +5,7 @@ import type { ClaimedRun } from "../contract/runner.ts";
 import type { BudgetMeter } from "../core/budgets.ts";
 import type { SandboxLimits } from "../core/sandbox-limits.ts";
 import { StuckDetector } from "../core/stuck-detector.ts";
+import { tracer } from "../core/tracing.ts";
 import type { ProviderConfig } from "../llm/config.ts";
 import type { ChatMessage, LlmProvider, Usage } from "../llm/port.ts";
 import type { LoadedPrompts } from "../llm/prompts.ts";
@@ -128,20 +129,29 @@ export class Work {
     for (const step of plan.steps) {
       ctx.step({ id: step.id, status: "running" });
       if (step.kind === "agent") {
-        const summary = await this.#agent(stepInstruction(plan, step.title, step.instructions));
+        const summary = await tracer().inSpan(
+          "gimo.step.agent",
+          { attributes: { "gimo.step_id": step.id } },
+          () => this.#agent(stepInstruction(plan, step.title, step.instructions)),
+        );
         ctx.step({ id: step.id, status: "succeeded", detail: summary });
         lastAgentStep = step.id;
         testedSinceChange = false;
       } else if (step.kind === "command") {
-        const outcome = await runCommandStep(step.command, {
-          sandbox: this.#sandbox,
-          spec: () => this.#spec(),
-          workspace: this.#s.ws.path,
-          io: this.#io(),
-          protectedBranches: project.protected_branches,
-          reasoner: async (_command, failure) => this.#reason(step.command, failure),
-          log: ctx.log,
-        });
+        const outcome = await tracer().inSpan(
+          "gimo.step.command",
+          { attributes: { "gimo.step_id": step.id } },
+          () =>
+            runCommandStep(step.command, {
+              sandbox: this.#sandbox,
+              spec: () => this.#spec(),
+              workspace: this.#s.ws.path,
+              io: this.#io(),
+              protectedBranches: project.protected_branches,
+              reasoner: async (_command, failure) => this.#reason(step.command, failure),
+              log: ctx.log,
+            }),
+        );
         ctx.signal.throwIfAborted();
         ctx.step({
           id: step.id,
@@ -331,7 +341,11 @@ export class Work {
     const command = this.#s.job.project.test_command;
     if (!command) return null;
     this.#s.ctx.log("info", `running the tests: ${command}`);
-    const report = testReport(command, await this.#command(command));
+    const report = await tracer().inSpan("gimo.tests", {}, async (span) => {
+      const tested = testReport(command, await this.#command(command));
+      if (tested.exit_code !== null) span.setAttributes({ "gimo.exit_code": tested.exit_code });
+      return tested;
+    });
     this.#s.ctx.log(
       report.exit_code === 0 ? "info" : "warn",
       `tests ${report.exit_code === 0 ? "passed" : "failed"} (exit ${report.exit_code})`,

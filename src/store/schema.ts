@@ -93,6 +93,11 @@ export interface RunsTable {
   updated_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /**
+   * The W3C traceparent of the span that queued it, when tracing is on (core/tracing.ts; migration
+   * 0015): its claim and its runner's spans join that trace.
+   */
+  trace_context?: string | null;
 }
 
 export interface RunDependenciesTable {

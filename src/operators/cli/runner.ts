@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadConfig } from "../../config.ts";
+import { startTracing, tracer, tracingConfig } from "../../core/tracing.ts";
 import { createLogger } from "../../log.ts";
 import { createExecutor } from "../../runner/executor.ts";
 import { remoteExecutorDeps } from "../../runner/executor-deps.ts";
@@ -48,6 +49,7 @@ export async function runRunner(args: {
       );
   const logger = createLogger((process.env.LOG_LEVEL as "info") ?? "info");
   logger.addSecret(token);
+  await startTracing(tracingConfig(process.env, "gimo-runner"));
   const runner = new Runner({
     api: new HttpRunnerApi(server, token),
     handler,
@@ -68,6 +70,7 @@ export async function runRunner(args: {
     const stop = async (signal: string) => {
       logger.info("runner stopping", { signal });
       await runner.stop(grace);
+      await tracer().shutdown();
       done(0);
     };
     process.once("SIGTERM", () => void stop("SIGTERM"));

@@ -1,6 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../../config.ts";
+import { startTracing, tracer, tracingConfig } from "../../core/tracing.ts";
 import { createGimo, listen } from "../../gimo.ts";
 import { createExecutor } from "../../runner/executor.ts";
 import { embeddedExecutorDeps } from "../../runner/executor-deps.ts";
@@ -18,6 +19,8 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
   }
   if (args.host !== undefined) overrides.host = args.host;
   const config = loadConfig(process.env, overrides);
+  // Before the app is built: its request middleware is installed only when tracing is on.
+  await startTracing(tracingConfig(process.env, "gimo"));
   const gimo = await createGimo(config, {
     repoPath: args.repo ? resolve(args.repo) : undefined,
     runHandler: (services) =>
@@ -50,6 +53,7 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
       await server.close();
       await telegram?.stop();
       await gimo.close();
+      await tracer().shutdown();
       removeOwnPidFile(pidFile);
       done(0);
     };

@@ -2,11 +2,13 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { GimoError } from "../../core/errors.ts";
+import { tracer } from "../../core/tracing.ts";
 import { registerMcpRoute } from "../mcp/http.ts";
 import type { HttpApp, HttpDeps, HttpEnv } from "./env.ts";
 import { errorHandler, renderError, validationHook } from "./errors.ts";
 import { bodyGuard, correlation } from "./middleware/edge.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
+import { traceRequests } from "./middleware/tracing.ts";
 import { actionsDocument, fullDocument, stripActionsMarks } from "./openapi.ts";
 import { registerAuditRoutes } from "./routes/audit.ts";
 import { registerChatRoutes } from "./routes/chats.ts";
@@ -30,6 +32,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   const app = new OpenAPIHono<HttpEnv>({ defaultHook: validationHook });
 
   app.use("*", correlation());
+  if (tracer().enabled) app.use("*", traceRequests());
   if (config.corsOrigins.length > 0) {
     // Bearer tokens only, never cookies: no credentials mode. Off unless GIMO_CORS_ORIGINS is set.
     const any = config.corsOrigins.includes("*");

@@ -1,5 +1,6 @@
 import type { BudgetMeter } from "../../core/budgets.ts";
 import type { StuckDetector } from "../../core/stuck-detector.ts";
+import { tracer } from "../../core/tracing.ts";
 import type { ChatMessage, LlmProvider } from "../../llm/port.ts";
 import type { CommandResult } from "../sandbox/sandbox.ts";
 import { callTool, type ToolContext, toolSpecs } from "./tools.ts";
@@ -44,7 +45,9 @@ export async function runAgent(session: AgentSession, instruction: string): Prom
   for (;;) {
     signal?.throwIfAborted();
     meter.check();
-    const turn = await provider.step({ system, messages, tools: toolSpecs(tools), signal });
+    const turn = await tracer().inSpan("gimo.agent.turn", {}, () =>
+      provider.step({ system, messages, tools: toolSpecs(tools), signal }),
+    );
     meter.addTurn(turn.usage);
     if (turn.text.trim()) log("info", `model: ${clip(turn.text)}`);
     messages.push({

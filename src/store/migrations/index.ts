@@ -13,6 +13,7 @@ import * as operations from "./0011_operations.ts";
 import * as vault from "./0012_vault.ts";
 import * as modelFreeClaims from "./0013_model_free_claims.ts";
 import * as integrations from "./0014_integrations.ts";
+import * as traceContext from "./0015_trace_context.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   "0012_vault": vault,
   "0013_model_free_claims": modelFreeClaims,
   "0014_integrations": integrations,
+  "0015_trace_context": traceContext,
 };
