@@ -223,6 +223,19 @@ async function createRun(url: string, token: string): Promise<string> {
   return runId;
 }
 
+/** A token minted through the API (stored hashed, looked up per request unlike the env tokens). */
+async function mintToken(url: string, admin: string): Promise<string> {
+  const res = await fetch(`${url}/ops/tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: `bench-${randomBytes(4).toString("hex")}`, role: "operator" }),
+  });
+  const body = (await res.json()) as { token?: string };
+  if (res.status !== 201 || typeof body.token !== "string")
+    throw new Error(`minting a token → ${res.status}`);
+  return body.token;
+}
+
 async function benchGimo(
   storage: "sqlite" | "postgres",
   root: string,
@@ -231,10 +244,11 @@ async function benchGimo(
   opts: BenchOptions,
 ): Promise<Figures[]> {
   const operator = `opr_${randomBytes(12).toString("hex")}`;
+  const admin = `adm_${randomBytes(12).toString("hex")}`;
   const child = await startChild("gimo", {
     GIMO_DATA_DIR: join(root, `data-${storage}`),
     DATABASE_URL: databaseUrl ?? "",
-    ORCH_ADMIN_TOKEN: `adm_${randomBytes(12).toString("hex")}`,
+    ORCH_ADMIN_TOKEN: admin,
     ORCH_OPERATOR_TOKEN: operator,
     GIMO_RATE_LIMIT_RPS: "0",
     GIMO_EMBEDDED_RUNNERS: "0",
@@ -249,6 +263,17 @@ async function benchGimo(
       { url: `${child.url}/ops/runs/${runId}`, headers: auth, expectStatus: 200 },
       opts,
     );
+    const minted = await mintToken(child.url, admin);
+    const getMinted = await measure(
+      `GET  /ops/runs/{id}  ${storage} minted`,
+      {
+        url: `${child.url}/ops/runs/${runId}`,
+        headers: { authorization: `Bearer ${minted}` },
+        expectStatus: 200,
+      },
+      opts,
+    );
+    if (process.env.BENCH_ONLY_GET) return [get, getMinted];
     const post = await measure(
       `POST /ops/drafts     ${storage}`,
       {
@@ -260,7 +285,7 @@ async function benchGimo(
       },
       opts,
     );
-    return [get, post];
+    return [get, getMinted, post];
   } finally {
     await child.stop();
   }

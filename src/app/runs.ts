@@ -7,6 +7,7 @@ import { GimoError, notFound } from "../core/errors.ts";
 import { kindOfId } from "../core/ids.ts";
 import type { Principal } from "../core/roles.ts";
 import { assertRunTransition, type RunStatus } from "../core/run-machine.ts";
+import { compiledQuery } from "../store/compiled-query.ts";
 import { decodeCursor, type Page, toPage } from "../store/pagination.ts";
 import { toApproved, toRun } from "../store/rows.ts";
 import type { Database, RunsTable } from "../store/schema.ts";
@@ -137,8 +138,14 @@ async function casRun(w: Write, id: string, from: RunStatus, set: Partial<RunsTa
   return updated;
 }
 
+/** The hottest read (every GET /ops/runs/{id}): compiled once, see store/compiled-query.ts. */
+const selectRun = compiledQuery(
+  (db, id: string) => db.selectFrom("runs").selectAll().where("id", "=", id),
+  ["\0run-id"],
+);
+
 export async function loadRunRow(db: Kysely<Database>, id: string): Promise<RunsTable> {
-  const row = await db.selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirst();
+  const [row] = await selectRun(db, id);
   if (!row) throw notFound("run", id);
   return row;
 }
