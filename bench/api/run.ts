@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon, { type Result } from "autocannon";
-import { adminQuery, createRepo, dbUrl, PG_ADMIN_URL, percentile } from "../support.ts";
+import { adminQuery, createRepo, dbUrl, emitSummary, PG_ADMIN_URL, percentile } from "../support.ts";
 
 type ServeKind = "hello" | "gimo";
 type ChildMessage = { ready: string } | { failed: string };
@@ -170,6 +170,8 @@ interface BenchOptions {
   duration: number;
   connections: number;
   warmup: number;
+  /** Skip the POST rows (for profiling the read path: node --cpu-prof bench/api/run.ts --get-only). */
+  getOnly: boolean;
 }
 
 function parseOptions(): BenchOptions {
@@ -178,6 +180,7 @@ function parseOptions(): BenchOptions {
       duration: { type: "string", short: "d", default: "6" },
       connections: { type: "string", short: "c", default: "10" },
       warmup: { type: "string", short: "w", default: "1" },
+      "get-only": { type: "boolean", default: false },
     },
   });
   const num = (name: string, raw: string, min: number) => {
@@ -189,6 +192,7 @@ function parseOptions(): BenchOptions {
     duration: num("duration", values.duration, 1),
     connections: Math.floor(num("connections", values.connections, 1)),
     warmup: num("warmup", values.warmup, 0),
+    getOnly: values["get-only"],
   };
 }
 
@@ -273,7 +277,7 @@ async function benchGimo(
       },
       opts,
     );
-    if (process.env.BENCH_ONLY_GET) return [get, getMinted];
+    if (opts.getOnly) return [get, getMinted];
     const post = await measure(
       `POST /ops/drafts     ${storage}`,
       {
@@ -364,6 +368,15 @@ async function main(): Promise<void> {
     if (pgUrl) rows.push(...(await benchGimo("postgres", root, repoPath, pgUrl, opts)));
 
     report(baseline, rows, opts);
+    emitSummary(
+      "api",
+      rows.map((r) => ({
+        label: `${r.label.replace(/\s+/g, " ")} req/s vs bare Hono`,
+        value: Number((r.rps / baseline.rps).toFixed(3)),
+        unit: "×",
+        detail: `${fmt(r.rps, 0)} vs ${fmt(baseline.rps, 0)} req/s; p99 ${fmt(r.p99, 2)} vs ${fmt(baseline.p99, 2)} ms`,
+      })),
+    );
     failed = [baseline, ...rows].some((r) => r.problems.length > 0);
   } finally {
     await cleanup();

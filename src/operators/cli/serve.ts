@@ -2,8 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../../config.ts";
 import { createGimo, listen } from "../../gimo.ts";
-import { createExecutor } from "../../runner/executor.ts";
-import { embeddedExecutorDeps } from "../../runner/executor-deps.ts";
+import type { RunHandler } from "../../runner/handler.ts";
 import { SERVER_PID_FILE } from "../../store/backup.ts";
 import { startTelegramIfConfigured } from "../telegram/run.ts";
 
@@ -20,8 +19,24 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
   const config = loadConfig(process.env, overrides);
   const gimo = await createGimo(config, {
     repoPath: args.repo ? resolve(args.repo) : undefined,
-    runHandler: (services) =>
-      createExecutor(embeddedExecutorDeps(services, (m) => process.stderr.write(`warning: ${m}\n`))),
+    runHandler: (services) => {
+      // The executor (sandbox, workspaces, agent, forges, model SDKs) loads with the first claimed
+      // run: an idle server does not hold it (bench/rss).
+      let executor: Promise<RunHandler> | undefined;
+      const load = async () => {
+        const [{ createExecutor }, { embeddedExecutorDeps }] = await Promise.all([
+          import("../../runner/executor.ts"),
+          import("../../runner/executor-deps.ts"),
+        ]);
+        return createExecutor(embeddedExecutorDeps(services, (m) => process.stderr.write(`warning: ${m}\n`)));
+      };
+      const handler: RunHandler = async (job, ctx) => {
+        executor ??= load();
+        return (await executor)(job, ctx);
+      };
+      handler.usesExecutor = true;
+      return handler;
+    },
   });
   const server = await listen(gimo);
   const { logger } = gimo;
