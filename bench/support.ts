@@ -43,3 +43,22 @@ export function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
 }
+
+/** One figure of a bench's result, as `npm run bench` (bench/run-all.ts) puts it in bench/README.md. */
+export interface SummaryRow {
+  /** What was measured, e.g. "GET /ops/runs/{id} sqlite". */
+  label: string;
+  /** The figure to track: a ratio against the bench's own baseline from the same run, or a size. */
+  value: number;
+  /** "×" for ratios; "MiB", "ms", "req/s" otherwise. */
+  unit: string;
+  /** The raw figures behind it, in words ("3,825 req/s vs 35,012"). */
+  detail?: string;
+}
+
+export const SUMMARY_PREFIX = "@@bench-summary ";
+
+/** The machine-readable summary line a bench ends with; bench/run-all.ts collects it from stdout. */
+export function emitSummary(bench: string, rows: SummaryRow[]): void {
+  process.stdout.write(`${SUMMARY_PREFIX}${JSON.stringify({ bench, rows })}\n`);
+}

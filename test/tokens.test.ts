@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { TTL_MS } from "../src/app/principal-cache.ts";
 import { createGimo, listen } from "../src/gimo.ts";
 import { storageKinds } from "./support/databases.ts";
 import { samplePlan, startGimo, type TestGimo } from "./support/harness.ts";
@@ -115,6 +116,47 @@ describe.each(storageKinds())("minted tokens on %s", (kind) => {
     expect(Date.now() - expiresAt).toBeLessThan(1_000);
     expect((await g.request("GET", "/ops/tasks", { token: minted.token })).status).toBe(401);
   });
+
+  it("a token revoked here is refused at once, though its principal was cached", async () => {
+    const minted = await mint("operator");
+    for (let i = 0; i < 3; i++)
+      expect((await g.request("GET", "/ops/tasks", { token: minted.token })).status).toBe(200);
+    const revoked = await g.request("DELETE", `/ops/tokens/${minted.id}`);
+    expect(revoked.status).toBe(200);
+    expect((await g.request("GET", "/ops/tasks", { token: minted.token })).status).toBe(401);
+  });
+
+  it.runIf(kind === "postgres")(
+    "a token revoked by another replica is refused here within the principal cache's TTL",
+    async () => {
+      const replica = await createGimo(g.gimo.config, {});
+      const server = await listen(replica);
+      try {
+        const minted = await mint("operator");
+        expect((await g.request("GET", "/ops/tasks", { token: minted.token })).status).toBe(200);
+        const res = await fetch(`${server.url}/ops/tokens/${minted.id}`, {
+          method: "DELETE",
+          headers: { authorization: `Bearer ${g.tokens.admin}` },
+        });
+        expect(res.status).toBe(200);
+        expect(
+          (await fetch(`${server.url}/ops/tasks`, { headers: { authorization: `Bearer ${minted.token}` } }))
+            .status,
+        ).toBe(401);
+        const revokedAt = Date.now();
+        let status = 200;
+        while (status === 200 && Date.now() - revokedAt < TTL_MS + 3_000) {
+          status = (await g.request("GET", "/ops/tasks", { token: minted.token })).status;
+          if (status === 200) await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(status).toBe(401);
+        expect(Date.now() - revokedAt).toBeLessThan(TTL_MS + 1_000);
+      } finally {
+        await server.close();
+        await replica.close();
+      }
+    },
+  );
 
   it.runIf(kind === "postgres")(
     "ends a stream on this replica when another replica revokes its token",

@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import autocannon, { type Result } from "autocannon";
-import { adminQuery, createRepo, dbUrl, PG_ADMIN_URL, percentile } from "../support.ts";
+import { adminQuery, createRepo, dbUrl, emitSummary, PG_ADMIN_URL, percentile } from "../support.ts";
 
 type ServeKind = "hello" | "gimo";
 type ChildMessage = { ready: string } | { failed: string };
@@ -170,6 +170,8 @@ interface BenchOptions {
   duration: number;
   connections: number;
   warmup: number;
+  /** Skip the POST rows (for profiling the read path: node --cpu-prof bench/api/run.ts --get-only). */
+  getOnly: boolean;
 }
 
 function parseOptions(): BenchOptions {
@@ -178,6 +180,7 @@ function parseOptions(): BenchOptions {
       duration: { type: "string", short: "d", default: "6" },
       connections: { type: "string", short: "c", default: "10" },
       warmup: { type: "string", short: "w", default: "1" },
+      "get-only": { type: "boolean", default: false },
     },
   });
   const num = (name: string, raw: string, min: number) => {
@@ -189,6 +192,7 @@ function parseOptions(): BenchOptions {
     duration: num("duration", values.duration, 1),
     connections: Math.floor(num("connections", values.connections, 1)),
     warmup: num("warmup", values.warmup, 0),
+    getOnly: values["get-only"],
   };
 }
 
@@ -223,6 +227,19 @@ async function createRun(url: string, token: string): Promise<string> {
   return runId;
 }
 
+/** A token minted through the API (stored hashed, looked up per request unlike the env tokens). */
+async function mintToken(url: string, admin: string): Promise<string> {
+  const res = await fetch(`${url}/ops/tokens`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: `bench-${randomBytes(4).toString("hex")}`, role: "operator" }),
+  });
+  const body = (await res.json()) as { token?: string };
+  if (res.status !== 201 || typeof body.token !== "string")
+    throw new Error(`minting a token → ${res.status}`);
+  return body.token;
+}
+
 async function benchGimo(
   storage: "sqlite" | "postgres",
   root: string,
@@ -231,10 +248,11 @@ async function benchGimo(
   opts: BenchOptions,
 ): Promise<Figures[]> {
   const operator = `opr_${randomBytes(12).toString("hex")}`;
+  const admin = `adm_${randomBytes(12).toString("hex")}`;
   const child = await startChild("gimo", {
     GIMO_DATA_DIR: join(root, `data-${storage}`),
     DATABASE_URL: databaseUrl ?? "",
-    ORCH_ADMIN_TOKEN: `adm_${randomBytes(12).toString("hex")}`,
+    ORCH_ADMIN_TOKEN: admin,
     ORCH_OPERATOR_TOKEN: operator,
     GIMO_RATE_LIMIT_RPS: "0",
     GIMO_EMBEDDED_RUNNERS: "0",
@@ -249,6 +267,17 @@ async function benchGimo(
       { url: `${child.url}/ops/runs/${runId}`, headers: auth, expectStatus: 200 },
       opts,
     );
+    const minted = await mintToken(child.url, admin);
+    const getMinted = await measure(
+      `GET  /ops/runs/{id}  ${storage} minted`,
+      {
+        url: `${child.url}/ops/runs/${runId}`,
+        headers: { authorization: `Bearer ${minted}` },
+        expectStatus: 200,
+      },
+      opts,
+    );
+    if (opts.getOnly) return [get, getMinted];
     const post = await measure(
       `POST /ops/drafts     ${storage}`,
       {
@@ -260,7 +289,7 @@ async function benchGimo(
       },
       opts,
     );
-    return [get, post];
+    return [get, getMinted, post];
   } finally {
     await child.stop();
   }
@@ -339,6 +368,15 @@ async function main(): Promise<void> {
     if (pgUrl) rows.push(...(await benchGimo("postgres", root, repoPath, pgUrl, opts)));
 
     report(baseline, rows, opts);
+    emitSummary(
+      "api",
+      rows.map((r) => ({
+        label: `${r.label.replace(/\s+/g, " ")} req/s vs bare Hono`,
+        value: Number((r.rps / baseline.rps).toFixed(3)),
+        unit: "×",
+        detail: `${fmt(r.rps, 0)} vs ${fmt(baseline.rps, 0)} req/s; p99 ${fmt(r.p99, 2)} vs ${fmt(baseline.p99, 2)} ms`,
+      })),
+    );
     failed = [baseline, ...rows].some((r) => r.problems.length > 0);
   } finally {
     await cleanup();

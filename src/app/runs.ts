@@ -10,6 +10,7 @@ import { runError } from "../core/run-failures.ts";
 import { activeRunStatuses, type RunStatus } from "../core/run-machine.ts";
 import { tracer } from "../core/tracing.ts";
 import { casRun } from "../store/cas.ts";
+import { compiledQuery } from "../store/compiled-query.ts";
 import { keysetPage, type Page } from "../store/pagination.ts";
 import { toApproved, toRun } from "../store/rows.ts";
 import type { Database, RunsTable } from "../store/schema.ts";
@@ -129,8 +130,14 @@ async function casRunRow(w: Write, id: string, from: RunStatus, set: Partial<Run
   return updated;
 }
 
+/** The hottest read (every GET /ops/runs/{id}): compiled once, see store/compiled-query.ts. */
+const selectRun = compiledQuery(
+  (db, id: string) => db.selectFrom("runs").selectAll().where("id", "=", id),
+  ["\0run-id"],
+);
+
 export async function loadRunRow(db: Kysely<Database>, id: string): Promise<RunsTable> {
-  const row = await db.selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirst();
+  const [row] = await selectRun(db, id);
   if (!row) throw notFound("run", id);
   return row;
 }

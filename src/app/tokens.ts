@@ -1,22 +1,31 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GimoError, notFound } from "../core/errors.ts";
 import { isReservedActorName, type Principal, type Role, roles, systemPrincipal } from "../core/roles.ts";
+import { compiledQuery } from "../store/compiled-query.ts";
 import { keysetPage, type Page } from "../store/pagination.ts";
 import type { TokensTable } from "../store/schema.ts";
 import type { AppContext } from "./context.ts";
+import { PrincipalCache } from "./principal-cache.ts";
 import { TokenWatch, type Watch } from "./token-watch.ts";
 
 /**
  * Bearer tokens and authentication. Tokens come from the environment (`ORCH_<ROLE>_TOKEN`) or are
  * minted by an admin; minted tokens are stored only as SHA-256 hashes (they carry 256 random bits,
- * so a slow hash adds nothing) and shown once, at creation.
+ * so a slow hash adds nothing) and shown once, at creation. A minted token's principal is kept in
+ * memory for a bounded time (principal-cache.ts: revocation here forgets it at once, another
+ * replica's within 2 s).
  */
 export type TokenInfo = Omit<TokensTable, "hash"> & { role: Role };
 
 const toInfo = ({ hash: _hash, ...rest }: TokensTable): TokenInfo => ({ ...rest, role: rest.role as Role });
-const digest = (token: string) => createHash("sha256").update(token).digest();
+const digest = (token: string) => hash("sha256", token, "buffer");
+const selectLiveToken = compiledQuery(
+  (db, hex: string) =>
+    db.selectFrom("tokens").selectAll().where("hash", "=", hex).where("revoked_at", "is", null),
+  ["\0token-hash"],
+);
 const LAST_USED_EVERY_MS = 60_000;
 
 export class TokenService {
@@ -24,6 +33,7 @@ export class TokenService {
   readonly #envTokens: { role: Role; digest: Buffer }[];
   readonly #lastUsedWritten = new Map<string, number>();
   readonly #watch: TokenWatch;
+  readonly #principals = new PrincipalCache();
 
   constructor(ctx: AppContext) {
     this.#ctx = ctx;
@@ -40,16 +50,21 @@ export class TokenService {
     for (const env of this.#envTokens) {
       if (timingSafeEqual(env.digest, d)) return { actor: `env:${env.role}`, role: env.role, tokenId: null };
     }
-    const row = await this.#ctx.store.db
-      .selectFrom("tokens")
-      .selectAll()
-      .where("hash", "=", d.toString("hex"))
-      .where("revoked_at", "is", null)
-      .executeTakeFirst();
+    const hex = d.toString("hex");
+    const cached = this.#principals.get(hex, this.#ctx.clock.now().getTime());
+    if (cached?.tokenId) {
+      this.#touch(cached.tokenId, this.#ctx.clock.now());
+      return cached;
+    }
+    const generation = this.#principals.generation();
+    const [row] = await selectLiveToken(this.#ctx.store.db, hex);
     const now = this.#ctx.clock.now();
     if (!row || (row.expires_at !== null && row.expires_at <= now.toISOString())) return undefined;
     this.#touch(row.id, now);
-    return { actor: row.name, role: row.role as Role, tokenId: row.id };
+    const principal: Principal = { actor: row.name, role: row.role as Role, tokenId: row.id };
+    const expiresAt = row.expires_at === null ? null : Date.parse(row.expires_at);
+    this.#principals.set(hex, generation, { principal, expiresAt }, now.getTime());
+    return principal;
   }
 
   #touch(id: string, now: Date): void {
@@ -124,6 +139,7 @@ export class TokenService {
       w.emit("token.revoked", id, { name: row.name, role: row.role });
       return toInfo({ ...row, revoked_at: w.now });
     });
+    this.#principals.forget(id);
     this.#watch.revoked(id);
     return revoked;
   }

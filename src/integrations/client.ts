@@ -1,5 +1,5 @@
 import type { Sandbox } from "../runner/sandbox/sandbox-port.ts";
-import { listMcpTools, type McpEndpoint, McpSessions, mcpResultText } from "./mcp.ts";
+import type { McpEndpoint, McpSessions } from "./mcp.ts";
 import { guardedFetch, type Resolver } from "./net.ts";
 import { discoverOpenApi, requestFor } from "./openapi.ts";
 import type { StoredOperation } from "./operations.ts";
@@ -37,16 +37,29 @@ export interface ClientDeps {
 const DISCOVERY_MAX_BYTES = 8 * 1024 * 1024;
 
 export class IntegrationClient {
-  readonly #mcp: McpSessions;
+  readonly #deps: ClientDeps;
   readonly #resolver: Resolver | undefined;
+  /** The MCP client side (and its SDK) is loaded with the first MCP integration used. */
+  #mcpModule: Promise<typeof import("./mcp.ts")> | undefined;
+  #mcpSessions: McpSessions | undefined;
 
   constructor(deps: ClientDeps) {
-    this.#mcp = new McpSessions(deps);
+    this.#deps = deps;
     this.#resolver = deps.resolver;
   }
 
+  async #mcp(): Promise<{ sessions: McpSessions; mcp: typeof import("./mcp.ts") }> {
+    this.#mcpModule ??= import("./mcp.ts");
+    const mcp = await this.#mcpModule;
+    this.#mcpSessions ??= new mcp.McpSessions(this.#deps);
+    return { sessions: this.#mcpSessions, mcp };
+  }
+
   async discover(i: ResolvedIntegration, signal: AbortSignal): Promise<StoredOperation[]> {
-    if (i.kind === "mcp") return this.#mcp.use(i.id, endpoint(i), signal, (c) => listMcpTools(c, signal));
+    if (i.kind === "mcp") {
+      const { sessions, mcp } = await this.#mcp();
+      return sessions.use(i.id, endpoint(i), signal, (c) => mcp.listMcpTools(c, signal));
+    }
     const fetcher = this.#fetch(i, DISCOVERY_MAX_BYTES);
     const found = await discoverOpenApi(i.base_url ?? "", (url, init) => fetcher(url, { ...init, signal }));
     return found.operations;
@@ -59,14 +72,15 @@ export class IntegrationClient {
     signal: AbortSignal,
   ): Promise<CallAnswer> {
     if (i.kind === "mcp") {
-      const result = await this.#mcp.use(i.id, endpoint(i), signal, (client) =>
+      const { sessions, mcp } = await this.#mcp();
+      const result = await sessions.use(i.id, endpoint(i), signal, (client) =>
         client.callTool({ name: op.name, arguments: args }, undefined, { signal }),
       );
       if (JSON.stringify(result).length > i.max_response_bytes)
         throw Object.assign(new Error(`the answer is larger than ${i.max_response_bytes} bytes`), {
           name: "ResponseTooLarge",
         });
-      const { isError, text } = mcpResultText(result as Parameters<typeof mcpResultText>[0]);
+      const { isError, text } = mcp.mcpResultText(result as Parameters<typeof mcp.mcpResultText>[0]);
       return { ok: !isError, text };
     }
     const plan = requestFor(op, args);
@@ -81,12 +95,12 @@ export class IntegrationClient {
   }
 
   /** Forgets the integration's session (its settings changed, or it was deleted). */
-  forget(id: string): Promise<void> {
-    return this.#mcp.drop(id);
+  async forget(id: string): Promise<void> {
+    await this.#mcpSessions?.drop(id);
   }
 
-  close(): Promise<void> {
-    return this.#mcp.closeAll();
+  async close(): Promise<void> {
+    await this.#mcpSessions?.closeAll();
   }
 
   #fetch(i: ResolvedIntegration, maxBytes: number) {

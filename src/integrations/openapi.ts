@@ -1,4 +1,4 @@
-import { parse as parseYaml } from "yaml";
+import { lazyPackage } from "../lazy-package.ts";
 import { operationName, type StoredOperation } from "./operations.ts";
 
 /**
@@ -15,6 +15,9 @@ import { operationName, type StoredOperation } from "./operations.ts";
  * Calls go to the document's server only when it is on the same origin as the integration's URL
  * (a document cannot send the integration's headers elsewhere), else to that origin.
  */
+
+/** Loaded with the first YAML document (lazy-package.ts). */
+const yaml = lazyPackage<typeof import("yaml")>("yaml");
 export type Fetcher = (url: string, init?: RequestInit) => Promise<Response>;
 
 const USUAL_PATHS = [
@@ -90,7 +93,7 @@ function parseDocument(text: string): Doc | undefined {
     doc = JSON.parse(text);
   } catch {
     try {
-      doc = parseYaml(text, { maxAliasCount: 100 });
+      doc = yaml().parse(text, { maxAliasCount: 100 });
     } catch {
       return undefined;
     }

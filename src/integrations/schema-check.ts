@@ -1,6 +1,5 @@
-import { Ajv, type ValidateFunction } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormatsModule from "ajv-formats";
+import type { Ajv, ValidateFunction } from "ajv";
+import { lazyPackage } from "../lazy-package.ts";
 
 /**
  * Arguments are checked against the operation's discovered JSON Schema before any call leaves
@@ -9,11 +8,21 @@ import addFormatsModule from "ajv-formats";
  * `x-…`) are ignored, formats are checked. A schema ajv cannot compile refuses every call to its
  * operation: an operation whose arguments cannot be checked is not called.
  */
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-
 const options = { strict: false, allErrors: true, validateSchema: false } as const;
-const draft7 = addFormats(new Ajv(options));
-const draft2020 = addFormats(new Ajv2020(options) as unknown as Ajv);
+const ajv7 = lazyPackage<typeof import("ajv")>("ajv");
+const ajv2020 = lazyPackage<typeof import("ajv/dist/2020.js")>("ajv/dist/2020.js");
+const ajvFormats = lazyPackage<{ default: (ajv: Ajv) => Ajv }>("ajv-formats");
+let built: { draft7: Ajv; draft2020: Ajv } | undefined;
+
+/** Built on the first check: a server that never calls an integration never loads ajv (lazy-package.ts). */
+function ajvs(): { draft7: Ajv; draft2020: Ajv } {
+  const addFormats = ajvFormats().default;
+  built ??= {
+    draft7: addFormats(new (ajv7().Ajv)(options)),
+    draft2020: addFormats(new (ajv2020().Ajv2020)(options) as unknown as Ajv),
+  };
+  return built;
+}
 
 export type ArgumentCheck = (args: unknown) => { ok: true } | { ok: false; problems: string };
 
@@ -25,6 +34,7 @@ export function argumentCheck(schema: Record<string, unknown>): ArgumentCheck {
   const key = JSON.stringify(schema);
   const cached = cache.get(key);
   if (cached) return cached;
+  const { draft7, draft2020 } = ajvs();
   if (cache.size >= MAX_CACHED) {
     cache.clear();
     draft7.removeSchema();

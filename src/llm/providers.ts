@@ -1,9 +1,7 @@
-import { createAnthropic } from "@ai-sdk/anthropic";
-import { createGoogle } from "@ai-sdk/google";
-import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import type { LanguageModelV4CallOptions } from "@ai-sdk/provider";
 import { GimoError } from "../core/errors.ts";
 import { Redactor } from "../core/redactor.ts";
+import { lazyPackage } from "../lazy-package.ts";
 import { findReferences } from "../secrets/references.ts";
 import { createModelProvider } from "./adapter.ts";
 import { callSettings, defaultBaseUrls, displayUrl, type ProviderConfig } from "./config.ts";
@@ -11,6 +9,11 @@ import { ProviderRejected } from "./errors.ts";
 import { anthropicModelIds, geminiModelIds, openAiModelIds, probeHealth } from "./health.ts";
 import type { LlmProvider } from "./port.ts";
 import type { RetryDeps } from "./retry.ts";
+
+/** The SDKs load with the first provider built (lazy-package.ts): an idle server holds none. */
+const openAiCompatible = lazyPackage<typeof import("@ai-sdk/openai-compatible")>("@ai-sdk/openai-compatible");
+const anthropic = lazyPackage<typeof import("@ai-sdk/anthropic")>("@ai-sdk/anthropic");
+const google = lazyPackage<typeof import("@ai-sdk/google")>("@ai-sdk/google");
 
 /**
  * Builds the `LlmProvider` for a *resolved* provider config (every `${VAR}` already replaced; see
@@ -65,7 +68,7 @@ export function createProvider(config: ProviderConfig, deps: ProviderDeps = {}):
 
   if (config.type === "openai_compat") {
     const jsonMode = options.json_mode ?? "json_object";
-    const provider = createOpenAICompatible({
+    const provider = openAiCompatible().createOpenAICompatible({
       name: "openai_compat",
       baseURL: baseUrl,
       ...(config.api_key === undefined ? {} : { apiKey: config.api_key }),
@@ -98,17 +101,17 @@ export function createProvider(config: ProviderConfig, deps: ProviderDeps = {}):
   }
   // Anthropic and Gemini differ only in their SDK factory, auth headers and model list.
   const hosted: {
-    create: typeof createAnthropic | typeof createGoogle;
+    create: ReturnType<typeof anthropic>["createAnthropic"] | ReturnType<typeof google>["createGoogle"];
     auth: Record<string, string>;
     modelIds: typeof anthropicModelIds;
   } =
     config.type === "anthropic"
       ? {
-          create: createAnthropic,
+          create: anthropic().createAnthropic,
           auth: { "x-api-key": apiKey, "anthropic-version": "2023-06-01" },
           modelIds: anthropicModelIds,
         }
-      : { create: createGoogle, auth: { "x-goog-api-key": apiKey }, modelIds: geminiModelIds };
+      : { create: google().createGoogle, auth: { "x-goog-api-key": apiKey }, modelIds: geminiModelIds };
   const provider = hosted.create({
     apiKey,
     baseURL: baseUrl,

@@ -3,8 +3,7 @@ import { join, resolve } from "node:path";
 import { loadConfig } from "../../config.ts";
 import { startTracing, tracer, tracingConfig } from "../../core/tracing.ts";
 import { createGimo, listen } from "../../gimo.ts";
-import { createExecutor } from "../../runner/executor.ts";
-import { embeddedExecutorDeps } from "../../runner/executor-deps.ts";
+import type { RunHandler } from "../../runner/handler.ts";
 import { SERVER_PID_FILE } from "../../store/backup.ts";
 import { startTelegramIfConfigured } from "../telegram/run.ts";
 
@@ -23,8 +22,24 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
   await startTracing(tracingConfig(process.env, "gimo"));
   const gimo = await createGimo(config, {
     repoPath: args.repo ? resolve(args.repo) : undefined,
-    runHandler: (services) =>
-      createExecutor(embeddedExecutorDeps(services, (m) => process.stderr.write(`warning: ${m}\n`))),
+    runHandler: (services) => {
+      // The executor (sandbox, workspaces, agent, forges, model SDKs) loads with the first claimed
+      // run: an idle server does not hold it (bench/rss).
+      let executor: Promise<RunHandler> | undefined;
+      const load = async () => {
+        const [{ createExecutor }, { embeddedExecutorDeps }] = await Promise.all([
+          import("../../runner/executor.ts"),
+          import("../../runner/executor-deps.ts"),
+        ]);
+        return createExecutor(embeddedExecutorDeps(services, (m) => process.stderr.write(`warning: ${m}\n`)));
+      };
+      const handler: RunHandler = async (job, ctx) => {
+        executor ??= load();
+        return (await executor)(job, ctx);
+      };
+      handler.usesExecutor = true;
+      return handler;
+    },
   });
   const server = await listen(gimo);
   const { logger } = gimo;

@@ -56,16 +56,18 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
       (performance.now() - started) / 1000,
     );
   });
-  app.use(
-    "*",
-    rateLimit(config.rateLimit, (c) => {
-      try {
-        return getConnInfo(c).remote.address ?? "unknown";
-      } catch {
-        return "unknown";
-      }
-    }),
-  );
+  if (config.rateLimit.perSecond > 0) {
+    app.use(
+      "*",
+      rateLimit(config.rateLimit, (c) => {
+        try {
+          return getConnInfo(c).remote.address ?? "unknown";
+        } catch {
+          return "unknown";
+        }
+      }),
+    );
+  }
   app.use("*", bodyGuard(config.maxBodyBytes));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

@@ -1,10 +1,7 @@
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Context } from "hono";
 import { GimoError } from "../../core/errors.ts";
 import type { HttpApp, HttpDeps, HttpEnv } from "../http/env.ts";
 import { bearerToken, requireAccess } from "../http/middleware/auth.ts";
-import { createGimoApi } from "./api.ts";
-import { createMcpServer } from "./server.ts";
 
 /**
  * MCP over Streamable HTTP at `/mcp`, stateless: each POST gets a fresh server whose REST calls go
@@ -17,6 +14,25 @@ import { createMcpServer } from "./server.ts";
  *  - a missing or unknown token is 401 and a runner token 403, as on every read route.
  * GET (a server-initiated stream) and DELETE (a session end) are 405: there are no sessions.
  */
+/** The MCP SDK and GIMO's MCP server load with the first request to /mcp, not at start. */
+let loading:
+  | Promise<
+      [
+        typeof import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
+        typeof import("./api.ts"),
+        typeof import("./server.ts"),
+      ]
+    >
+  | undefined;
+const loadMcp = () => {
+  loading ??= Promise.all([
+    import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
+    import("./api.ts"),
+    import("./server.ts"),
+  ]);
+  return loading;
+};
+
 const LOOPBACK = ["localhost", "127.0.0.1", "[::1]", "::1"];
 const WILDCARD = new Set(["0.0.0.0", "::", "[::]", ""]);
 
@@ -45,6 +61,8 @@ export function registerMcpRoute(app: HttpApp, deps: HttpDeps): void {
         400,
       );
     }
+    const [{ WebStandardStreamableHTTPServerTransport }, { createGimoApi }, { createMcpServer }] =
+      await loadMcp();
     const token = bearerToken(c.req.header("authorization")) ?? "";
     const correlationId = c.get("correlationId");
     const api = createGimoApi("http://localhost", token, async (url, init) => {

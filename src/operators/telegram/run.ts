@@ -1,7 +1,7 @@
 import { loadConfig } from "../../config.ts";
 import { createGimo, type Gimo } from "../../gimo.ts";
 import { telegramConfigFrom } from "./config.ts";
-import { startTelegram, type TelegramRuntime } from "./poller.ts";
+import type { TelegramRuntime } from "./poller.ts";
 
 /**
  * Where the bot runs: inside `gimo serve` when TELEGRAM_BOT_TOKEN is set (`startTelegramIfConfigured`),
@@ -17,6 +17,8 @@ export async function startTelegramIfConfigured(
   if (config.allowed.size === 0) {
     gimo.logger.warn("TELEGRAM_ALLOWED_USERS is empty: the bot will refuse everyone");
   }
+  // grammy and the bot load only when a bot is configured.
+  const { startTelegram } = await import("./poller.ts");
   return startTelegram(gimo.services, config, gimo.logger);
 }
 
@@ -29,6 +31,7 @@ export async function runTelegram(): Promise<number> {
     return 2;
   }
   const gimo = await createGimo({ ...loadConfig(process.env), embeddedRunners: 0 });
+  const { startTelegram } = await import("./poller.ts");
   const bot = await startTelegram(gimo.services, config, gimo.logger);
   process.stdout.write(`GIMO Telegram bot started (storage: ${gimo.services.ctx.store.kind})\n`);
   return new Promise((done) => {

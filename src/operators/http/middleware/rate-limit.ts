@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { GimoError } from "../../../core/errors.ts";
 import type { HttpEnv } from "../env.ts";
@@ -17,7 +17,7 @@ export function rateLimit(
   return async (c, next) => {
     if (opts.perSecond <= 0) return next();
     const auth = c.req.header("authorization");
-    const key = auth ? createHash("sha256").update(auth).digest("base64url") : `ip:${addressOf(c)}`;
+    const key = auth ? hash("sha256", auth, "base64url") : `ip:${addressOf(c)}`;
     const now = Date.now();
     if (now - lastSweep > 60_000) {
       for (const [k, b] of buckets) if (now - b.at > 60_000) buckets.delete(k);

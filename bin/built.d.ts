@@ -1,0 +1,2 @@
+/** See built.js. */
+export function builtIsFresh(root: URL, env?: Record<string, string | undefined>): boolean;
