@@ -84,6 +84,53 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
     expect((await row(high)).attempt).toBe(1);
   });
 
+  it("claims no run before its run_after (a retry's backoff), and claims it once that has passed", async () => {
+    await drain();
+    const [id] = (await queueRuns(g, 1)) as [string];
+    const waitUntil = (at: Date) =>
+      db().updateTable("runs").set({ run_after: at.toISOString() }).where("id", "=", id).execute();
+    await waitUntil(new Date(Date.now() + 3_600_000));
+    expect(await queue.claim(who, runnerId)).toBeUndefined();
+    await waitUntil(new Date(0));
+    const c = await queue.claim(who, runnerId);
+    expect(c?.run.id).toBe(id);
+    await queue.complete({
+      principal: who,
+      fence: fenceOf(c as NonNullable<typeof c>),
+      end: end("succeeded"),
+      claimNext: false,
+    });
+  });
+
+  // The claim counts a project's running runs twice: without a lock (to skip a full project
+  // cheaply), then under the project's row lock. Only claims at once tell the second count apart.
+  it("admits at most the project's max_concurrent_runs when runners claim at once", async () => {
+    await drain();
+    const limit = (n: number) =>
+      g.request("PATCH", `/ops/projects/${g.projectId}`, { body: { max_concurrent_runs: n } });
+    // Runs an earlier test left running (held by its runner) count: the limit is one above them.
+    const held = await db()
+      .selectFrom("runs")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("project_id", "=", g.projectId)
+      .where("status", "=", "running")
+      .executeTakeFirstOrThrow();
+    await limit(Number(held.n) + 1);
+    try {
+      await queueRuns(g, 4);
+      const racers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          g.gimo.services.runners.register(who, { name: `race-${kind}-${i}` }),
+        ),
+      );
+      const claims = await Promise.all(racers.map((r) => queue.claim(who, r.runner_id)));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+    } finally {
+      await limit(50);
+      await drain();
+    }
+  });
+
   it("fences every end: another attempt or runner gets lease_lost, an unknown run not_found, and nothing changes", async () => {
     await drain();
     const [id] = (await queueRuns(g, 1)) as [string];
