@@ -131,6 +131,23 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
     }
   });
 
+  // The walk reads queued runs without a lock, then locks one (SKIP LOCKED) and checks it is
+  // still queued: a run another claimer took meanwhile is passed over, not claimed again.
+  it("never hands one run to two runners claiming at once", async () => {
+    await drain();
+    await queueRuns(g, 8);
+    const racers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        g.gimo.services.runners.register(who, { name: `twice-${kind}-${i}` }),
+      ),
+    );
+    const claims = await Promise.all(racers.map((r) => queue.claim(who, r.runner_id)));
+    const ids = claims.flatMap((c) => (c ? [c.run.id] : []));
+    expect(ids.length).toBeGreaterThan(0);
+    expect(new Set(ids).size).toBe(ids.length);
+    await drain();
+  });
+
   it("fences every end: another attempt or runner gets lease_lost, an unknown run not_found, and nothing changes", async () => {
     await drain();
     const [id] = (await queueRuns(g, 1)) as [string];
