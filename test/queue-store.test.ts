@@ -193,6 +193,17 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
       .where("id", "=", (await row(id)).task_id)
       .executeTakeFirstOrThrow();
     expect(task.status).toBe("FAILED");
+    // A plain failure on the first of two attempts is final all the same.
+    const [plain] = (await queueRuns(g, 1)) as [string];
+    const third = await queue.claim(who, runnerId);
+    expect(third?.run.id).toBe(plain);
+    const r3 = await queue.complete({
+      principal: who,
+      fence: fenceOf(third as never),
+      end: end("failed", { code: "tests_failed", message: "red" }),
+      claimNext: false,
+    });
+    expect(r3.status).toBe("failed");
   });
 
   it("ends a retryable failure of a run whose cancellation was requested as cancelled", async () => {
