@@ -18,6 +18,7 @@ export default defineConfig({
       "src/core/git-policy.test.ts",
       "src/core/event-visibility.test.ts",
       "src/core/sandbox-limits.test.ts",
+      "src/core/egress-policy.test.ts",
     ],
     pool: "threads",
   },

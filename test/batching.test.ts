@@ -5,7 +5,7 @@ import type { Principal } from "../src/core/roles.ts";
 import { systemPrincipal } from "../src/core/roles.ts";
 import { storageKinds } from "./support/databases.ts";
 import { startGimo, type TestGimo } from "./support/harness.ts";
-import { queueRuns } from "./support/runs.ts";
+import { eventually, queueRuns } from "./support/runs.ts";
 
 // The batching logic is unit-tested in src/store/batcher.test.ts; this checks it on a real
 // PostgreSQL: grouped writes do share a transaction (SQLite has no transaction id to compare), and
@@ -110,12 +110,17 @@ describe.each(storageKinds().filter((k) => k === "postgres"))("batching on %s", 
       await other.query("begin");
       await other.query("select 1 from tasks where id = $1 for update", [await taskOf(ids[3] as string)]);
       const before = await batches();
+      let landed = 0;
       const ends = ids.map((id) =>
-        reports.complete(runner, { runId: id, attempt: 1, runnerId }, { status: "succeeded" }),
+        reports.complete(runner, { runId: id, attempt: 1, runnerId }, { status: "succeeded" }).then((end) => {
+          landed++;
+          return end;
+        }),
       );
       // The first end went alone; the batch of the other three gives up on the lock after 100 ms
       // and each of them is written alone: two land, the third waits for the lock like any write.
-      await new Promise((r) => setTimeout(r, 600));
+      // (Waits for those three, not a fixed time: on a loaded machine the batch may start late.)
+      await eventually(async () => landed === 3, 30_000);
       await other.query("commit");
       const settled = await Promise.all(ends);
       expect(settled.map((e) => e.status)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);

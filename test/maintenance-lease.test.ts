@@ -26,7 +26,6 @@ import { eventually } from "./support/runs.ts";
  * an orphaned run — and takes over when the holder is killed with SIGKILL (once its lease, 10 s,
  * runs out); a holder stopped with SIGTERM hands the lease back.
  */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!inject("pgAvailable"))("maintenance under a lease on PostgreSQL", () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -71,8 +70,13 @@ describe.skipIf(!inject("pgAvailable"))("maintenance under a lease on PostgreSQL
     };
 
     // For several lease periods, A runs pass after pass and B none.
+    // (Waits for A's passes, not a fixed time: a loaded machine may slow A's pace.)
     const aBefore = await metric(a, "gimo_maintenance_passes_total");
-    await sleep(3_000);
+    await eventually(
+      async () => (await metric(a, "gimo_maintenance_passes_total")) >= aBefore + 3,
+      60_000,
+      200,
+    );
     expect(await metric(b, "gimo_maintenance_passes_total")).toBe(0);
     expect(await metric(b, "gimo_maintenance_leader")).toBe(0);
     expect(await metric(a, "gimo_maintenance_leader")).toBe(1);

@@ -250,8 +250,20 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
       100,
     );
     expect(done.attempt).toBe(2);
+    // The server's own count of 409 answers (its HTTP histogram): none yet, then the paused
+    // runner's first fenced call after it wakes (a lease extension or its report) gets one.
+    const conflicts = async () => {
+      const res = await fetch(`${s.server.url}/metrics`, {
+        headers: { authorization: `Bearer ${s.tokens.admin}` },
+      });
+      const counts = (await res.text()).match(
+        /^gimo_http_request_duration_seconds_count\{.*status="409".*\} \d+$/gm,
+      );
+      return (counts ?? []).reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+    };
+    expect(await conflicts()).toBe(0);
     slow.child.kill("SIGCONT");
-    await new Promise((r) => setTimeout(r, 4_000)); // the paused handler wakes, finishes, reports late
+    await eventually(async () => ((await conflicts()) > 0 ? true : undefined), 30_000, 100);
     const after = (await s.runs()).find((r) => r.id === id);
     expect(after).toMatchObject({ status: "succeeded", attempt: 2 });
     const events = await s.admin().auditEvents({ subject: id, limit: 200 });

@@ -84,6 +84,70 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
     expect((await row(high)).attempt).toBe(1);
   });
 
+  it("claims no run before its run_after (a retry's backoff), and claims it once that has passed", async () => {
+    await drain();
+    const [id] = (await queueRuns(g, 1)) as [string];
+    const waitUntil = (at: Date) =>
+      db().updateTable("runs").set({ run_after: at.toISOString() }).where("id", "=", id).execute();
+    await waitUntil(new Date(Date.now() + 3_600_000));
+    expect(await queue.claim(who, runnerId)).toBeUndefined();
+    await waitUntil(new Date(0));
+    const c = await queue.claim(who, runnerId);
+    expect(c?.run.id).toBe(id);
+    await queue.complete({
+      principal: who,
+      fence: fenceOf(c as NonNullable<typeof c>),
+      end: end("succeeded"),
+      claimNext: false,
+    });
+  });
+
+  // The claim counts a project's running runs twice: without a lock (to skip a full project
+  // cheaply), then under the project's row lock. Only claims at once tell the second count apart.
+  it("admits at most the project's max_concurrent_runs when runners claim at once", async () => {
+    await drain();
+    const limit = (n: number) =>
+      g.request("PATCH", `/ops/projects/${g.projectId}`, { body: { max_concurrent_runs: n } });
+    // Runs an earlier test left running (held by its runner) count: the limit is one above them.
+    const held = await db()
+      .selectFrom("runs")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("project_id", "=", g.projectId)
+      .where("status", "=", "running")
+      .executeTakeFirstOrThrow();
+    await limit(Number(held.n) + 1);
+    try {
+      await queueRuns(g, 4);
+      const racers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          g.gimo.services.runners.register(who, { name: `race-${kind}-${i}` }),
+        ),
+      );
+      const claims = await Promise.all(racers.map((r) => queue.claim(who, r.runner_id)));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+    } finally {
+      await limit(50);
+      await drain();
+    }
+  });
+
+  // The walk reads queued runs without a lock, then locks one (SKIP LOCKED) and checks it is
+  // still queued: a run another claimer took meanwhile is passed over, not claimed again.
+  it("never hands one run to two runners claiming at once", async () => {
+    await drain();
+    await queueRuns(g, 8);
+    const racers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        g.gimo.services.runners.register(who, { name: `twice-${kind}-${i}` }),
+      ),
+    );
+    const claims = await Promise.all(racers.map((r) => queue.claim(who, r.runner_id)));
+    const ids = claims.flatMap((c) => (c ? [c.run.id] : []));
+    expect(ids.length).toBeGreaterThan(0);
+    expect(new Set(ids).size).toBe(ids.length);
+    await drain();
+  });
+
   it("fences every end: another attempt or runner gets lease_lost, an unknown run not_found, and nothing changes", async () => {
     await drain();
     const [id] = (await queueRuns(g, 1)) as [string];
@@ -129,6 +193,17 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
       .where("id", "=", (await row(id)).task_id)
       .executeTakeFirstOrThrow();
     expect(task.status).toBe("FAILED");
+    // A plain failure on the first of two attempts is final all the same.
+    const [plain] = (await queueRuns(g, 1)) as [string];
+    const third = await queue.claim(who, runnerId);
+    expect(third?.run.id).toBe(plain);
+    const r3 = await queue.complete({
+      principal: who,
+      fence: fenceOf(third as never),
+      end: end("failed", { code: "tests_failed", message: "red" }),
+      claimNext: false,
+    });
+    expect(r3.status).toBe("failed");
   });
 
   it("ends a retryable failure of a run whose cancellation was requested as cancelled", async () => {

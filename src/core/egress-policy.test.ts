@@ -33,12 +33,18 @@ describe("isPublicAddress", () => {
     expect(isPublicAddress(address)).toBe(false);
   });
 
-  it.each(["1.1.1.1", "8.8.8.8", "172.32.0.1", "151.101.1.69", "2606:4700:4700::1111", "::ffff:1.1.1.1"])(
-    "%s is public",
-    (address) => {
-      expect(isPublicAddress(address)).toBe(true);
-    },
-  );
+  it.each([
+    "1.1.1.1",
+    "8.8.8.8",
+    "172.32.0.1",
+    "151.101.1.69",
+    "2606:4700:4700::1111",
+    "::ffff:1.1.1.1",
+    "2606:4700:4700::1111%eth0", // the zone is dropped, not the address refused
+    "2606:4700::ffff:7f00:1", // ends like ::ffff:127.0.0.1 but embeds nothing: the prefix is anchored
+  ])("%s is public", (address) => {
+    expect(isPublicAddress(address)).toBe(true);
+  });
 });
 
 describe("the egress rules", () => {
@@ -101,5 +107,34 @@ describe("the egress rules", () => {
     expect(admitsName(rules, "127.0.0.1", 22).allowed).toBe(false);
     const open = { allow: [], always: ["api.anthropic.com"] };
     expect(admitsName(open, "pypi.org", 443).allowed).toBe(true);
+  });
+
+  // One condition each: every reason in words, the port's bounds, and how an entry is read.
+  it.each([
+    [{ allow: [] }, "pypi.org", 443, "any public host"],
+    [{ allow: [], always: ["pypi.org"] }, "pypi.org", 443, "always allowed"],
+    [{ allow: ["*.pythonhosted.org"] }, "files.pythonhosted.org", 443, "allowlisted (*.pythonhosted.org)"],
+    [{ allow: [" PyPI.org:443 "] }, "pypi.org", 443, "allowlisted (pypi.org)"],
+    [{ allow: [] }, "pypi.org", 1, "any public host"],
+    [{ allow: [] }, "pypi.org", 65_535, "any public host"],
+    [{ allow: [] }, "pypi.org", 0, "port 0 is not valid"],
+    [{ allow: [] }, "pypi.org", 65_536, "port 65536 is not valid"],
+    [{ allow: [] }, "pypi.org", 1.5, "port 1.5 is not valid"],
+    [{ allow: ["pypi.org:https"] }, "pypi.org", 443, "pypi.org:443 is not in the project's egress allowlist"],
+    [{ allow: ["evil:pypi.org"] }, "pypi.org", 443, "pypi.org:443 is not in the project's egress allowlist"],
+  ] as const)("admitsName(%j, %s, %d): %s", (rules, host, port, reason) => {
+    expect(admitsName(rules, host, port)).toEqual({ allowed: !/not/.test(reason), reason });
+  });
+
+  it.each([
+    [
+      { allow: ["registry.internal"] },
+      "registry.internal",
+      "10.0.0.5",
+      "allowlisted by name (registry.internal)",
+    ],
+    [{ allow: [] }, "pypi.org", "151.101.1.69", "public address"],
+  ] as const)("admitsAddress(%j, %s, %s): %s", (rules, host, address, reason) => {
+    expect(admitsAddress(rules, host, 443, address)).toEqual({ allowed: true, reason });
   });
 });
