@@ -121,6 +121,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
           // The first replica registers the repository as the default project; the others find it.
           repo: i === 0 && !replicas[0] ? repo.path : undefined,
           env: opts.serverEnv,
+          startTimeoutMs: 120_000, // a fleet's processes start together on a possibly small machine
         });
       const replica: Replica = {
         host,

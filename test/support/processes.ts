@@ -27,7 +27,15 @@ export function processTokens(): Record<Role, string> {
 export async function startServerProcess(
   db: TestDatabase,
   tokens: Record<Role, string>,
-  opts: { port?: number; host?: string; repo?: string; env?: Record<string, string>; prefix?: string[] } = {},
+  opts: {
+    port?: number;
+    host?: string;
+    repo?: string;
+    env?: Record<string, string>;
+    prefix?: string[];
+    /** How long it may take to say it listens (default 30 s). */
+    startTimeoutMs?: number;
+  } = {},
 ): Promise<ServerProcess> {
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -52,7 +60,10 @@ export async function startServerProcess(
   const child = spawnPrefixed(opts.prefix, args, env);
   const output: string[] = [];
   const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start: ${output.join("")}`)), 30_000);
+    const timer = setTimeout(
+      () => fail(new Error(`server did not start: ${output.join("")}`)),
+      opts.startTimeoutMs ?? 30_000,
+    );
     child.stdout?.on("data", (chunk: Buffer) => {
       output.push(chunk.toString());
       const m = output.join("").match(/listening on (http:\/\/\S+)/);
