@@ -89,7 +89,7 @@ export async function runEnded(g: TestGimo, runId: string, timeoutMs = 90_000): 
 
 /** Every run, all pages, through `client`. */
 export async function allRuns(client: GimoClient) {
-  const all: { id: string; status: string; attempt: number; runner_id: string | null }[] = [];
+  const all: Awaited<ReturnType<GimoClient["listRuns"]>>["items"] = [];
   let cursor: string | null = null;
   do {
     const page = await client.listRuns({ limit: 200, cursor: cursor ?? undefined });
