@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { type GimoClient, GimoClientError } from "../src/client/client.ts";
 import { allRuns, type Fleet, startFleet } from "./support/fleet.ts";
@@ -136,14 +137,23 @@ describe.skipIf(unavailable !== undefined && !required)("a fleet across a breaki
 
     // 3. cut runner host 0's link for longer than the lease while it holds a run, then restore it
     const victim = f.runners[0] as Fleet["runners"][0];
-    const victimId = await eventually(async () => victim.id(), 30_000, 100);
+    // A run host 0 has just started (its handler works 1.5 s): the cut comes while it still runs,
+    // so its end cannot have been reported before. The handler's log line marks the start.
+    const pid = String(victim.process.child.pid);
+    const startedHere = () =>
+      readFileSync(f.execLog, "utf8")
+        .split("\n")
+        .filter((l) => l.endsWith(` ${pid}`));
+    const already = startedHere().length;
     const held = await eventually(
       async () => {
-        const running = await clients[1]?.listRuns({ status: "running", limit: 200 }).catch(() => undefined);
-        return running?.items.find((r) => r.runner_id === victimId);
+        const line = startedHere()[already];
+        if (!line) return undefined;
+        const [id, attempt] = line.split(" ");
+        return { id: id as string, attempt: Number(attempt) };
       },
       60_000,
-      20,
+      10,
     );
     await victim.host.linkDown();
     log(`runner host 0 cut off (holding ${held.id} attempt ${held.attempt})`);
