@@ -14,7 +14,7 @@ import {
   startServerProcess,
 } from "./support/processes.ts";
 import { createTestRepo, type TestRepo } from "./support/repo.ts";
-import { eventually } from "./support/runs.ts";
+import { allRuns, eventually } from "./support/runs.ts";
 
 /**
  * The queue under real processes: runners and servers started with the CLI, killed with SIGKILL,
@@ -84,16 +84,7 @@ describe.each(storageKinds())("runners in separate processes on %s", (kind) => {
         }
         return ids;
       },
-      async runs(): Promise<RunView[]> {
-        const all: RunView[] = [];
-        let cursor: string | null = null;
-        do {
-          const page = await admin().listRuns({ limit: 200, cursor: cursor ?? undefined });
-          all.push(...page.items);
-          cursor = page.next_cursor;
-        } while (cursor);
-        return all;
-      },
+      runs: (): Promise<RunView[]> => allRuns(admin()),
       executions(): Map<string, string[]> {
         const byRun = new Map<string, string[]>();
         for (const line of readFileSync(execLog, "utf8").split("\n").filter(Boolean)) {

@@ -113,6 +113,7 @@ export class Runner {
     this.#active.set(fence.runId, abort);
     let lost = false;
     const stop = (reason: AbortReason) => {
+      if (reason === "lease_lost" && !lost) this.#leaseLost(fence, "mid-run");
       if (reason === "lease_lost") lost = true;
       if (!abort.signal.aborted) abort.abort(reason);
     };
@@ -222,12 +223,24 @@ export class Runner {
         const claimNext = failures === 0 && !this.#stopping.signal.aborted;
         return await this.#o.api.complete(fence, completion, { claimNext });
       } catch (error) {
+        if (error instanceof LeaseLost) this.#leaseLost(fence, "at its end");
         if (error instanceof LeaseLost || error instanceof PanicModeOn) return undefined;
         await sleep(backoffMs(failures));
       }
     }
     this.#o.logger.error("could not report the end of a run; its lease will lapse", { run_id: fence.runId });
     return undefined;
+  }
+
+  /** A 409 on a fenced call: this attempt's reports are refused from now on. */
+  #leaseLost(fence: Fence, when: string): void {
+    // 409: the run went to a newer attempt (this one's lease lapsed), or it already ended (an
+    // earlier copy of this report landed and its answer was lost).
+    this.#o.logger.warn("lease lost: the server refused this attempt's report (409)", {
+      run_id: fence.runId,
+      attempt: fence.attempt,
+      when,
+    });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -15,6 +15,8 @@ import pg from "pg";
  * command through `runuser -u postgres --`, the temp dir chowned to it); otherwise to the current
  * user. `stop()` stops it and removes the dir. Trust authentication, superuser `postgres`.
  *
+ * `listen` also opens it on another local address (a test network's bridge) to clients of a subnet.
+ *
  *   const cluster = await startPrivatePostgres();
  *   const url = await cluster.createDatabase("gimo");
  *   await cluster.terminateBackends("gimo"); await cluster.restart(); await cluster.stop();
@@ -22,8 +24,8 @@ import pg from "pg";
 export interface PrivatePostgres {
   port: number;
   dir: string;
-  /** A URL for `database` on this cluster (default the `postgres` database). */
-  url(database?: string): string;
+  /** A URL for `database` on this cluster (default the `postgres` database), at `host` (default loopback). */
+  url(database?: string, host?: string): string;
   /** Creates a database and answers its URL. */
   createDatabase(name: string): Promise<string>;
   /** Terminates every backend connected to `database`; answers how many. */
@@ -52,7 +54,9 @@ export function privatePostgresUnavailable(): string | undefined {
   return undefined;
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(
+  opts: { listen?: { address: string; allow: string } } = {},
+): Promise<PrivatePostgres> {
   const reason = privatePostgresUnavailable();
   if (reason) throw new Error(`cannot start a private PostgreSQL cluster: ${reason}`);
   const bin = binaries() as { initdb: string; pgCtl: string };
@@ -84,10 +88,15 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       "--locale=C",
       "--no-sync",
     ]);
+    const addresses = ["127.0.0.1"];
+    if (opts.listen) {
+      addresses.push(opts.listen.address);
+      appendFileSync(join(data, "pg_hba.conf"), `host all all ${opts.listen.allow} trust\n`);
+    }
     let port = 0;
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`;
+      const options = `-p ${port} -k ${dir} -c listen_addresses=${addresses.join(",")}`;
       try {
         await asOwner(bin.pgCtl, ["start", "-D", data, "-l", log, "-w", "-t", "60", "-o", options]);
         break;
@@ -95,7 +104,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
         if (attempt >= 3) throw error; // another process took the port between the probe and the start
       }
     }
-    const url = (database = "postgres") => `postgres://postgres@127.0.0.1:${port}/${database}`;
+    const url = (database = "postgres", host = "127.0.0.1") =>
+      `postgres://postgres@${host}:${port}/${database}`;
     const query = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) => {
       const client = new pg.Client({ connectionString: url() });
       await client.connect();

@@ -6,7 +6,8 @@ import type { TestDatabase } from "./databases.ts";
 
 /**
  * GIMO servers and runners as real operating-system processes, started with the real CLI, so tests
- * can kill -9, SIGSTOP and restart them.
+ * can kill -9, SIGSTOP and restart them. `prefix` runs the command through another that execs it
+ * (e.g. `ip netns exec NS`, test/support/netns.ts), so the child's pid is still GIMO's.
  */
 const CLI = resolve(import.meta.dirname, "../../src/operators/cli/main.ts");
 const HANDLERS = resolve(import.meta.dirname, "handlers.ts");
@@ -26,7 +27,15 @@ export function processTokens(): Record<Role, string> {
 export async function startServerProcess(
   db: TestDatabase,
   tokens: Record<Role, string>,
-  opts: { port?: number; repo?: string; env?: Record<string, string> } = {},
+  opts: {
+    port?: number;
+    host?: string;
+    repo?: string;
+    env?: Record<string, string>;
+    prefix?: string[];
+    /** How long it may take to say it listens (default 30 s). */
+    startTimeoutMs?: number;
+  } = {},
 ): Promise<ServerProcess> {
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -46,11 +55,15 @@ export async function startServerProcess(
   if (db.masterKey && opts.env?.GIMO_MASTER_KEY === undefined) env.GIMO_MASTER_KEY = db.masterKey;
   else if (!db.masterKey && opts.env?.GIMO_MASTER_KEY === undefined) delete env.GIMO_MASTER_KEY;
   const args = [CLI, "serve", "--port", String(opts.port ?? 0)];
+  if (opts.host) args.push("--host", opts.host);
   if (opts.repo) args.push("--repo", opts.repo);
-  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawnPrefixed(opts.prefix, args, env);
   const output: string[] = [];
   const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start: ${output.join("")}`)), 30_000);
+    const timer = setTimeout(
+      () => fail(new Error(`server did not start: ${output.join("")}`)),
+      opts.startTimeoutMs ?? 30_000,
+    );
     child.stdout?.on("data", (chunk: Buffer) => {
       output.push(chunk.toString());
       const m = output.join("").match(/listening on (http:\/\/\S+)/);
@@ -77,19 +90,21 @@ export interface RunnerProcess {
 export function startRunnerProcess(
   url: string,
   token: string,
-  opts: { concurrency?: number; env?: Record<string, string>; name?: string } = {},
+  opts: { concurrency?: number; env?: Record<string, string>; name?: string; prefix?: string[] } = {},
 ): RunnerProcess {
   const args = [CLI, "runner", "--server", url, "--token", token, "--handler", HANDLERS];
   args.push("--concurrency", String(opts.concurrency ?? 1), "--grace", "2");
   if (opts.name) args.push("--name", opts.name);
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, LOG_LEVEL: "error", ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnPrefixed(opts.prefix, args, { ...process.env, LOG_LEVEL: "error", ...opts.env });
   const output: string[] = [];
   child.stdout?.on("data", (c: Buffer) => output.push(c.toString()));
   child.stderr?.on("data", (c: Buffer) => output.push(c.toString()));
   return { child, output };
+}
+
+function spawnPrefixed(prefix: string[] | undefined, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const [command, ...rest] = [...(prefix ?? []), process.execPath, ...args] as [string, ...string[]];
+  return spawn(command, rest, { env, stdio: ["ignore", "pipe", "pipe"] });
 }
 
 /** Resolves when the process has exited (at once if it already has). */

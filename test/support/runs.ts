@@ -1,3 +1,4 @@
+import type { GimoClient } from "../../src/client/client.ts";
 import { systemPrincipal } from "../../src/core/roles.ts";
 import { terminalRunStatuses } from "../../src/core/run-machine.ts";
 import type { TestGimo } from "./harness.ts";
@@ -84,4 +85,16 @@ export async function runEnded(g: TestGimo, runId: string, timeoutMs = 90_000): 
     timeoutMs,
     200,
   );
+}
+
+/** Every run, all pages, through `client`. */
+export async function allRuns(client: GimoClient) {
+  const all: Awaited<ReturnType<GimoClient["listRuns"]>>["items"] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await client.listRuns({ limit: 200, cursor: cursor ?? undefined });
+    all.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return all;
 }

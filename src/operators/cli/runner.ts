@@ -13,6 +13,8 @@ import { Runner } from "../../runner/runner.ts";
 /**
  * `gimo runner --server URL --token T [--concurrency N] [--labels a,b] [--handler MODULE]`:
  * a runner on any machine, speaking only the HTTP runner protocol with a `runner` token.
+ * `--server` may be repeated or comma-separated (so may GIMO_URL): replicas of one database, tried
+ * in order when a call fails at the connection level (runner/http-api.ts).
  * SIGTERM/SIGINT stop it gracefully: no new claims, current work finishes or is handed back.
  *
  * The work of a run is the built-in executor (worktree, sandbox, the executor model from the claim,
@@ -20,7 +22,7 @@ import { Runner } from "../../runner/runner.ts";
  * whose `handler` export is a RunHandler.
  */
 export async function runRunner(args: {
-  server?: string;
+  server?: string | string[];
   token?: string;
   concurrency?: string;
   labels?: string;
@@ -29,7 +31,7 @@ export async function runRunner(args: {
   grace?: string;
   workDir?: string;
 }): Promise<number> {
-  const server = args.server ?? process.env.GIMO_URL ?? "http://127.0.0.1:9325";
+  const servers = serverUrls(args.server ?? process.env.GIMO_URL ?? "http://127.0.0.1:9325");
   const token = args.token ?? process.env.GIMO_TOKEN ?? process.env.ORCH_RUNNER_TOKEN;
   if (!token) throw new Error("a runner token is needed: --token T, or GIMO_TOKEN / ORCH_RUNNER_TOKEN");
   const concurrency = Number(args.concurrency ?? "1");
@@ -51,7 +53,7 @@ export async function runRunner(args: {
   logger.addSecret(token);
   await startTracing(tracingConfig(process.env, "gimo-runner"));
   const runner = new Runner({
-    api: new HttpRunnerApi(server, token),
+    api: new HttpRunnerApi(servers, token),
     handler,
     name: args.name ?? `${hostname()}:${process.pid}`,
     labels: args.labels
@@ -64,7 +66,9 @@ export async function runRunner(args: {
     logger,
   });
   await runner.start();
-  process.stdout.write(`runner ${runner.id} working for ${server} (concurrency ${concurrency})\n`);
+  process.stdout.write(
+    `runner ${runner.id} working for ${servers.join(", ")} (concurrency ${concurrency})\n`,
+  );
   const grace = Number(args.grace ?? "25") * 1000;
   return new Promise((done) => {
     const stop = async (signal: string) => {
@@ -76,6 +80,16 @@ export async function runRunner(args: {
     process.once("SIGTERM", () => void stop("SIGTERM"));
     process.once("SIGINT", () => void stop("SIGINT"));
   });
+}
+
+/** Server URLs from repeated and/or comma-separated values, in order, without blanks or repeats. */
+export function serverUrls(value: string | string[]): string[] {
+  const urls = (typeof value === "string" ? [value] : value)
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
+  if (urls.length === 0) throw new Error("--server needs a URL");
+  return [...new Set(urls)];
 }
 
 async function loadHandler(path: string): Promise<RunHandler> {

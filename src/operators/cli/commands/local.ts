@@ -25,7 +25,11 @@ export function registerLocalCommands(program: Command): void {
   program
     .command("runner")
     .description("a runner on any machine: claims approved runs over HTTP and executes them")
-    .option("--server <url>", "the GIMO server (default GIMO_URL or http://127.0.0.1:9325)")
+    .option(
+      "--server <url>",
+      "a GIMO server; repeat it or separate URLs by commas for replicas to fail over between (default GIMO_URL or http://127.0.0.1:9325)",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option("--token <token>", "a runner token (default GIMO_TOKEN or ORCH_RUNNER_TOKEN)")
     .option("--concurrency <n>", "runs at once (1-64)", "1")
     .option("--labels <a,b>", "labels this runner offers")
