@@ -219,6 +219,14 @@ describe.skipIf(unavailable !== undefined && !required)("a fleet across a breaki
       seconds: Math.round((Date.now() - started) / 1000),
     };
     console.log(`fleet counts: ${JSON.stringify(counts)}`);
+    const firstGap = seen.findIndex((e, i) => e.id !== i + 1);
+    if (firstGap >= 0) {
+      // what the stream on A delivered around the first event out of sequence, to tell a repeated
+      // event from a missing one
+      console.log(
+        `first event out of sequence on A: ${JSON.stringify(seen.slice(Math.max(0, firstGap - 3), firstGap + 4))}`,
+      );
+    }
 
     expect(runs.length).toBeGreaterThanOrEqual(TOTAL);
     expect(lost).toEqual([]);
