@@ -41,8 +41,6 @@ export interface Replica {
 export interface FleetRunner {
   host: Host;
   process: RunnerProcess;
-  /** Its runner id, from its first line of output. */
-  id(): string | undefined;
   /** Its JSON log lines (stderr) so far. */
   logLines(): Record<string, unknown>[];
 }
@@ -157,7 +155,6 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         runners.push({
           host,
           process,
-          id: () => process.output.join("").match(/runner (\S+) working for/)?.[1],
           logLines: () =>
             process.output
               .join("")
