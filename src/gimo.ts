@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { type ServerType, serve } from "@hono/node-server";
 import { startChatProgress } from "./app/chat-progress.ts";
 import type { AppContext } from "./app/context.ts";
+import { EventFeed } from "./app/event-feed.ts";
 import { startMaintenance } from "./app/maintenance.ts";
 import { createServices, type ServiceOptions, type Services } from "./app/services.ts";
 import type { Config } from "./config.ts";
@@ -95,7 +96,8 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
     throw error;
   }
   const streams = new OpenStreams();
-  const app = createHttpApp({ services, logger, streams });
+  const feed = new EventFeed(services.audit, store.bus, logger, { pollMs: store.missedWakeupPollMs });
+  const app = createHttpApp({ services, logger, streams, feed });
   const maintenance = await startMaintenance(services, logger, sweepInterval(config.leaseSeconds));
   const chatProgress = startChatProgress(services, logger);
   const runners: Runner[] = [];
@@ -121,6 +123,7 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
     close: async () => {
       // Streams first: a stream still reading when the store closes would fail with a raw stack.
       await streams.endAll();
+      await feed.close();
       await Promise.all(runners.map((r) => r.stop(5_000)));
       await services.planning.stop();
       await maintenance.stop();

@@ -109,6 +109,50 @@ describe("the typed client", () => {
     expect(lines).toEqual(Array.from({ length: LINES }, (_, i) => `line ${i + 1}`));
   }, 60_000);
 
+  it("takes an `event: error` frame without an id for the end of an answer: never yielded, resumed after the last event", async () => {
+    const admin = new GimoClient({ baseUrl: g.url, token: g.tokens.admin });
+    const draft = await admin.createDraft({ prompt: "error frame", plan: samplePlan() });
+    const { run } = await admin.approveDraft(draft.id, { auto_run: true });
+    if (!run) throw new Error("no run queued");
+    const resumes: (string | null)[] = [];
+    const client = new GimoClient({
+      baseUrl: g.url,
+      token: g.tokens.admin,
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        if (!url.includes("/events") || !res.body) return res;
+        resumes.push(new Headers(init.headers).get("last-event-id"));
+        if (resumes.length > 1) return res;
+        // The first answer: its first event, then a failure notice without an id (what hono
+        // writes when a stream's callback throws), then the end — as an older server did.
+        const reader = res.body.getReader();
+        const encoder = new TextEncoder();
+        let text = "";
+        const notice = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const { value, done } = await reader.read();
+            if (!done) text += new TextDecoder().decode(value);
+            const end = text.indexOf("\n\n");
+            if (done || end >= 0) {
+              await reader.cancel();
+              controller.enqueue(encoder.encode(`${text.slice(0, end + 2)}event: error\ndata: boom\n\n`));
+              controller.close();
+            }
+          },
+        });
+        return new Response(notice, { status: res.status, headers: res.headers });
+      },
+    });
+    const messages: SseMessage[] = [];
+    for await (const m of client.runEvents(run.id, { retryBaseMs: 20 })) messages.push(m);
+    expect(messages.filter((m) => m.event === "error" || m.id === undefined)).toEqual([]);
+    expect(resumes.length).toBe(2);
+    expect(resumes[1]).toBe(String(messages[0]?.id));
+    const ids = messages.map((m) => m.id as number);
+    expect(ids).toEqual([...new Set(ids)].sort((a, b) => a - b));
+    expect(messages.at(-1)?.event).toBe("run.succeeded");
+  }, 60_000);
+
   it("gives up on a refused stream at once (401), without retrying", async () => {
     const client = new GimoClient({ baseUrl: g.url, token: "not-a-token" });
     const started = Date.now();

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { type GimoClient, GimoClientError } from "../src/client/client.ts";
+import { GimoClient, GimoClientError } from "../src/client/client.ts";
+import type { FetchLike } from "../src/client/http.ts";
 import { allRuns, type Fleet, startFleet } from "./support/fleet.ts";
 import { samplePlan } from "./support/harness.ts";
 import { networkUnavailable } from "./support/netns.ts";
@@ -60,12 +61,31 @@ describe.skipIf(unavailable !== undefined && !required)("a fleet across a breaki
     const clients = [0, 1].map((i) => f.admin(i, 5_000));
 
     // ── the event stream on replica A, held for the whole test ─────────────────────────────────
-    const seen: { id: number; type: string; subject: string }[] = [];
+    // Each event is tagged with the connection that carried it and the Last-Event-ID that
+    // connection was opened with, so a sequence break can be traced to a reconnect (or not).
+    const seen: { id: number; type: string; subject: string; conn: number; resumed: string }[] = [];
+    const connections: string[] = [];
+    const tagging: FetchLike = (input, init) => {
+      connections.push(new Headers(init.headers).get("last-event-id") ?? "-");
+      return fetch(input, init);
+    };
     const stopStream = new AbortController();
     const stream = (async () => {
-      for await (const m of f.admin(0).events({ after: 0, signal: stopStream.signal, maxRetries: 10_000 })) {
+      const watcher = new GimoClient({
+        baseUrl: f.replicas[0]?.url as string,
+        token: f.tokens.admin,
+        fetch: tagging,
+      });
+      for await (const m of watcher.events({ after: 0, signal: stopStream.signal, maxRetries: 10_000 })) {
         const data = m.data as { type: string; subject: string };
-        seen.push({ id: m.id as number, type: data.type, subject: data.subject });
+        const conn = connections.length;
+        seen.push({
+          id: m.id as number,
+          type: data.type,
+          subject: data.subject,
+          conn,
+          resumed: connections[conn - 1] as string,
+        });
       }
     })();
 
@@ -216,6 +236,7 @@ describe.skipIf(unavailable !== undefined && !required)("a fleet across a breaki
       events_seen_on_A: seen.length,
       audit_head: head.seq,
       created_via_B: viaB.length,
+      stream_connections: connections.length,
       seconds: Math.round((Date.now() - started) / 1000),
     };
     console.log(`fleet counts: ${JSON.stringify(counts)}`);

@@ -38,6 +38,25 @@ export class AuditService {
     limit: number,
     reader: { role: Role; subjects?: readonly string[] | undefined },
   ): Promise<{ events: Event[]; through: number; more: boolean }> {
+    const read = await this.#range(after, upTo, limit, reader.subjects);
+    return { ...read, events: read.events.filter((e) => eventVisibleTo(reader.role, e.type)) };
+  }
+
+  /** Every event in (`after`, `upTo`], oldest first, whoever may see it: the shared feed's read. */
+  tail(
+    after: number,
+    upTo: number,
+    limit: number,
+  ): Promise<{ events: Event[]; through: number; more: boolean }> {
+    return this.#range(after, upTo, limit, undefined);
+  }
+
+  async #range(
+    after: number,
+    upTo: number,
+    limit: number,
+    subjects: readonly string[] | undefined,
+  ): Promise<{ events: Event[]; through: number; more: boolean }> {
     if (upTo <= after) return { events: [], through: after, more: false };
     let q = this.#ctx.store.db
       .selectFrom("events")
@@ -46,14 +65,10 @@ export class AuditService {
       .where("seq", "<=", upTo)
       .orderBy("seq")
       .limit(limit);
-    if (reader.subjects) q = q.where("subject", "in", reader.subjects);
+    if (subjects) q = q.where("subject", "in", subjects);
     const rows = await q.execute();
     const more = rows.length === limit;
-    return {
-      events: rows.filter((r) => eventVisibleTo(reader.role, r.type)).map(toEvent),
-      through: more ? (rows.at(-1)?.seq ?? upTo) : upTo,
-      more,
-    };
+    return { events: rows.map(toEvent), through: more ? (rows.at(-1)?.seq ?? upTo) : upTo, more };
   }
 
   /**

@@ -52,6 +52,9 @@ export async function* subscribe(
       if (!res.body) throw new Error("the event stream has no body");
       failures = 0;
       for await (const message of messages(res.body)) {
+        // A frame without an id is no event of the log: an `event: error` one (an older server's,
+        // or a proxy's) ends this answer, and the subscription resumes after the last event.
+        if (message.id === undefined && message.event === "error") break;
         if (message.id !== undefined) last = message.id;
         yield message;
         if (opts.until?.(message)) return;

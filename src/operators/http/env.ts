@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { EventFeed } from "../../app/event-feed.ts";
 import type { Services } from "../../app/services.ts";
 import type { Principal } from "../../core/roles.ts";
 import type { Logger } from "../../log.ts";
@@ -17,6 +18,8 @@ export interface HttpDeps {
   logger: Logger;
   /** The event streams open now: shutdown ends them before the store closes. */
   streams: OpenStreams;
+  /** The event log's tail, read once for every open stream of this process. */
+  feed: EventFeed;
 }
 
 /** The application every route registers on. */
