@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GimoClientError } from "../src/client/client.ts";
@@ -19,8 +19,10 @@ describe("runner failover between server URLs", () => {
   let refusing: Server;
   let refusingUrl: string;
   let refusingHits = 0;
+  let short: TestGimo; // a lease of 2 s
   beforeAll(async () => {
     g = await startGimo("sqlite", { retryBaseSeconds: 0 });
+    short = await startGimo("sqlite", { retryBaseSeconds: 0, leaseSeconds: 2 });
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
     closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
@@ -35,6 +37,7 @@ describe("runner failover between server URLs", () => {
   });
   afterAll(async () => {
     await g?.close();
+    await short?.close();
     await new Promise((r) => refusing?.close(r));
   });
 
@@ -76,6 +79,48 @@ describe("runner failover between server URLs", () => {
     const error = await api.register({ name: "x", labels: [], capacity: 1 }).catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(GimoClientError);
     expect(String((error as { code?: string }).code)).toBe("ECONNREFUSED");
+  });
+
+  it("a silent server (stopped after the connection was made): lease calls move on within half the lease", async () => {
+    // A server that relays to GIMO until it falls silent: then it takes requests and never answers,
+    // as a SIGSTOPped replica does.
+    let silent = false;
+    const held: ServerResponse[] = [];
+    const relay = createServer(async (req, res) => {
+      if (silent) return void held.push(res);
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const answer = await fetch(`${short.url}${req.url}`, {
+        method: req.method,
+        headers: { "content-type": "application/json", authorization: String(req.headers.authorization) },
+        body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+      });
+      res.writeHead(answer.status, { "content-type": "application/json" });
+      res.end(await answer.text());
+    });
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+    const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+    try {
+      const api = new HttpRunnerApi([relayUrl, short.url], short.tokens.runner);
+      const reg = await api.register({ name: "silent", labels: [], capacity: 1 });
+      expect(reg.lease_seconds).toBe(2);
+      const [id] = await queueRuns(short, 1);
+      const claimed = await api.claim(reg.runner_id, 0);
+      expect(claimed?.run.id).toBe(id);
+      expect(api.currentUrl).toBe(relayUrl);
+      silent = true;
+      const fence = { runId: id as string, attempt: claimed?.run.attempt ?? 0, runnerId: reg.runner_id };
+      const t0 = Date.now();
+      await api.extendLease(fence); // timed out on the silent one after 1 s, renewed on the other
+      expect(Date.now() - t0).toBeLessThan(1_900);
+      expect(api.currentUrl).toBe(short.url);
+      expect(held.length).toBe(1);
+      await api.complete(fence, { status: "succeeded" });
+      expect((await short.request("GET", `/ops/runs/${id}`)).body.status).toBe("succeeded");
+    } finally {
+      for (const res of held) res.destroy();
+      await new Promise((r) => relay.close(r));
+    }
   });
 
   it("server lists: repeated and comma-separated, in order, blanks and repeats dropped", () => {

@@ -13,17 +13,36 @@ import { LeaseLost, PanicModeOn, type RunnerApi, type RunnerRegistration } from 
  * HTTP answer, 4xx or 5xx, is the server's word and is never retried elsewhere. A call that landed
  * before its connection broke may be repeated on another replica: the runner protocol is fenced, so
  * the repeat is answered 409 and the runner loop already handles that.
+ *
+ * A server can also be silent: stopped (SIGSTOP), or cut off after the connection was made. The
+ * calls that keep a lease alive — heartbeats and lease extensions — give up on a silent server
+ * after half the lease the server announced at registration (at least a second), so the next one
+ * is tried, and the lease renewed there, before it lapses. Other calls keep the client's 30 s:
+ * an end may wait in a batch, and an integration call may run long.
  */
 type Fence = Parameters<RunnerApi["extendLease"]>[0];
 
 export class HttpRunnerApi implements RunnerApi {
+  readonly #urls: string[];
+  readonly #token: string;
   readonly #clients: GimoClient[];
+  /** The same servers, for the calls that keep a lease alive: timed out at half the lease. */
+  #leaseKeepers: GimoClient[];
   #current = 0;
 
   constructor(baseUrls: string | string[], token: string) {
     const urls = typeof baseUrls === "string" ? [baseUrls] : baseUrls;
     if (urls.length === 0) throw new Error("a runner needs at least one server URL");
-    this.#clients = urls.map((baseUrl) => new GimoClient({ baseUrl, token, validate: false }));
+    this.#urls = urls;
+    this.#token = token;
+    this.#clients = this.#connect();
+    this.#leaseKeepers = this.#clients;
+  }
+
+  #connect(timeoutMs?: number): GimoClient[] {
+    return this.#urls.map(
+      (baseUrl) => new GimoClient({ baseUrl, token: this.#token, validate: false, timeoutMs }),
+    );
   }
 
   /** The server the next call goes to. */
@@ -32,11 +51,15 @@ export class HttpRunnerApi implements RunnerApi {
   }
 
   /** `call` on the current server, then on each other one while the failure is a connection's. */
-  async #onAny<T>(call: (client: GimoClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async #onAny<T>(
+    call: (client: GimoClient) => Promise<T>,
+    signal?: AbortSignal,
+    clients = this.#clients,
+  ): Promise<T> {
     for (let tried = 1; ; tried++) {
       const index = this.#current;
       try {
-        return await call(this.#clients[index] as GimoClient);
+        return await call(clients[index] as GimoClient);
       } catch (error) {
         if (error instanceof GimoClientError || signal?.aborted || tried >= this.#clients.length) throw error;
         // Another call may have moved on already; only the first to fail here moves the pointer.
@@ -45,12 +68,14 @@ export class HttpRunnerApi implements RunnerApi {
     }
   }
 
-  register(input: RunnerRegistration) {
-    return this.#onAny((c) => c.registerRunner(input));
+  async register(input: RunnerRegistration) {
+    const registered = await this.#onAny((c) => c.registerRunner(input));
+    this.#leaseKeepers = this.#connect(Math.max(1_000, registered.lease_seconds * 500));
+    return registered;
   }
 
   heartbeat(runnerId: string, stopping = false): Promise<void> {
-    return this.#onAny((c) => c.heartbeat(runnerId, { stopping }));
+    return this.#onAny((c) => c.heartbeat(runnerId, { stopping }), undefined, this.#leaseKeepers);
   }
 
   async claim(runnerId: string, waitSeconds: number, signal?: AbortSignal) {
@@ -66,7 +91,7 @@ export class HttpRunnerApi implements RunnerApi {
   }
 
   extendLease(fence: Fence) {
-    return this.#fenced((c) => c.extendLease(fence.runId, body(fence, {})));
+    return this.#fenced((c) => c.extendLease(fence.runId, body(fence, {})), undefined, this.#leaseKeepers);
   }
 
   async appendLogs(fence: Fence, lines: Parameters<RunnerApi["appendLogs"]>[1]): Promise<void> {
@@ -105,9 +130,13 @@ export class HttpRunnerApi implements RunnerApi {
     );
   }
 
-  async #fenced<T>(call: (client: GimoClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async #fenced<T>(
+    call: (client: GimoClient) => Promise<T>,
+    signal?: AbortSignal,
+    clients = this.#clients,
+  ): Promise<T> {
     try {
-      return await this.#onAny(call, signal);
+      return await this.#onAny(call, signal, clients);
     } catch (error) {
       if (error instanceof GimoClientError && error.code === "lease_lost") throw new LeaseLost(error.message);
       if (error instanceof GimoClientError && error.status === 423) throw new PanicModeOn(error.message);
