@@ -113,6 +113,28 @@ describe.each(storageKinds())("the shared event feed on %s", (kind) => {
     }
   });
 
+  it("reads nothing between commits, whatever its poll interval (one process: Infinity)", async () => {
+    let reads = 0;
+    const counting: EventLogTail = {
+      headSeq: () => {
+        reads += 1;
+        return audit().headSeq();
+      },
+      tail: (after, upTo, limit) => audit().tail(after, upTo, limit),
+    };
+    const feed = new EventFeed(counting, bus(), g.gimo.logger, { pollMs: Number.POSITIVE_INFINITY });
+    const release = await feed.hold();
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // an absence check: no commit, no read
+      expect(reads).toBeLessThanOrEqual(2);
+      await mutate(1);
+      const head = await audit().headSeq();
+      await eventually(async () => feed.scanned >= head, 5_000, 20);
+    } finally {
+      release();
+    }
+  });
+
   it("keeps reading after failed reads (the database away), and reads only while held", async () => {
     let failing = 0;
     let reads = 0;

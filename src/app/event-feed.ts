@@ -52,9 +52,11 @@ export interface EventFeedOptions {
   window?: number;
   /** Events read per query (default 500). */
   batch?: number;
-  /** Poll interval when no wake-up comes (a lost NOTIFY). */
+  /** Poll interval when no wake-up comes (a lost NOTIFY); Infinity (one process) is read as 15 s. */
   pollMs: number;
 }
+
+const MAX_POLL_MS = 15_000;
 
 export class EventFeed {
   readonly #log: EventLogTail;
@@ -79,7 +81,7 @@ export class EventFeed {
     this.#logger = logger;
     this.#window = opts.window ?? 2_048;
     this.#batch = opts.batch ?? 500;
-    this.#pollMs = opts.pollMs;
+    this.#pollMs = Math.min(opts.pollMs, MAX_POLL_MS);
   }
 
   /** The seq the feed has read up to. */
