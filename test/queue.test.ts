@@ -217,6 +217,58 @@ describe.each(storageKinds())("the run queue on %s", (kind) => {
     }
   });
 
+  it("a step update still in flight when the handler ends lands before the end is reported", async () => {
+    await drain((await api.register({ name: "slow-steps-drain" })).runner_id);
+    // The first step report is held 500 ms on its way: the handler ends while it is in flight.
+    let reportSent: () => void = () => {};
+    const inFlight = new Promise<void>((resolve) => {
+      reportSent = resolve;
+    });
+    let held = false;
+    const slow = new (class extends HttpRunnerApi {
+      override async updateSteps(...args: Parameters<HttpRunnerApi["updateSteps"]>) {
+        if (!held) {
+          held = true;
+          reportSent();
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        return super.updateSteps(...args);
+      }
+    })(g.url, g.tokens.runner);
+    const [id] = await queueRuns(g, 1);
+    const handler: RunHandler = async (_job, ctx) => {
+      ctx.step({ id: "s1", status: "running" });
+      ctx.step({ id: "s1", status: "succeeded" });
+      ctx.step({ id: "s2", status: "running" });
+      ctx.step({ id: "s2", status: "succeeded" });
+      await inFlight; // the flush timer took the updates; end now
+      return { status: "succeeded", result: { pushed: false } };
+    };
+    const runner = new Runner({
+      api: slow,
+      handler,
+      name: "slow-steps",
+      logger: createLogger("silent"),
+      claimWaitSeconds: 1,
+      flushMs: 10,
+    });
+    await runner.start();
+    try {
+      const run = await eventually(async () => {
+        const r = await runOf(id as string);
+        return r.status === "succeeded" ? r : undefined;
+      });
+      expect(run.steps.map((s: { status: string }) => s.status)).toEqual(["succeeded", "succeeded"]);
+      const events = await g.gimo.services.audit.list({ subject: id as string, limit: 100 });
+      const types = events.items.map((e) =>
+        e.type === "run.step" ? `${e.type}:${e.data.step_id}:${e.data.status}` : e.type,
+      );
+      expect(types.slice(-2)).toEqual(["run.step:s2:succeeded", "run.succeeded"]);
+    } finally {
+      await runner.stop(1_000);
+    }
+  });
+
   it("runs depends_on chains in order; a failed dependency blocks its dependants", async () => {
     const r = (await api.register({ name: "deps" })).runner_id;
     await drain(r);

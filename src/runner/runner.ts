@@ -120,7 +120,10 @@ export class Runner {
     const lines: LogLineInput[] = [];
     const steps: StepUpdate[] = [];
     const tracker = new StepTracker(job.run.steps.map((s) => s.id));
-    const flush = async () => {
+    // One flush at a time: the final flush waits for the timer's flush in flight, so no line or
+    // step update it carries can land after the completion (where the fence refuses it).
+    let flushing: Promise<void> = Promise.resolve();
+    const flushOnce = async () => {
       if (lost) return;
       const batch = lines.splice(0);
       const stepBatch = steps.splice(0);
@@ -134,6 +137,18 @@ export class Runner {
           lines.unshift(...batch);
           steps.unshift(...stepBatch);
         }
+      }
+    };
+    const flush = () => {
+      flushing = flushing.then(flushOnce);
+      return flushing;
+    };
+    /** The last flush before the end: retried while the server does not answer, as the end is. */
+    const flushAll = async () => {
+      for (let failures = 0; failures < 8; failures++) {
+        await flush();
+        if (lost || (lines.length === 0 && steps.length === 0)) return;
+        await sleep(backoffMs(failures));
       }
     };
     const leaseTimer = setInterval(
@@ -173,7 +188,7 @@ export class Runner {
       steps.push(
         ...tracker.close(completion.status === "succeeded", completion.error?.message ?? completion.status),
       );
-      await flush();
+      await flushAll();
       if (lost || abort.signal.reason === "panic") return undefined;
       return await this.#complete(fence, completion);
     } finally {
