@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import type { GitIdentity } from "./runner/workspace/commit.ts";
 
 /**
  * Configuration, parsed once at start from the environment into a typed object and passed down.
@@ -31,6 +32,25 @@ export interface Config {
   providersFile: string | undefined;
   /** Origins a browser panel may call the API from (GIMO_CORS_ORIGINS); empty = CORS off. */
   corsOrigins: string[];
+  /** Who run commits are by: GIT_AUTHOR_NAME/EMAIL, GIT_COMMITTER_NAME/EMAIL; GIMO <gimo@localhost>. */
+  gitIdentity: GitIdentity;
+}
+
+/**
+ * A remote runner's configuration (`gimo runner`): the server's URLs and the runner token, and the
+ * settings it shares with `gimo serve` for the work of a run. Flags given on the command line win.
+ */
+export interface RunnerConfig {
+  /** GIMO_URL: one or more server URLs, comma-separated. */
+  servers: string;
+  /** GIMO_TOKEN, else ORCH_RUNNER_TOKEN. */
+  token: string | undefined;
+  dataDir: string;
+  sandbox: Config["sandbox"];
+  sandboxUid: number;
+  sandboxCgroup: string | undefined;
+  logLevel: Config["logLevel"];
+  gitIdentity: GitIdentity;
 }
 
 type Env = Record<string, string | undefined>;
@@ -51,19 +71,58 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 const logLevels = ["debug", "info", "warn", "error", "silent"] as const;
 
-export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
-  const host = nonEmpty(env.GIMO_HOST) ?? "127.0.0.1";
-  const port = int(env, "GIMO_PORT", 9325);
+function logLevel(env: Env): Config["logLevel"] {
   const level = (nonEmpty(env.LOG_LEVEL) ?? "info").toLowerCase();
   if (!(logLevels as readonly string[]).includes(level)) {
     throw new Error(`LOG_LEVEL must be one of ${logLevels.join(", ")}`);
   }
+  return level as Config["logLevel"];
+}
+
+function sandboxMode(env: Env): Config["sandbox"] {
   const sandbox = (nonEmpty(env.GIMO_SANDBOX) ?? "on").toLowerCase();
   if (sandbox !== "on" && sandbox !== "off") throw new Error("GIMO_SANDBOX must be on or off");
+  return sandbox;
+}
+
+function gitIdentity(env: Env): GitIdentity {
+  const authorName = nonEmpty(env.GIT_AUTHOR_NAME) ?? "GIMO";
+  const authorEmail = nonEmpty(env.GIT_AUTHOR_EMAIL) ?? "gimo@localhost";
+  return {
+    authorName,
+    authorEmail,
+    committerName: nonEmpty(env.GIT_COMMITTER_NAME) ?? authorName,
+    committerEmail: nonEmpty(env.GIT_COMMITTER_EMAIL) ?? authorEmail,
+  };
+}
+
+/** What a process running sandboxed work reads, the server and a remote runner alike. */
+function workSettings(env: Env) {
+  return {
+    dataDir: resolve(nonEmpty(env.GIMO_DATA_DIR) ?? ".orch_data"),
+    sandbox: sandboxMode(env),
+    sandboxUid: int(env, "GIMO_SANDBOX_UID", 64_999, 1),
+    sandboxCgroup: nonEmpty(env.GIMO_SANDBOX_CGROUP),
+    logLevel: logLevel(env),
+    gitIdentity: gitIdentity(env),
+  };
+}
+
+export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
+  return {
+    servers: nonEmpty(env.GIMO_URL) ?? "http://127.0.0.1:9325",
+    token: nonEmpty(env.GIMO_TOKEN) ?? nonEmpty(env.ORCH_RUNNER_TOKEN),
+    ...workSettings(env),
+  };
+}
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const host = nonEmpty(env.GIMO_HOST) ?? "127.0.0.1";
+  const port = int(env, "GIMO_PORT", 9325);
   const config: Config = {
+    ...workSettings(env),
     host,
     port,
-    dataDir: resolve(nonEmpty(env.GIMO_DATA_DIR) ?? ".orch_data"),
     databaseUrl: nonEmpty(env.DATABASE_URL),
     envTokens: {
       admin: nonEmpty(env.ORCH_ADMIN_TOKEN),
@@ -74,12 +133,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     leaseSeconds: int(env, "GIMO_LEASE_S", 30, 1),
     generateWaitSeconds: int(env, "GIMO_GENERATE_WAIT_S", 25),
     runTtlDays: int(env, "OPS_RUN_TTL", 30, 1),
-    sandbox,
-    sandboxUid: int(env, "GIMO_SANDBOX_UID", 64_999, 1),
-    sandboxCgroup: nonEmpty(env.GIMO_SANDBOX_CGROUP),
     embeddedRunners: int(env, "GIMO_EMBEDDED_RUNNERS", 1),
     masterKey: nonEmpty(env.GIMO_MASTER_KEY),
-    logLevel: level as Config["logLevel"],
     publicUrl: nonEmpty(env.GIMO_PUBLIC_URL) ?? `http://${host}:${port}`,
     maxBodyBytes: int(env, "GIMO_MAX_BODY_BYTES", 1_048_576, 1_024),
     rateLimit: {

@@ -40,7 +40,12 @@ export async function deliver(
   const secrets = [token, executorKey].filter((s): s is string => typeof s === "string");
   const { tests } = checked;
   const committed = await tracer().inSpan("gimo.commit", {}, () =>
-    commitAll(ws, message, { maxCommitBytes, secrets, signal: ctx.signal }),
+    commitAll(ws, message, {
+      maxCommitBytes,
+      secrets,
+      signal: ctx.signal,
+      ...(deps.gitIdentity ? { identity: deps.gitIdentity } : {}),
+    }),
   );
   if (committed.commits.length === 0) {
     throw new RunFailed(runFailure("no_changes"), { tests });

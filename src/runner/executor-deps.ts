@@ -8,6 +8,7 @@ import { createProvider } from "../llm/providers.ts";
 import { type Env, resolveSecrets } from "../secrets/references.ts";
 import type { ExecutorDeps } from "./executor-port.ts";
 import { createSandbox } from "./sandbox/sandbox.ts";
+import type { GitIdentity } from "./workspace/commit.ts";
 
 /**
  * What the executor needs, for the two kinds of runner.
@@ -28,6 +29,7 @@ export function embeddedExecutorDeps(services: Services, warn: (msg: string) => 
       ...(config.sandboxCgroup ? { cgroup: config.sandboxCgroup } : {}),
     }),
     workspaceRoot: join(config.dataDir, "work"),
+    gitIdentity: config.gitIdentity,
     provider: async (job) =>
       services.providers.provider("executor", (await projectConfig(services, job))?.executor),
     executorConfig: async (job) => {
@@ -58,6 +60,7 @@ export function remoteExecutorDeps(opts: {
   sandboxUid?: number;
   sandboxCgroup?: string | undefined;
   env: Env;
+  gitIdentity?: GitIdentity;
   warn: (msg: string) => void;
 }): ExecutorDeps {
   return {
@@ -69,6 +72,7 @@ export function remoteExecutorDeps(opts: {
       ...(opts.sandboxCgroup ? { cgroup: opts.sandboxCgroup } : {}),
     }),
     workspaceRoot: opts.workDir,
+    ...(opts.gitIdentity ? { gitIdentity: opts.gitIdentity } : {}),
     provider: async (job: ClaimedRun): Promise<LlmProvider> => {
       if (!job.executor)
         throw new GimoError(

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { loadConfig } from "../../config.ts";
+import { loadRunnerConfig } from "../../config.ts";
 import { startTracing, tracer, tracingConfig } from "../../core/tracing.ts";
 import { createLogger } from "../../log.ts";
 import { createExecutor } from "../../runner/executor.ts";
@@ -31,8 +31,9 @@ export async function runRunner(args: {
   grace?: string;
   workDir?: string;
 }): Promise<number> {
-  const servers = serverUrls(args.server ?? process.env.GIMO_URL ?? "http://127.0.0.1:9325");
-  const token = args.token ?? process.env.GIMO_TOKEN ?? process.env.ORCH_RUNNER_TOKEN;
+  const config = loadRunnerConfig(process.env);
+  const servers = serverUrls(args.server ?? config.servers);
+  const token = args.token ?? config.token;
   if (!token) throw new Error("a runner token is needed: --token T, or GIMO_TOKEN / ORCH_RUNNER_TOKEN");
   const concurrency = Number(args.concurrency ?? "1");
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
@@ -41,15 +42,17 @@ export async function runRunner(args: {
     ? await loadHandler(args.handler)
     : createExecutor(
         remoteExecutorDeps({
-          workDir: resolve(args.workDir ?? join(process.env.GIMO_DATA_DIR ?? ".orch_data", "runner-work")),
-          sandbox: (process.env.GIMO_SANDBOX ?? "on") === "off" ? "off" : "on",
-          sandboxUid: loadConfig(process.env).sandboxUid,
-          sandboxCgroup: loadConfig(process.env).sandboxCgroup,
+          workDir: resolve(args.workDir ?? join(config.dataDir, "runner-work")),
+          sandbox: config.sandbox,
+          sandboxUid: config.sandboxUid,
+          sandboxCgroup: config.sandboxCgroup,
+          // the executor's `${VAR}` keys resolve from this machine's environment
           env: process.env,
+          gitIdentity: config.gitIdentity,
           warn: (m) => process.stderr.write(`warning: ${m}\n`),
         }),
       );
-  const logger = createLogger((process.env.LOG_LEVEL as "info") ?? "info");
+  const logger = createLogger(config.logLevel);
   logger.addSecret(token);
   await startTracing(tracingConfig(process.env, "gimo-runner"));
   const runner = new Runner({

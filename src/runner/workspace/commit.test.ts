@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestRepo, type TestRepo } from "../../../test/support/repo.ts";
+import { loadConfig } from "../../config.ts";
 import type { GimoError } from "../../core/errors.ts";
 import { commitAll, diffText, fileChanges, type PreparedWorkspace, prepareWorkspace } from "./workspace.ts";
 
@@ -81,17 +82,25 @@ describe("commitAll", () => {
     expect(await git(repo.path, "ls-tree", "-r", "--name-only", "task/t_1")).not.toContain("node_modules");
   });
 
-  it("uses GIT_AUTHOR_* / GIT_COMMITTER_* from the environment when set", async () => {
+  it("commits as the configured identity (GIT_AUTHOR_* / GIT_COMMITTER_*, read by config.ts)", async () => {
     const vars = { GIT_AUTHOR_NAME: "Bot", GIT_AUTHOR_EMAIL: "bot@corp", GIT_COMMITTER_NAME: "Ci" };
-    Object.assign(process.env, vars);
+    writeFileSync(join(ws.path, "x.txt"), "x\n");
+    await commitAll(ws, MESSAGE, { identity: loadConfig(vars).gitIdentity });
+    expect(await git(repo.path, "log", "-1", "--format=%an <%ae>|%cn <%ce>", "task/t_1")).toBe(
+      "Bot <bot@corp>|Ci <bot@corp>",
+    );
+  });
+
+  it("commits as GIMO <gimo@localhost> when no identity is configured, whatever the process environment says", async () => {
+    process.env.GIT_AUTHOR_NAME = "Ambient";
     try {
       writeFileSync(join(ws.path, "x.txt"), "x\n");
       await commitAll(ws, MESSAGE);
     } finally {
-      for (const key of Object.keys(vars)) delete process.env[key];
+      delete process.env.GIT_AUTHOR_NAME;
     }
     expect(await git(repo.path, "log", "-1", "--format=%an <%ae>|%cn <%ce>", "task/t_1")).toBe(
-      "Bot <bot@corp>|Ci <bot@corp>",
+      "GIMO <gimo@localhost>|GIMO <gimo@localhost>",
     );
   });
 

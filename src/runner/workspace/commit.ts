@@ -27,7 +27,7 @@ import { refuseUntrustedEntries, sizesOf } from "./worktree-files.ts";
  *    with a gitlink is refused.
  *
  * `commitAll`: one commit with the given message (whitespace cleaned, markdown `#` lines kept) under
- * the identity from `GIT_AUTHOR_*` / `GIT_COMMITTER_*` or `GIMO <gimo@localhost>`; nothing changed →
+ * the identity configured (`GIT_AUTHOR_*` / `GIT_COMMITTER_*`, read by config.ts) or `GIMO <gimo@localhost>`; nothing changed →
  * no commit, `nothingToCommit`. `fileChanges` and `diffText` compare `baseSha` with the task
  * branch's tip in the repository itself.
  */
@@ -54,7 +54,24 @@ export interface CommitOptions {
   /** Values that must not appear in the change (secrets handed to the executor). */
   secrets?: string[];
   signal?: AbortSignal;
+  /** Who the commit is by (configuration: `GIT_AUTHOR_*` / `GIT_COMMITTER_*`); GIMO by default. */
+  identity?: GitIdentity;
 }
+
+/** The author and committer of run commits. */
+export interface GitIdentity {
+  authorName: string;
+  authorEmail: string;
+  committerName: string;
+  committerEmail: string;
+}
+
+export const DEFAULT_GIT_IDENTITY: GitIdentity = {
+  authorName: "GIMO",
+  authorEmail: "gimo@localhost",
+  committerName: "GIMO",
+  committerEmail: "gimo@localhost",
+};
 
 export async function commitAll(
   ws: PreparedWorkspace,
@@ -73,7 +90,7 @@ export async function commitAll(
   const commit = (
     await git.run(["commit-tree", tree, "-p", ws.startSha, "-F", "-"], {
       ...call,
-      env: { ...call.env, ...identity() },
+      env: { ...call.env, ...identityEnv(opts.identity ?? DEFAULT_GIT_IDENTITY) },
       input: cleanMessage(message),
     })
   ).stdout.trim();
@@ -248,14 +265,12 @@ export async function diffText(
   return `${cut}\n… (diff truncated at ${maxBytes} bytes)\n`;
 }
 
-function identity(): Record<string, string> {
-  const name = process.env.GIT_AUTHOR_NAME || "GIMO";
-  const email = process.env.GIT_AUTHOR_EMAIL || "gimo@localhost";
+function identityEnv(id: GitIdentity): Record<string, string> {
   return {
-    GIT_AUTHOR_NAME: name,
-    GIT_AUTHOR_EMAIL: email,
-    GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME || name,
-    GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL || email,
+    GIT_AUTHOR_NAME: id.authorName,
+    GIT_AUTHOR_EMAIL: id.authorEmail,
+    GIT_COMMITTER_NAME: id.committerName,
+    GIT_COMMITTER_EMAIL: id.committerEmail,
   };
 }
 
