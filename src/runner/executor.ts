@@ -161,7 +161,7 @@ function toFailure(error: unknown, ctx: RunContext): Failure & { result?: Record
     };
   }
   if (error instanceof ForgeError) {
-    return runFailure(error.code, error.message);
+    return runFailure(error.failure, error.message);
   }
   if (ctx.signal.aborted) return { code: "aborted", message: String(ctx.signal.reason) };
   if (isGimoError(error) && error.code === "forbidden")

@@ -8,12 +8,13 @@
  *  - the token appears in the request's auth header and nowhere else: not in a URL, not in an
  *    error message (every message has the token cut out, in case a server echoes it).
  *
- * Errors (`ForgeError.code`): `forge_auth` (401/403), `forge_not_found` (404), `forge_rejected`
+ * Errors (`ForgeError.failure`): `forge_auth` (401/403), `forge_not_found` (404), `forge_rejected`
  * (400/409/422 — the forge's own explanation attached), `forge_rate_limited` (429, or a 403 with
  * the rate limit spent), `forge_unavailable` (5xx, network), `forge_timeout`, `forge_bad_response`
  * (not the JSON expected), `forge_config` (nothing to call: no token, no repository).
  * `retryable` is true for the rate limit, 5xx, network errors and timeouts (core/run-failures.ts).
  */
+import { type ErrorCode, GimoError } from "../../core/errors.ts";
 import { runFailures } from "../../core/run-failures.ts";
 
 export type ForgeKind = "github" | "gitlab" | "gitea";
@@ -29,19 +30,37 @@ export type ForgeErrorCode =
   | "forge_config"
   | "forge_refused";
 
-export class ForgeError extends Error {
-  readonly code: ForgeErrorCode;
+/** How each forge failure reads in GIMO's error family (and over HTTP, were it ever answered). */
+const familyCode: Record<ForgeErrorCode, ErrorCode> = {
+  forge_auth: "forbidden",
+  forge_not_found: "not_found",
+  forge_rejected: "unprocessable",
+  forge_rate_limited: "rate_limited",
+  forge_unavailable: "unavailable",
+  forge_timeout: "unavailable",
+  forge_bad_response: "unavailable",
+  forge_config: "unprocessable",
+  forge_refused: "forbidden",
+};
+
+/**
+ * A forge call that failed: a `GimoError` (its `code` the family's, e.g. `unavailable`) carrying
+ * the forge's own failure code as `failure` — the run-failure code the run ends with
+ * (core/run-failures.ts) — the forge's HTTP status, and whether retrying may help.
+ */
+export class ForgeError extends GimoError {
+  readonly failure: ForgeErrorCode;
   readonly forge: ForgeKind;
-  readonly status: number | undefined;
+  readonly forgeStatus: number | undefined;
   readonly retryable: boolean;
 
-  constructor(code: ForgeErrorCode, forge: ForgeKind, message: string, status?: number) {
-    super(message);
+  constructor(failure: ForgeErrorCode, forge: ForgeKind, message: string, forgeStatus?: number) {
+    super(familyCode[failure], message, { failure, forge, ...(forgeStatus ? { status: forgeStatus } : {}) });
     this.name = "ForgeError";
-    this.code = code;
+    this.failure = failure;
     this.forge = forge;
-    this.status = status;
-    this.retryable = runFailures[code].retryable;
+    this.forgeStatus = forgeStatus;
+    this.retryable = runFailures[failure].retryable;
   }
 }
 

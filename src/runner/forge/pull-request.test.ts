@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { GimoError } from "../../core/errors.ts";
 import { ForgeError, forgeRequest } from "./http.ts";
 import { type DraftPullRequestInput, openDraftPullRequest } from "./pull-request.ts";
 
@@ -183,7 +184,8 @@ describe("GitHub", () => {
     reply("POST", "/api/v3/repos/octo/shop/pulls", { status, body });
     const error = (await openDraftPullRequest(input()).catch((e) => e)) as ForgeError;
     expect(error).toBeInstanceOf(ForgeError);
-    expect(error.code).toBe(code);
+    expect(error.failure).toBe(code);
+    expect(error).toBeInstanceOf(GimoError);
     expect(error.retryable).toBe(retryable);
     expect(error.message).toMatch(/^github/);
     expect(error.message).not.toContain(TOKEN);
@@ -196,13 +198,14 @@ describe("GitHub", () => {
       body: { message: "API rate limit exceeded" },
       headers: { "x-ratelimit-remaining": "0" },
     });
-    expect(await openDraftPullRequest(input()).catch((e) => e.code)).toBe("forge_rate_limited");
+    expect(await openDraftPullRequest(input()).catch((e) => e.failure)).toBe("forge_rate_limited");
   });
 
   it("times out", async () => {
     reply("GET", list, "hang");
     const error = (await openDraftPullRequest(input({ timeoutMs: 200 })).catch((e) => e)) as ForgeError;
-    expect(error.code).toBe("forge_timeout");
+    expect(error.failure).toBe("forge_timeout");
+    expect(error.code).toBe("unavailable");
     expect(error.message).toBe("github: GET /repos/octo/shop/pulls timed out after 200 ms");
   });
 
@@ -331,7 +334,7 @@ describe("never a merge", () => {
     const client = { kind: "github" as const, root: base, headers: {}, token: TOKEN, timeoutMs: 1_000 };
     const error = await forgeRequest(client, method as "POST", path).catch((e) => e);
     expect(error).toBeInstanceOf(ForgeError);
-    expect(error.code).toBe("forge_refused");
+    expect(error.failure).toBe("forge_refused");
     expect(requests).toEqual([]);
   });
 });
