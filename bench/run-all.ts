@@ -4,14 +4,14 @@
  * `bench:results` markers, with the machine's description and the date — so no figure in it is
  * ever copied by hand.
  *
- *   npm run bench                 # the quick set: api, rss, sse, with short durations
+ *   npm run bench                 # the quick set: api, rss, sse, queue, with short durations
  *   npm run bench -- --only api   # one of them
  *
  * Each bench runs as its own `npm run bench:<name>` with the quick arguments below; its output
  * goes to this terminal as it runs. A bench that fails or prints no summary line gets a row saying
- * so, and the command exits 1. Benches without a summary line yet (queue, sandbox, workspace, mcp,
- * cli, web, telegram, agent-cli, integrations) are run by their own scripts; their figures are in
- * NOTES.md.
+ * so, and the command exits 1. Benches without a summary line yet (sandbox, workspace, mcp, cli,
+ * web, telegram, agent-cli, integrations, fleet — the last needs root and network namespaces) are
+ * run by their own scripts; their figures are in NOTES.md.
  */
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -24,6 +24,7 @@ const QUICK: Record<string, string[]> = {
   api: ["--duration", "4", "--warmup", "1"],
   rss: ["--settle", "3", "--rounds", "2"],
   sse: ["--runs", "20"],
+  queue: ["--runs", "1000", "--samples", "100"],
 };
 
 const { values } = parseArgs({ options: { only: { type: "string", multiple: true } } });

@@ -1,5 +1,6 @@
 /** The queue bench's figures: the shapes it measures and the table it prints, as ratios. */
 import { availableParallelism, loadavg } from "node:os";
+import { emitSummary, type SummaryRow } from "../support.ts";
 
 /** GIMO with its runner embedded in `gimo serve` (the default), or a `gimo runner` over HTTP. */
 export const GIMO_SYSTEMS = [
@@ -133,7 +134,32 @@ export function report(rows: Row[], opts: BenchOptions, loadAtStart: number): bo
   }
   out.push("");
   process.stdout.write(`${out.join("\n")}\n`);
+  emitSummary("queue", summaryRows(rows, opts.workers));
   return rows.some(
     (r) => r.throughput.some((t) => t.problems.length > 0) || (r.pickup?.problems.length ?? 0) > 0,
   );
+}
+
+/** For `npm run bench`: each GIMO shape's throughput as a ratio of each other queue's, per C. */
+function summaryRows(rows: Row[], workers: number): SummaryRow[] {
+  const tput = (r: Row | undefined, c: number) => r?.throughput.find((t) => t.concurrency === c)?.perSecond;
+  const out: SummaryRow[] = [];
+  for (const other of ["graphile-worker", "pg-boss"] as const) {
+    const theirs = rows.find((r) => r.system === other);
+    if (!theirs) continue;
+    for (const g of GIMO_SYSTEMS) {
+      const mine = rows.find((r) => r.system === g);
+      for (const c of [1, workers]) {
+        const [a, b] = [tput(mine, c), tput(theirs, c)];
+        if (a === undefined || b === undefined || !(b > 0)) continue;
+        out.push({
+          label: `${g} runs/s ÷ ${other}, C=${c}`,
+          value: a / b,
+          unit: "×",
+          detail: `${fmt(a, 0)} vs ${fmt(b, 0)} runs/s`,
+        });
+      }
+    }
+  }
+  return out;
 }

@@ -22,7 +22,7 @@ import { parseArgs } from "node:util";
 import { Api, approvedPlans, queueRuns } from "../queue/gimo-api.ts";
 import { rssKib } from "../queue/measure.ts";
 import { children, startGimoRunner, startGimoServer } from "../queue/processes.ts";
-import { createRepo, emitSummary, percentile } from "../support.ts";
+import { createRepo, emitSummary, percentile, type SummaryRow } from "../support.ts";
 
 const { values } = parseArgs({
   options: {
@@ -168,15 +168,24 @@ try {
     process.stdout.write(`${out.join("\n")}\n`);
     emitSummary(
       "sse",
-      phases.flatMap((p) => [
-        { label: `SSE ${p.subscribers} subscribers: delivery p50`, value: p.p50, unit: "ms" },
-        { label: `SSE ${p.subscribers} subscribers: delivery p99`, value: p.p99, unit: "ms" },
-        {
-          label: `SSE ${p.subscribers} subscribers: server RSS at end`,
-          value: Math.round(p.rssEndMiB),
-          unit: "MiB",
-        },
-      ]),
+      phases
+        .flatMap((p): SummaryRow[] => [
+          { label: `SSE ${p.subscribers} subscribers: delivery p50`, value: p.p50, unit: "ms" },
+          { label: `SSE ${p.subscribers} subscribers: delivery p99`, value: p.p99, unit: "ms" },
+          {
+            label: `SSE ${p.subscribers} subscribers: server RSS at end`,
+            value: Math.round(p.rssEndMiB),
+            unit: "MiB",
+          },
+        ])
+        .concat([
+          {
+            label: `SSE drain time, ${many.subscribers} ÷ ${few.subscribers} subscribers`,
+            value: many.seconds / few.seconds,
+            unit: "×",
+            detail: `${many.seconds.toFixed(1)} vs ${few.seconds.toFixed(1)} s for ${runs} runs`,
+          },
+        ]),
     );
   } finally {
     await runner.stop();
