@@ -5,11 +5,11 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemPrincipal } from "../src/core/roles.ts";
 import { DEMO_PLAN, demoModel } from "../src/demo/model-script.ts";
+import { embeddedExecutorDeps } from "../src/embedded/executor-deps.ts";
 import type { ScriptedReply } from "../src/llm/scripted-replies.ts";
 import type { ReceivedRequest, ScriptedModel } from "../src/llm/scripted-server.ts";
 import { startScriptedModel } from "../src/llm/scripted-server.ts";
 import { createExecutor } from "../src/runner/executor.ts";
-import { embeddedExecutorDeps } from "../src/runner/executor-deps.ts";
 import { startGimo, type TestGimo } from "./support/harness.ts";
 import { eventually, queueApprovedRun, runEnded } from "./support/runs.ts";
 

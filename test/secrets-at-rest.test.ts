@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClaimedRun } from "../src/contract/runner.ts";
+import { embeddedExecutorDeps } from "../src/embedded/executor-deps.ts";
 import { createGimo } from "../src/gimo.ts";
 import { type ScriptedModel, startScriptedModel } from "../src/llm/scripted-server.ts";
 import { createLogger } from "../src/log.ts";
-import { embeddedExecutorDeps } from "../src/runner/executor-deps.ts";
 import { storageKinds } from "./support/databases.ts";
 import { samplePlan, startGimo, type TestGimo } from "./support/harness.ts";
 

@@ -13,8 +13,8 @@
  * and, while reporting, ← {started: run_id, at} per run (handler.ts's StartReport).
  */
 import { loadConfig } from "../../src/config.ts";
+import { LocalRunnerApi } from "../../src/embedded/runner-api.ts";
 import { createGimo, listen } from "../../src/gimo.ts";
-import { LocalRunnerApi } from "../../src/runner/local-api.ts";
 import { Runner } from "../../src/runner/runner.ts";
 import { clockMs, type StartReport } from "./handler.ts";
 

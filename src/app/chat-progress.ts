@@ -55,7 +55,7 @@ export function startChatProgress(services: Services, logger: Logger): Follower 
           logger.warn("chat progress follower failed; retrying", { error: String(error) });
         await new Promise((r) => setTimeout(r, 1_000));
       }
-      await ctx.store.bus.wait(cursor, ctx.store.kind === "postgres" ? 2_000 : 15_000, stop.signal);
+      await ctx.store.bus.wait(cursor, Math.min(ctx.store.missedWakeupPollMs, 15_000), stop.signal);
     }
   };
   const done = loop().catch((error: unknown) =>

@@ -29,7 +29,7 @@ export interface SecretStores {
 
 export function secretStores(ctx: AppContext): SecretStores {
   const { dataDir, masterKey } = ctx.config;
-  if (ctx.store.kind === "postgres") {
+  if (ctx.store.shared) {
     return {
       vault: openDatabaseVault({ db: ctx.store.db, dataDir, masterKey }),
       numbers: databaseRequestNumbers(ctx.store.db, dataDir),

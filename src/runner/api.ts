@@ -1,7 +1,7 @@
 /**
  * What a runner needs from the server — the runner protocol of SPEC §6 as an interface. A remote
  * runner speaks it over HTTP (runner/http-api.ts); an embedded one calls the services directly
- * (runner/local-api.ts). Both go through the same fenced service calls.
+ * (src/embedded/runner-api.ts). Both go through the same fenced service calls.
  */
 export interface RunnerRegistration {
   name: string;

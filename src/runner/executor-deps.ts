@@ -1,6 +1,3 @@
-import { join } from "node:path";
-import type { Services } from "../app/services.ts";
-import type { ProjectConfig } from "../contract/project.ts";
 import type { ClaimedRun } from "../contract/runner.ts";
 import { GimoError } from "../core/errors.ts";
 import type { LlmProvider } from "../llm/port.ts";
@@ -11,49 +8,11 @@ import { createSandbox } from "./sandbox/sandbox.ts";
 import type { GitIdentity } from "./workspace/commit.ts";
 
 /**
- * What the executor needs, for the two kinds of runner.
- *
- * Embedded (inside `gimo serve`): the server's own provider settings and vault.
- * Remote (`gimo runner` on another machine): the executor configuration arrives with the claim,
- * with `${VAR}` references only, and resolves from that machine's environment — secrets never
- * travel over the runner protocol.
+ * What the executor needs on a remote runner (`gimo runner` on another machine): the executor
+ * configuration arrives with the claim, with `${VAR}` references only, and resolves from that
+ * machine's environment — secrets never travel over the runner protocol. (Inside `gimo serve`,
+ * src/embedded/executor-deps.ts gives the server's own provider settings and vault instead.)
  */
-export function embeddedExecutorDeps(services: Services, warn: (msg: string) => void): ExecutorDeps {
-  const { config } = services.ctx;
-  return {
-    // GIMO's data dir (database, admin token, vault key) is invisible to every command.
-    sandbox: createSandbox(config.sandbox, {
-      warn,
-      hide: [config.dataDir],
-      sandboxId: config.sandboxUid,
-      ...(config.sandboxCgroup ? { cgroup: config.sandboxCgroup } : {}),
-    }),
-    workspaceRoot: join(config.dataDir, "work"),
-    gitIdentity: config.gitIdentity,
-    provider: async (job) =>
-      services.providers.provider("executor", (await projectConfig(services, job))?.executor),
-    executorConfig: async (job) => {
-      const override = (await projectConfig(services, job))?.executor;
-      const found = await services.providers.configFor("executor", override).catch(() => undefined);
-      return found ? services.providers.resolveConfig(found) : undefined;
-    },
-    forgeToken: async (job) => {
-      const token = (await projectConfig(services, job))?.forge?.token;
-      return token ? services.providers.resolveReference(token) : undefined;
-    },
-  };
-}
-
-/** The project's stored settings (the claim's view hides literal secrets; the server may read them). */
-async function projectConfig(services: Services, job: ClaimedRun): Promise<ProjectConfig | undefined> {
-  const row = await services.ctx.store.db
-    .selectFrom("projects")
-    .select("config")
-    .where("id", "=", job.project.id)
-    .executeTakeFirst();
-  return row ? (JSON.parse(row.config) as ProjectConfig) : undefined;
-}
-
 export function remoteExecutorDeps(opts: {
   workDir: string;
   sandbox: "on" | "off";

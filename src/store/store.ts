@@ -171,7 +171,16 @@ export class Store {
    * writer is in this process and always wakes its readers.
    */
   get missedWakeupPollMs(): number {
-    return this.kind === "postgres" ? 5_000 : Number.POSITIVE_INFINITY;
+    return this.shared ? 5_000 : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Whether other processes may use this database at the same time (replicas of `gimo serve`):
+   * PostgreSQL. State every replica must see (the vault) then lives in the database; on SQLite
+   * one process owns the data dir and may keep such state there.
+   */
+  get shared(): boolean {
+    return this.kind === "postgres";
   }
 
   /** The seq of the last committed event. */

@@ -3,13 +3,13 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { DEMO_PLAN, demoModel } from "../../src/demo/model-script.ts";
+import { embeddedExecutorDeps } from "../../src/embedded/executor-deps.ts";
 import type { ScriptedReply } from "../../src/llm/scripted-replies.ts";
 import type { ReceivedRequest, ScriptedModel } from "../../src/llm/scripted-server.ts";
 import { startScriptedModel } from "../../src/llm/scripted-server.ts";
 import type { AgentCliKind } from "../../src/runner/agent-cli/adapter.ts";
 import { adapters } from "../../src/runner/agent-cli/registry.ts";
 import { createExecutor } from "../../src/runner/executor.ts";
-import { embeddedExecutorDeps } from "../../src/runner/executor-deps.ts";
 import { startGimo, type TestGimo } from "./harness.ts";
 import { queueApprovedRun, runEnded } from "./runs.ts";
 

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "vitest";
 import { systemPrincipal } from "../../src/core/roles.ts";
+import { embeddedExecutorDeps } from "../../src/embedded/executor-deps.ts";
 import type { ScriptedReply } from "../../src/llm/scripted-replies.ts";
 import {
   type ReceivedRequest,
@@ -22,7 +23,6 @@ import {
   startScriptedModel,
 } from "../../src/llm/scripted-server.ts";
 import { createExecutor } from "../../src/runner/executor.ts";
-import { embeddedExecutorDeps } from "../../src/runner/executor-deps.ts";
 import { startGimo, type TestGimo } from "./harness.ts";
 
 /**

@@ -1,8 +1,8 @@
 import { DEMO_PLAN, demoModel } from "../../src/demo/model-script.ts";
+import { embeddedExecutorDeps } from "../../src/embedded/executor-deps.ts";
 import type { ScriptedReply } from "../../src/llm/scripted-replies.ts";
 import { type ScriptedModel, startScriptedModel } from "../../src/llm/scripted-server.ts";
 import { createExecutor } from "../../src/runner/executor.ts";
-import { embeddedExecutorDeps } from "../../src/runner/executor-deps.ts";
 import type { StorageKind } from "../../src/store/database.ts";
 import { pushCalcRepo } from "./calc-repo.ts";
 import { startGimo, type TestGimo } from "./harness.ts";

@@ -6,10 +6,10 @@ import type { Draft } from "../../contract/draft.ts";
 import type { Run } from "../../contract/run.ts";
 import type { Principal } from "../../core/roles.ts";
 import { isTerminalRun } from "../../core/run-machine.ts";
+import { embeddedExecutorDeps } from "../../embedded/executor-deps.ts";
 import { createGimo, type GimoOptions } from "../../gimo.ts";
 import { createLogger } from "../../log.ts";
 import { createExecutor } from "../../runner/executor.ts";
-import { embeddedExecutorDeps } from "../../runner/executor-deps.ts";
 
 /**
  * `gimo run-task "…" --repo PATH [--yes]`: the whole pipeline in one process — the planner drafts a

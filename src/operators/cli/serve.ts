@@ -29,7 +29,7 @@ export async function runServe(args: { repo?: string; port?: string; host?: stri
       const load = async () => {
         const [{ createExecutor }, { embeddedExecutorDeps }] = await Promise.all([
           import("../../runner/executor.ts"),
-          import("../../runner/executor-deps.ts"),
+          import("../../embedded/executor-deps.ts"),
         ]);
         return createExecutor(embeddedExecutorDeps(services, (m) => process.stderr.write(`warning: ${m}\n`)));
       };

@@ -149,7 +149,7 @@ export async function startTelegram(
         logger.warn("telegram outbox failed; retrying", { error: describe(error) });
         await sleep(2_000);
       }
-      await ctx.store.bus.wait(cursor, ctx.store.kind === "postgres" ? 2_000 : 5_000, stop.signal);
+      await ctx.store.bus.wait(cursor, Math.min(ctx.store.missedWakeupPollMs, 5_000), stop.signal);
     }
   };
 

@@ -2,7 +2,7 @@ import { claimWaiting } from "../app/queue.ts";
 import type { Services } from "../app/services.ts";
 import { GimoError } from "../core/errors.ts";
 import type { Principal } from "../core/roles.ts";
-import { LeaseLost, PanicModeOn, type RunnerApi, type RunnerRegistration } from "./api.ts";
+import { LeaseLost, PanicModeOn, type RunnerApi, type RunnerRegistration } from "../runner/api.ts";
 
 /**
  * The runner protocol for runners embedded in `gimo serve`: the same fenced service calls as the
