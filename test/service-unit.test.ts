@@ -17,7 +17,9 @@ describe.each(["serve", "runner"])("gimo %s --print-systemd-unit", (kind) => {
     const out = await gimo([kind, "--print-systemd-unit"]);
     expect(out.code, out.stderr).toBe(0);
     const unit = out.stdout;
-    expect(unit).toMatch(new RegExp(`^ExecStart=\\S+/node \\S+/bin/gimo\\.js ${kind}$`, "m"));
+    expect(unit).toMatch(
+      new RegExp(`^ExecStart=\\S+/node --max-semi-space-size=4 \\S+/bin/gimo\\.js ${kind}$`, "m"),
+    );
     for (const line of [
       "NoNewPrivileges=yes",
       "ProtectSystem=strict",

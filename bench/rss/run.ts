@@ -6,14 +6,14 @@
  * Each row starts a fresh server on SQLite (own data dir, a throwaway repository, embedded runners
  * as configured), waits for "listening", sends one GET /health, waits `--settle` seconds and reads
  * VmRSS from /proc/<pid>/status; then stops it. Rows, one process at a time:
- *   - `bin/gimo.js serve` — what `npm start` runs: the built JavaScript (dist/) when it is there
- *     and not older than src/, else the TypeScript sources;
+ *   - `bin/gimo.js serve` with the Node flags of `npm start` — what it runs: the built JavaScript
+ *     (dist/) when it is there and not older than src/, else the TypeScript sources;
  *   - `src/…/main.ts serve` — the sources through Node's type stripping, for comparison;
  *   - `bin/gimo.js serve`, no embedded runners — the figure bench:queue reports.
  * A bare `node -e` process waiting on a timer is the baseline. The median of `--rounds` is shown.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -28,6 +28,13 @@ const { values } = parseArgs({
 const settleMs = Number(values.settle) * 1000;
 const rounds = Math.max(1, Number(values.rounds));
 
+/** The Node flags `npm start` passes (package.json: `node <flags> bin/gimo.js serve`). */
+const START_FLAGS = (
+  JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((word) => word.startsWith("--"));
+
 interface Target {
   label: string;
   args: string[];
@@ -39,14 +46,17 @@ const targets: Target[] = [
     label: "node (bare, idle)",
     args: ["-e", "setTimeout(() => {}, 1e9); console.log('listening on http://-')"],
   },
-  { label: "gimo serve (npm start: bin/gimo.js)", args: [join(ROOT, "bin/gimo.js"), "serve"] },
+  {
+    label: "gimo serve (npm start: bin/gimo.js)",
+    args: [...START_FLAGS, join(ROOT, "bin/gimo.js"), "serve"],
+  },
   {
     label: "gimo serve from the .ts sources",
     args: [join(ROOT, "src/operators/cli/main.ts"), "serve"],
   },
   {
     label: "gimo serve (bin/gimo.js), no embedded runners",
-    args: [join(ROOT, "bin/gimo.js"), "serve"],
+    args: [...START_FLAGS, join(ROOT, "bin/gimo.js"), "serve"],
     env: { GIMO_EMBEDDED_RUNNERS: "0" },
   },
 ];

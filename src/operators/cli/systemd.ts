@@ -39,7 +39,7 @@ Environment=GIMO_DATA_DIR=/var/lib/gimo${kind === "runner" ? "/runner" : ""}
 StateDirectory=gimo
 StateDirectoryMode=0700
 UMask=0077
-ExecStart=${node} ${main} ${kind}
+ExecStart=${node} --max-semi-space-size=4 ${main} ${kind}
 Restart=on-failure
 RestartSec=5
 # SIGTERM: the server closes its streams and stops; a runner finishes or hands back its runs
