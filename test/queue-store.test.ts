@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fence } from "../src/contract/runner.ts";
 import { draftStatuses } from "../src/core/draft-machine.ts";
@@ -9,7 +10,7 @@ import { deriveTaskStatus } from "../src/core/task-status.ts";
 import type { AttemptEnd, QueueStore } from "../src/store/queue-store.ts";
 import { storageKinds } from "./support/databases.ts";
 import { startGimo, type TestGimo } from "./support/harness.ts";
-import { commandPlan, queueRuns } from "./support/runs.ts";
+import { commandPlan, eventually, queueRuns } from "./support/runs.ts";
 
 /**
  * The queue behind its port (src/store/queue-store.ts): one conformance suite, the same behaviour
@@ -130,6 +131,137 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
       await drain();
     }
   });
+
+  // The executor's limit is counted the same two ways, the second under the executor's own lock
+  // (PostgreSQL: an advisory lock on its key). Projects sharing one executor have separate row
+  // locks, so only claims at once across several projects tell that second count apart.
+  it("admits at most the executor's max_concurrent_runs when runners claim at once across projects", async () => {
+    await drain();
+    const executor = {
+      type: "openai_compat",
+      // A key of this test's own: no run of another test holds a slot of it.
+      base_url: `http://127.0.0.1:9/v1/limit-${kind}`,
+      model: "shared",
+      options: { max_concurrent_runs: 1 },
+    };
+    const projects: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const created = await g.request("POST", "/ops/projects", {
+        body: {
+          name: `shared-executor-${i}`,
+          repo_url: `https://example.com/shared-${i}.git`,
+          max_concurrent_runs: 10,
+          executor,
+        },
+      });
+      expect(created.status).toBe(201);
+      projects.push(created.body.id);
+      await queueRuns(g, 2, { project: created.body.id });
+    }
+    try {
+      const racers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          g.gimo.services.runners.register(who, { name: `executor-race-${kind}-${i}` }),
+        ),
+      );
+      const claims = (await Promise.all(racers.map((r) => queue.claim(who, r.runner_id)))).filter(
+        (c) => c !== undefined,
+      );
+      expect(claims).toHaveLength(1);
+      expect(projects).toContain(claims[0]?.run.project_id);
+      expect(claims[0]?.executor).toMatchObject({ model: "shared" });
+    } finally {
+      await drain();
+    }
+  });
+
+  // The same re-count, made to matter: walkers in different projects reach the executor's lock
+  // together only in a narrow window (the project row locks line them up otherwise), so the test
+  // opens it itself. It holds the executor's advisory lock; the first claim walks to project A's
+  // run and waits for that lock; A's run is then made to wait (run_after), so the second claim
+  // passes it by and waits in project B; the lock is let go. Only the count taken under the lock
+  // tells the second claim that the first one took the executor's one slot.
+  it.runIf(kind === "postgres")(
+    "re-counts the executor's runs under its lock: a claim that waited for it finds the slot taken (PostgreSQL)",
+    async () => {
+      await drain();
+      const baseUrl = "http://127.0.0.1:9/v1/locked-count";
+      const key = `openai_compat|${baseUrl}|shared`;
+      const executor = {
+        type: "openai_compat",
+        base_url: baseUrl,
+        model: "shared",
+        options: { max_concurrent_runs: 1 },
+      };
+      const runsOf = async (name: string, priority: number) => {
+        const created = await g.request("POST", "/ops/projects", {
+          body: { name, repo_url: `https://example.com/${name}.git`, max_concurrent_runs: 10, executor },
+        });
+        expect(created.status).toBe(201);
+        return (await queueRuns(g, 1, { project: created.body.id, priority })) as [string];
+      };
+      const [a] = await runsOf("locked-count-a", 9);
+      const [b] = await runsOf("locked-count-b", 8);
+      const [r1, r2] = await Promise.all(
+        ["locked-count-1", "locked-count-2"].map((name) => g.gimo.services.runners.register(who, { name })),
+      );
+      const holder = new pg.Client({ connectionString: g.gimo.config.databaseUrl });
+      await holder.connect();
+      const waitingForTheLock = (n: number) =>
+        eventually(async () => {
+          const { rows } = await holder.query(
+            "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted",
+          );
+          return rows[0].n === n;
+        }, 10_000);
+      try {
+        await holder.query("select pg_advisory_lock(hashtext($1))", [key]);
+        const first = queue.claim(who, (r1 as { runner_id: string }).runner_id);
+        await waitingForTheLock(1);
+        await holder.query("update runs set run_after = $1 where id = $2", [
+          new Date(Date.now() + 3_600_000).toISOString(),
+          a,
+        ]);
+        const second = queue.claim(who, (r2 as { runner_id: string }).runner_id);
+        await waitingForTheLock(2);
+        await holder.query("select pg_advisory_unlock(hashtext($1))", [key]);
+        const claims = await Promise.all([first, second]);
+        expect(claims.map((c) => c?.run.id)).toEqual([a, undefined]);
+        expect((await row(b)).status).toBe("queued");
+      } finally {
+        await holder.query("select pg_advisory_unlock_all()");
+        await holder.end();
+        await drain();
+      }
+    },
+  );
+
+  // A queued run whose row another transaction holds (a cancel, a claim being written) is passed
+  // over at once (SKIP LOCKED), not waited for: the claim must not queue behind that lock.
+  it.runIf(kind === "postgres")(
+    "passes over a queued run another transaction holds, without waiting for it (PostgreSQL)",
+    async () => {
+      await drain();
+      const [held, free] = (await queueRuns(g, 2)) as [string, string];
+      const holder = new pg.Client({ connectionString: g.gimo.config.databaseUrl });
+      await holder.connect();
+      try {
+        await holder.query("begin");
+        await holder.query("select id from runs where id = $1 for update", [held]);
+        let timer: NodeJS.Timeout | undefined;
+        const blocked = new Promise<"blocked">((resolve) => {
+          timer = setTimeout(() => resolve("blocked"), 10_000);
+        });
+        const claimed = await Promise.race([queue.claim(who, runnerId), blocked]);
+        clearTimeout(timer);
+        expect(claimed === "blocked" ? "blocked" : claimed?.run.id).toBe(free);
+      } finally {
+        await holder.query("rollback");
+        await holder.end();
+        await drain();
+      }
+    },
+  );
 
   // The walk reads queued runs without a lock, then locks one (SKIP LOCKED) and checks it is
   // still queued: a run another claimer took meanwhile is passed over, not claimed again.

@@ -47,7 +47,7 @@ const MUTANTS: Mutant[] = [
     to: "for update;\n      if false then" },
   { name: "claim: executor limit off by one (locked count)", file: "claim.ts",
     from: "perform pg_advisory_xact_lock(hashtext(v_key));\n        if gimo_provider_running(v_key) >= v_limit then",
-    to: "perform pg_advisory_xact_lock(hashtext(v_key));\n        if gimo_provider_running(v_key) > v_limit then", tests: QUEUE },
+    to: "perform pg_advisory_xact_lock(hashtext(v_key));\n        if gimo_provider_running(v_key) > v_limit then" },
   { name: "claim: a full project does not skip its other runs", file: "claim.ts",
     from: "or c.project_id = any(v_full);", to: ";", tests: QUEUE },
   { name: "claim: executor-less agent plans admitted", file: "claim.ts",
