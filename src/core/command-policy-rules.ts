@@ -51,11 +51,14 @@ export const RULES: Record<string, Rule> = {
       ? power(inv, st, cmd)
       : undefined,
   kill: (inv) => {
-    const pids = inv.args.filter(
-      (w, i) =>
-        !(i === 0 && /^-[A-Za-z0-9]+$/.test(w.text) && w.text !== "-1") && !["-s", "-n"].includes(w.text),
-    );
-    if (pids.some((w) => w.text === "-1")) refuse("system-power", "kill -1 signals every process there is");
+    // kill [-SIGNAL | -s SIGNAL | -n NUMBER] [--] PID…: a first word like `-9` (or `-1`) names the
+    // signal only when process ids follow it; alone, `kill -1` is read as the process id.
+    const t = inv.args.map((w) => w.text);
+    let first = 0;
+    if (t[0] === "-s" || t[0] === "-n") first = 2;
+    else if (t.length > 1 && /^-[A-Za-z0-9]+$/.test(t[0] ?? "")) first = 1;
+    if (t[first] === "--") first++;
+    if (t.slice(first).includes("-1")) refuse("system-power", "kill -1 signals every process there is");
   },
   rm: (inv, st) => remove(inv, st),
   rmdir: (inv, st) => remove(inv, st),
@@ -67,7 +70,7 @@ export const RULES: Record<string, Rule> = {
     destination(inv, st, ["-m", "--mode", "-o", "--owner", "-g", "--group", "-S", "--suffix"]),
   ln: (inv, st) => destination(inv, st, ["-S", "--suffix"]),
   rsync: (inv, st) => destination(inv, st, ["-e", "--rsh", "--exclude", "--include", "--filter", "-f"]),
-  tee: (inv, st) => everyOperand(inv, st, ["--output-error"]),
+  tee: (inv, st) => everyOperand(inv, st, []),
   touch: (inv, st) => everyOperand(inv, st, ["-d", "-t", "-r", "--date", "--reference"]),
   mkdir: (inv, st) => everyOperand(inv, st, ["-m", "--mode"]),
   truncate: (inv, st) => everyOperand(inv, st, ["-s", "--size", "-r", "--reference"]),
@@ -115,7 +118,7 @@ export const RULES: Record<string, Rule> = {
   glab: (inv) => forge(inv, "mr"),
   watch: (inv, st) =>
     nested(
-      operands(inv.args, ["-n", "--interval", "-d", "--differences"])
+      operands(inv.args, ["-n", "--interval"])
         .map((w) => w.text)
         .join(" "),
       st,
@@ -188,7 +191,9 @@ function destination(inv: Invocation, st: State, values: string[]): void {
   const ops = operands(inv.args, [...values, "-t", "--target-directory"]);
   const dest = explicit.length ? explicit : ops.length >= 2 ? ops.slice(-1) : [];
   for (const d of dest) write(d, st, `${inv.name} to ${d.text}`);
-  if (inv.name === "mv") for (const src of ops.slice(0, -1)) write(src, st, `mv of ${src.text}`);
+  // mv removes its sources: with -t every operand is one, else all but the last.
+  const sources = explicit.length ? ops : ops.slice(0, -1);
+  if (inv.name === "mv") for (const src of sources) write(src, st, `mv of ${src.text}`);
 }
 
 function everyOperand(inv: Invocation, st: State, values: string[]): void {

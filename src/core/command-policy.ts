@@ -49,7 +49,8 @@ export function checkCommand(command: string, ctx: CommandContext): CommandVerdi
 }
 
 const MAX_DEPTH = 8;
-const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "busybox"]);
+// `busybox sh …` reaches the rules as `sh` (command-words.ts unwraps busybox like env or nice).
+const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish"]);
 const FETCHERS = new Set(["curl", "wget", "fetch", "aria2c", "http", "https", "xh", "lwp-request", "GET"]);
 const NETCATS = new Set(["nc", "ncat", "netcat", "socat", "telnet"]);
 const FORK_BOMB = /([A-Za-z_:][\w:]*)\s*\(\s*\)\s*\{[^}]*\1\s*\|\s*\1\s*&[^}]*\}/;
@@ -160,8 +161,7 @@ function checkSimple(cmd: SimpleCommand, st: State): void {
 }
 
 function shellRule(inv: Invocation, st: State, cmd: SimpleCommand): void {
-  const args = inv.name === "busybox" && SHELLS.has(inv.args[0]?.text ?? "") ? inv.args.slice(1) : inv.args;
-  const script = shellScript(args);
+  const script = shellScript(inv.args);
   if (script !== undefined) nested(script, st);
   for (const r of cmd.redirects) {
     if (r.heredoc !== undefined) nested(r.heredoc, st);
@@ -189,17 +189,18 @@ function isInterpreter(name: string): boolean {
   );
 }
 
-/** An interpreter with no program of its own reads it from stdin. */
+/**
+ * An interpreter with no program of its own reads it from stdin: its first word that is not an
+ * option is `-` or missing. (`python3 -c CODE`, `node -e CODE`, `python3 -m MODULE` name theirs with
+ * that first word.) A shell reads stdin also with `-s`, whatever follows, unless `-c` gave it its
+ * script (and `-s` is then its `$0`).
+ */
 function readsCodeFromStdin(inv: Invocation): boolean {
-  if (inv.name === "busybox" && inv.args[0])
-    return readsCodeFromStdin({ name: inv.args[0].text, args: inv.args.slice(1) });
   if (!isInterpreter(inv.name)) return false;
-  const texts = inv.args.map((w) => w.text);
   if (SHELLS.has(inv.name)) {
     if (shellScript(inv.args) !== undefined) return false;
-    if (texts.includes("-s")) return true;
-  } else if (texts.some((t) => ["-c", "-m", "-e", "-E", "-r", "--eval", "-p", "--print"].includes(t)))
-    return false;
+    if (inv.args.some((w) => w.text === "-s")) return true;
+  }
   const first = inv.args.find((w) => !w.text.startsWith("-") || w.text === "-");
   return first === undefined || first.text === "-";
 }
