@@ -202,9 +202,8 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
       };
       const [a] = await runsOf("locked-count-a", 9);
       const [b] = await runsOf("locked-count-b", 8);
-      const [r1, r2] = await Promise.all(
-        ["locked-count-1", "locked-count-2"].map((name) => g.gimo.services.runners.register(who, { name })),
-      );
+      const register = (name: string) => g.gimo.services.runners.register(who, { name });
+      const [r1, r2] = await Promise.all([register("locked-count-1"), register("locked-count-2")]);
       const holder = new pg.Client({ connectionString: g.gimo.config.databaseUrl });
       await holder.connect();
       const waitingForTheLock = (n: number) =>
@@ -216,13 +215,13 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
         }, 10_000);
       try {
         await holder.query("select pg_advisory_lock(hashtext($1))", [key]);
-        const first = queue.claim(who, (r1 as { runner_id: string }).runner_id);
+        const first = queue.claim(who, r1.runner_id);
         await waitingForTheLock(1);
         await holder.query("update runs set run_after = $1 where id = $2", [
           new Date(Date.now() + 3_600_000).toISOString(),
           a,
         ]);
-        const second = queue.claim(who, (r2 as { runner_id: string }).runner_id);
+        const second = queue.claim(who, r2.runner_id);
         await waitingForTheLock(2);
         await holder.query("select pg_advisory_unlock(hashtext($1))", [key]);
         const claims = await Promise.all([first, second]);

@@ -1,6 +1,5 @@
 import type { IntegrationTool } from "../contract/integration.ts";
 import type { PlanContent } from "../contract/plan.ts";
-import type { AcceptanceVerdict, Verification } from "../contract/run.ts";
 import type { ClaimedRun } from "../contract/runner.ts";
 import type { BudgetMeter } from "../core/budgets.ts";
 import type { SandboxLimits } from "../core/sandbox-limits.ts";
@@ -9,25 +8,27 @@ import { tracer } from "../core/tracing.ts";
 import type { ProviderConfig } from "../llm/config.ts";
 import type { ChatMessage, LlmProvider, Usage } from "../llm/port.ts";
 import type { LoadedPrompts } from "../llm/prompts.ts";
+import { AcceptanceReviews, type Verified } from "./acceptance.ts";
 import { runAgent } from "./agent/loop.ts";
 import type { ToolContext } from "./agent/tools.ts";
 import { workspaceFs } from "./agent/workspace-fs.ts";
-import { checkAgentCli, resolveAdapter } from "./agent-cli/registry.ts";
-import { runAgentCli } from "./agent-cli/run.ts";
+import { resolveAdapter } from "./agent-cli/registry.ts";
+import { agentCliStep } from "./agent-cli/step.ts";
 import type { ExecutorDeps } from "./executor-port.ts";
 import type { RunContext } from "./handler.ts";
 import { acceptanceFixInstruction, fixInstruction, stepInstruction } from "./instructions.ts";
+import { proposeCorrection } from "./reasoner.ts";
 import { RunFailed } from "./run-failed.ts";
+import { endingOnLimits } from "./run-sandbox.ts";
 import type { CommandResult, RunOptions, Sandbox, SandboxSpec } from "./sandbox/sandbox.ts";
 import { runCommandStep } from "./steps.ts";
 import { type TestReport, testReport } from "./test-report.ts";
-import { reviewAcceptance } from "./verify.ts";
-import { type PreparedWorkspace, worktreeDiff } from "./workspace/workspace.ts";
+import type { PreparedWorkspace } from "./workspace/workspace.ts";
 
 /**
  * The steps and the fix loop of one run: the setup command, the plan's steps in order (agent ·
  * command · test), then the checks — the project's tests, and once they pass the acceptance review
- * (verify.ts: a model judges each acceptance criterion against the diff and the test output) —
+ * (acceptance.ts: a model judges each acceptance criterion against the diff and the test output) —
  * handed back to the agent while one fails and fix iterations remain (edit → test → review → fix).
  *
  *   tests ─ red ──────────────▶ fix (one iteration) ─▶ tests …
@@ -58,30 +59,31 @@ export interface WorkSetup {
 }
 
 /** What the steps and checks end with: the last tests and how the work was verified. */
-export interface WorkOutcome {
+export interface WorkOutcome extends Verified {
   tests: TestReport | null;
-  verified: boolean;
-  verification: Verification;
 }
-
-/** The diff an acceptance review reads, at most. */
-const REVIEW_DIFF_BYTES = 200_000;
 
 export class Work {
   readonly #s: WorkSetup;
   readonly #sandbox: Sandbox;
   readonly #stuck = new StuckDetector();
   readonly #messages: ChatMessage[] = [];
+  readonly #acceptance: AcceptanceReviews;
   #provider: LlmProvider | undefined;
-  #verdicts: AcceptanceVerdict[] = [];
-  #reviews = 0;
-  #unjudged: string | undefined;
   #tools: Promise<IntegrationTool[]> | undefined;
   #toolsLogged = false;
 
   constructor(setup: WorkSetup) {
     this.#s = setup;
     this.#sandbox = endingOnLimits(setup.deps.sandbox);
+    this.#acceptance = new AcceptanceReviews({
+      ctx: setup.ctx,
+      ws: setup.ws,
+      meter: setup.meter,
+      prompts: setup.reviewPrompts,
+      noModel: () => this.#noModel(),
+      model: () => this.#model(),
+    });
   }
 
   get usage(): Usage {
@@ -198,7 +200,7 @@ export class Work {
         if (spent())
           throw new RunFailed(
             { code: "tests_failed", message: `the tests still fail after ${iterations}` },
-            { tests: report, ...this.#unverified(plan, report) },
+            { tests: report, ...this.#acceptance.outcome(plan, report) },
           );
         // An agent CLI can fix them; with no executor at all, nothing can.
         if (!(await this.#executorConfig())) {
@@ -207,14 +209,14 @@ export class Work {
               code: "tests_failed",
               message: "the tests fail and no executor model is configured to fix them",
             },
-            { tests: report, ...this.#unverified(plan, report) },
+            { tests: report, ...this.#acceptance.outcome(plan, report) },
           );
         }
         this.#stuck.recordError(report.output_tail);
         ctx.log("info", `tests failed; fix iteration ${meter.fixIterations + 1} of ${limit}`);
         instruction = fixInstruction(report);
       } else {
-        const unmet = (await this.#review(plan, report)).filter((v) => !v.met);
+        const unmet = (await this.#acceptance.review(plan, report)).filter((v) => !v.met);
         if (unmet.length === 0) break;
         const of = `${unmet.length} of ${plan.acceptance.length} acceptance criteria`;
         if (spent()) {
@@ -223,7 +225,11 @@ export class Work {
               code: "acceptance_not_met",
               message: `${of} not met after ${iterations}: ${unmet.map((v) => v.criterion).join("; ")}`,
             },
-            { unmet: unmet.map((v) => v.criterion), tests: report, ...this.#unverified(plan, report) },
+            {
+              unmet: unmet.map((v) => v.criterion),
+              tests: report,
+              ...this.#acceptance.outcome(plan, report),
+            },
           );
         }
         this.#stuck.recordError(unmet.map((v) => `${v.criterion}: ${v.evidence}`).join("\n"));
@@ -244,7 +250,7 @@ export class Work {
         detail: `the checks pass after ${n} fix iteration${n === 1 ? "" : "s"}`,
       });
     }
-    const outcome = { tests: report, ...this.#unverified(plan, report) };
+    const outcome = { tests: report, ...this.#acceptance.outcome(plan, report) };
     ctx.log(
       outcome.verified ? "info" : "warn",
       outcome.verified
@@ -252,66 +258,6 @@ export class Work {
         : `not verified: ${outcome.verification.reasons.join("; ")}`,
     );
     return outcome;
-  }
-
-  /**
-   * One acceptance review (its verdicts), or none: no criteria to judge, or no model to judge them
-   * (said once in the log). A verdict GIMO cannot read fails the run (`verdict_invalid`).
-   */
-  async #review(plan: PlanContent, tests: TestReport | null): Promise<AcceptanceVerdict[]> {
-    const { ctx, ws, meter, reviewPrompts } = this.#s;
-    if (plan.acceptance.length === 0) return [];
-    const why = await this.#noModel();
-    if (why) {
-      if (this.#unjudged === undefined)
-        ctx.log("warn", `the acceptance criteria are not judged: ${why}; the run cannot be verified`);
-      this.#unjudged = why;
-      return [];
-    }
-    const provider = await this.#model();
-    if (this.#reviews === 0)
-      ctx.log("info", `acceptance review by ${provider.label}, prompts ${reviewPrompts.prompt_hash}`);
-    meter.check();
-    const diff = await worktreeDiff(ws, REVIEW_DIFF_BYTES, { signal: ctx.signal });
-    this.#verdicts = await reviewAcceptance({
-      provider,
-      prompts: reviewPrompts,
-      plan,
-      tests,
-      diff,
-      baseBranch: ws.baseBranch,
-      onUsage: (usage) => meter.addTurn(usage),
-      signal: ctx.signal,
-    });
-    this.#reviews += 1;
-    for (const v of this.#verdicts)
-      ctx.log(
-        v.met ? "info" : "warn",
-        `acceptance ${v.met ? "met" : "NOT met"}: ${v.criterion} — ${v.evidence}`,
-      );
-    return this.#verdicts;
-  }
-
-  /** `verified` and the verification record, as things stand. */
-  #unverified(plan: PlanContent, tests: TestReport | null): Omit<WorkOutcome, "tests"> {
-    const reasons: string[] = [];
-    if (!tests) reasons.push("the project has no test_command: nothing was tested");
-    else if (tests.exit_code !== 0) reasons.push("the tests fail");
-    if (this.#unjudged && plan.acceptance.length > 0)
-      reasons.push(`the acceptance criteria were not judged: ${this.#unjudged}`);
-    const unmet = this.#verdicts.filter((v) => !v.met).length;
-    if (unmet > 0) reasons.push(`${unmet} acceptance criteri${unmet === 1 ? "on is" : "a are"} not met`);
-    return {
-      verified: reasons.length === 0,
-      verification: {
-        tests: tests ? (tests.exit_code === 0 ? "passed" : "failed") : "none",
-        acceptance: this.#verdicts,
-        judged_by: this.#reviews > 0 ? (this.#provider?.label ?? null) : null,
-        prompt_hash: this.#reviews > 0 ? this.#s.reviewPrompts.prompt_hash : null,
-        reviews: this.#reviews,
-        reasons,
-      },
-    };
   }
 
   /** The executor configuration (resolved once per claim: executor.ts). */
@@ -358,36 +304,13 @@ export class Work {
     const { ctx, meter, ws } = this.#s;
     const config = await this.#executorConfig();
     if (config?.type !== "agent_cli") return (await runAgent(await this.#session(), instruction)).summary;
-    const adapter = checkAgentCli(config);
-    meter.check();
-    ctx.log("info", `running ${adapter.kind} as the executor`);
-    const result = await runAgentCli(
-      adapter,
-      {
-        prompt: instruction,
-        model: config.model,
-        workspace: ws.path,
-        ...(config.api_key ? { apiKey: config.api_key } : {}),
-        ...(config.base_url ? { apiHosts: [new URL(config.base_url).host], baseUrl: config.base_url } : {}),
-        options: {
-          command: config.options?.command,
-          args: config.options?.args,
-          apiKeyEnv: config.options?.api_key_env,
-        },
-      },
-      this.#sandbox,
-      this.#spec(),
-      { onLog: (level, msg) => ctx.log(level, msg), signal: ctx.signal },
-    );
-    ctx.signal.throwIfAborted();
-    meter.addTurn(result.usage);
-    if (!result.ok) {
-      throw new RunFailed({
-        code: "agent_cli_failed",
-        message: `${adapter.kind} failed: ${result.command.output.slice(-1_500)}`,
-      });
-    }
-    return result.summary ?? `${adapter.kind} finished`;
+    return agentCliStep(config, instruction, {
+      ctx,
+      meter,
+      workspace: ws.path,
+      sandbox: this.#sandbox,
+      spec: this.#spec(),
+    });
   }
 
   async #session() {
@@ -441,51 +364,20 @@ export class Work {
       ctx.log("info", `the reasoner's retry advice is skipped: ${why}`);
       return undefined;
     }
-    const provider = await this.#model();
-    const { z } = await import("zod");
-    const answer = await provider.generateObject({
-      system: prompts.system || "You fix shell commands.",
-      messages: [
-        {
-          role: "user",
-          content: `This command failed in the project's workspace:\n\n${command}\n\nIts output:\n${failure.slice(-3_000)}\n\nPropose one corrected command that achieves the same purpose.`,
-        },
-      ],
-      schema: z.object({ command: z.string().min(1).max(4_000), reason: z.string().max(1_000) }),
-      schemaName: "corrected_command",
+    const correction = await proposeCorrection({
+      provider: await this.#model(),
+      system: prompts.system,
+      command,
+      failure,
       signal: ctx.signal,
     });
-    meter.addTurn(answer.usage);
-    ctx.log("info", `reasoner proposes: ${answer.value.command} (${answer.value.reason})`);
-    return answer.value.command;
+    meter.addTurn(correction.usage);
+    ctx.log("info", `reasoner proposes: ${correction.command} (${correction.reason})`);
+    return correction.command;
   }
 
   #io(): RunOptions {
     const { ctx } = this.#s;
     return { signal: ctx.signal, onOutput: (chunk: string) => ctx.log("debug", chunk) };
   }
-}
-
-/**
- * The sandbox as a run sees it: a command the sandbox stopped for a limit it watches ends the run
- * (`workspace_too_large`), wherever it ran — a step, the tests, or one of the agent's tools.
- */
-function endingOnLimits(sandbox: Sandbox): Sandbox {
-  const check = (result: CommandResult): CommandResult => {
-    if (result.limitExceeded) {
-      throw new RunFailed({
-        code: "workspace_too_large",
-        message: `a command was stopped: the workspace grew past its limit (${result.limitExceeded}); ${result.output.slice(-300)}`,
-      });
-    }
-    return result;
-  };
-  return {
-    kind: sandbox.kind,
-    user: sandbox.user,
-    describe: (spec) => sandbox.describe(spec),
-    run: async (command, spec, opts) => check(await sandbox.run(command, spec, opts)),
-    runArgv: async (argv, spec, opts) => check(await sandbox.runArgv(argv, spec, opts)),
-    prepareProcess: (argv, spec) => sandbox.prepareProcess(argv, spec),
-  };
 }
