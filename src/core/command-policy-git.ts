@@ -15,7 +15,8 @@ import type { Word } from "./shell-syntax.ts";
  *  - set config that stores credentials or makes git run a program (credential helpers, auth
  *    headers, URL rewrites, ssh commands, hooks, fsmonitor, filters, aliases), use `git credential`,
  *    or re-point a remote → `git-credentials` / `git-config-exec` / `git-remote`;
- *  - work on a repository outside the workspace (`-C`, `--work-tree`, a clone target) →
+ *  - work on a repository outside the workspace (`-C`, `--work-tree`, `--git-dir`, a clone or init
+ *    target, `--separate-git-dir`) →
  *    `write-outside-workspace`.
  *
  * Commands git itself runs (`submodule foreach`, `rebase --exec`) come back as `nested` scripts for
@@ -68,13 +69,12 @@ export function checkGit(args: Word[], ctx: GitContext): GitVerdict {
     const inline = t.includes("=") ? t.slice(t.indexOf("=") + 1) : undefined;
     const name = inline === undefined ? t : t.slice(0, t.indexOf("="));
     if (!GLOBAL_VALUES.includes(name)) continue;
-    const value = inline ?? (args[++i] as Word | undefined)?.text ?? "";
-    const valueWord: Word = {
-      ...(args[i] as Word),
-      text: value,
-      tilde: inline === undefined && (args[i] as Word).tilde,
-    };
-    if ((name === "-C" || name === "--work-tree") && outside(ctx.where(valueWord))) {
+    // `-C dir` or `--work-tree=dir`; an option missing its value is refused by git itself
+    const valueWord: Word | undefined =
+      inline === undefined ? args[++i] : { ...(args[i] as Word), text: inline, tilde: false };
+    if (!valueWord) break;
+    const value = valueWord.text;
+    if ((name === "-C" || name === "--work-tree" || name === "--git-dir") && outside(ctx.where(valueWord))) {
       return block(
         "write-outside-workspace",
         `git ${name} ${value} works on a repository outside the workspace`,
@@ -265,6 +265,12 @@ export function checkGit(args: Word[], ctx: GitContext): GitVerdict {
         "-j",
         "--initial-branch",
       ]);
+      const gitDir = optionValues(rest, undefined, ["--separate-git-dir"])[0];
+      if (gitDir && outside(ctx.where(gitDir)))
+        return block(
+          "write-outside-workspace",
+          `\`git ${sub} --separate-git-dir\` puts the repository in ${gitDir.text}, outside the workspace`,
+        );
       const target = sub === "clone" ? dest[1] : dest[0];
       return target && outside(ctx.where(target))
         ? block("write-outside-workspace", `\`git ${sub}\` into ${target.text}, outside the workspace`)
