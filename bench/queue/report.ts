@@ -16,6 +16,8 @@ export interface BenchOptions {
   runs: number;
   samples: number;
   workers: number;
+  /** Only these systems (`--only gimo-sqlite,graphile-worker`); all when undefined. */
+  only?: string[] | undefined;
 }
 
 export interface Throughput {

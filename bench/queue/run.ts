@@ -18,7 +18,7 @@ import {
   startGimoServer,
   type Worker,
 } from "./processes.ts";
-import { type BenchOptions, fmt, type GimoSystem, type Row, report } from "./report.ts";
+import { type BenchOptions, fmt, GIMO_SYSTEMS, type GimoSystem, type Row, report } from "./report.ts";
 import { GRAPHILE_TASK, PGBOSS_QUEUE } from "./workers.ts";
 
 /**
@@ -232,6 +232,7 @@ function parseOptions(): BenchOptions {
       runs: { type: "string", short: "n", default: "1000" },
       samples: { type: "string", short: "s", default: "150" },
       workers: { type: "string", short: "w", default: "8" },
+      only: { type: "string" }, // comma-separated systems, e.g. gimo-sqlite,graphile-worker
     },
   });
   const int = (name: string, raw: string, min: number) => {
@@ -240,10 +241,16 @@ function parseOptions(): BenchOptions {
       throw new Error(`--${name} must be an integer >= ${min} (got ${raw})`);
     return n;
   };
+  const systems: string[] = [...GIMO_SYSTEMS, "pg-boss", "graphile-worker"];
+  const only = values.only?.split(",").map((s) => s.trim());
+  const unknown = only?.filter((s) => !systems.includes(s)) ?? [];
+  if (unknown.length)
+    throw new Error(`--only: unknown ${unknown.join(", ")} (systems: ${systems.join(", ")})`);
   return {
     runs: int("runs", values.runs, 1),
     samples: int("samples", values.samples, 1),
     workers: int("workers", values.workers, 2),
+    only,
   };
 }
 
@@ -275,8 +282,10 @@ async function main(): Promise<void> {
       `measuring (${opts.runs} runs per throughput phase, ${opts.samples} pickup samples)…\n`,
     );
     const rows: Row[] = [];
-    rows.push(await benchGimo("gimo-sqlite", root, repo, undefined, opts));
-    rows.push(await benchGimo("gimo-sqlite/http", root, repo, undefined, opts));
+    const wanted = (system: string) => !opts.only || opts.only.includes(system);
+    if (wanted("gimo-sqlite")) rows.push(await benchGimo("gimo-sqlite", root, repo, undefined, opts));
+    if (wanted("gimo-sqlite/http"))
+      rows.push(await benchGimo("gimo-sqlite/http", root, repo, undefined, opts));
 
     let pgOk = true;
     try {
@@ -292,10 +301,12 @@ async function main(): Promise<void> {
         created.push(name);
         return dbUrl(name);
       };
-      rows.push(await benchGimo("gimo-postgres", root, repo, await database("gimo"), opts));
-      rows.push(await benchGimo("gimo-postgres/http", root, repo, await database("gimo_http"), opts));
-      rows.push(await benchPgBoss(await database("pgboss"), opts));
-      rows.push(await benchGraphile(await database("graphile"), opts));
+      if (wanted("gimo-postgres"))
+        rows.push(await benchGimo("gimo-postgres", root, repo, await database("gimo"), opts));
+      if (wanted("gimo-postgres/http"))
+        rows.push(await benchGimo("gimo-postgres/http", root, repo, await database("gimo_http"), opts));
+      if (wanted("pg-boss")) rows.push(await benchPgBoss(await database("pgboss"), opts));
+      if (wanted("graphile-worker")) rows.push(await benchGraphile(await database("graphile"), opts));
     }
     failed = report(rows, opts, loadAtStart);
   } finally {

@@ -18,9 +18,15 @@ import type { Services } from "./services.ts";
  * Each message's `origin` is the event's seq: unique per chat, so replicas following the same log
  * and a follower replaying after a crash never post an event twice. A fresh database starts at the
  * log's head (no history is replayed into old chats).
+ *
+ * The follower wakes on every commit, so what it does per batch is kept small: one query finds
+ * which of the batch's runs report to a chat (most report to none), and the cursor is written at
+ * most once a second, when a batch posted something, and at stop — a follower that crashes
+ * replays at most that second, and the unique origins make the replay post nothing twice.
  */
 const CURSOR_KEY = "chat.progress_seq";
 const BATCH = 200;
+const CURSOR_SAVE_MS = 1_000;
 const FOLLOWED = new Set([
   "run.started",
   "run.step",
@@ -38,17 +44,34 @@ export interface Follower {
 export function startChatProgress(services: Services, logger: Logger): Follower {
   const { ctx, audit } = services;
   const stop = new AbortController();
+  let cursor: number | undefined;
+  let saved: number | undefined;
+  let savedAt = 0;
+  const save = async () => {
+    if (cursor === undefined || cursor === saved) return;
+    await writeSetting(ctx.store.db, CURSOR_KEY, cursor, new Date().toISOString());
+    saved = cursor;
+    savedAt = Date.now();
+  };
   const loop = async () => {
-    let cursor = (await readSetting<number>(ctx.store.db, CURSOR_KEY)) ?? (await audit.headSeq());
+    saved = await readSetting<number>(ctx.store.db, CURSOR_KEY);
+    cursor = saved ?? (await audit.headSeq());
+    await save();
     while (!stop.signal.aborted) {
       try {
         const head = await audit.headSeq();
         const { events, through, more } = await audit.feed(cursor, head, BATCH, { role: "admin" });
-        for (const event of events) if (FOLLOWED.has(event.type)) await postEvent(services, event);
-        if (through !== cursor) {
-          cursor = through;
-          await writeSetting(ctx.store.db, CURSOR_KEY, cursor, new Date().toISOString());
+        const followed = events.filter((e) => FOLLOWED.has(e.type));
+        const chatOf = followed.length
+          ? await services.chats.chatsOfRuns(ctx.store.db, [...new Set(followed.map((e) => e.subject))])
+          : new Map<string, string>();
+        let posted = false;
+        for (const event of followed) {
+          const chatId = chatOf.get(event.subject);
+          if (chatId) posted = (await postEvent(services, event, chatId)) || posted;
         }
+        cursor = through;
+        if (posted || Date.now() - savedAt >= CURSOR_SAVE_MS) await save();
         if (more) continue;
       } catch (error) {
         if (!stop.signal.aborted)
@@ -58,9 +81,9 @@ export function startChatProgress(services: Services, logger: Logger): Follower 
       await ctx.store.bus.wait(cursor, Math.min(ctx.store.missedWakeupPollMs, 15_000), stop.signal);
     }
   };
-  const done = loop().catch((error: unknown) =>
-    logger.error("chat progress follower stopped", { error: String(error) }),
-  );
+  const done = loop()
+    .then(save)
+    .catch((error: unknown) => logger.error("chat progress follower stopped", { error: String(error) }));
   return {
     stop: async () => {
       stop.abort();
@@ -69,19 +92,23 @@ export function startChatProgress(services: Services, logger: Logger): Follower 
   };
 }
 
-async function postEvent(services: Services, event: Event): Promise<void> {
-  const { ctx, chats } = services;
+/** Posts the message of one run event into the run's chat; whether a message was posted. */
+async function postEvent(services: Services, event: Event, chatId: string): Promise<boolean> {
   const run = await services.runs.get(event.subject).catch(() => undefined);
-  if (!run) return;
-  const chatId = await chats.chatOfTask(ctx.store.db, run.task_id);
-  if (!chatId) return;
+  if (!run) return false;
   const message = describe(event, run);
-  if (!message) return;
+  if (!message) return false;
   try {
-    await chats.post(systemPrincipal, chatId, { ...message, role: "system", origin: `event:${event.seq}` });
+    await services.chats.post(systemPrincipal, chatId, {
+      ...message,
+      role: "system",
+      origin: `event:${event.seq}`,
+    });
+    return true;
   } catch (error) {
     // Another replica posted it at the same moment (the origin is unique per chat).
     if (!isGimoError(error) || error.code !== "conflict") throw error;
+    return false;
   }
 }
 

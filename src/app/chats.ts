@@ -217,6 +217,18 @@ export class ChatService {
   }
 
   /** The chat a task was proposed in, if any. */
+  /** Of these runs, those whose task was proposed in a chat: run id → chat id (one query). */
+  async chatsOfRuns(db: Kysely<Database>, runIds: string[]): Promise<Map<string, string>> {
+    if (runIds.length === 0) return new Map();
+    const rows = await db
+      .selectFrom("runs")
+      .innerJoin("chat_tasks", "chat_tasks.task_id", "runs.task_id")
+      .select(["runs.id as run_id", "chat_tasks.chat_id"])
+      .where("runs.id", "in", runIds)
+      .execute();
+    return new Map(rows.map((r) => [r.run_id, r.chat_id]));
+  }
+
   async chatOfTask(db: Kysely<Database>, taskId: string): Promise<string | undefined> {
     const row = await db
       .selectFrom("chat_tasks")
