@@ -10,6 +10,12 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  /**
+   * SQLite's `synchronous` (GIMO_SQLITE_SYNCHRONOUS): `full` (the default) syncs every commit to
+   * disk; `normal` syncs at checkpoints only — a commit survives a crash of GIMO, but not of the
+   * machine (a power cut may undo the last ones, never corrupt the file).
+   */
+  sqliteSynchronous: SqliteSynchronous;
   envTokens: { admin?: string; operator?: string; actions?: string; runner?: string };
   leaseSeconds: number;
   generateWaitSeconds: number;
@@ -116,6 +122,15 @@ export function loadRunnerConfig(env: Env = process.env): RunnerConfig {
   };
 }
 
+export type SqliteSynchronous = "full" | "normal";
+
+function sqliteSynchronous(env: Env): SqliteSynchronous {
+  const value = (nonEmpty(env.GIMO_SQLITE_SYNCHRONOUS) ?? "full").toLowerCase();
+  if (value !== "full" && value !== "normal")
+    throw new Error(`GIMO_SQLITE_SYNCHRONOUS must be full or normal (got ${JSON.stringify(value)})`);
+  return value;
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const host = nonEmpty(env.GIMO_HOST) ?? "127.0.0.1";
   const port = int(env, "GIMO_PORT", 9325);
@@ -124,6 +139,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     host,
     port,
     databaseUrl: nonEmpty(env.DATABASE_URL),
+    sqliteSynchronous: sqliteSynchronous(env),
     envTokens: {
       admin: nonEmpty(env.ORCH_ADMIN_TOKEN),
       operator: nonEmpty(env.ORCH_OPERATOR_TOKEN),

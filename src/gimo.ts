@@ -55,7 +55,11 @@ export async function createGimo(config: Config, options: GimoOptions = {}): Pro
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
   prepareDataDir(config.dataDir);
-  const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const handle = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    sqliteSynchronous: config.sqliteSynchronous,
+  });
   try {
     await migrate(handle.db);
   } catch (error) {

@@ -267,3 +267,36 @@ describe("CORS (GIMO_CORS_ORIGINS)", () => {
     expect(loadConfig({ GIMO_CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
   });
 });
+
+describe("SQLite durability (GIMO_SQLITE_SYNCHRONOUS)", () => {
+  const synchronous = async (g: TestGimo) =>
+    (await sql<{ synchronous: number }>`pragma synchronous`.execute(g.gimo.services.ctx.store.db)).rows[0]
+      ?.synchronous;
+
+  it("syncs every commit unless told otherwise, and syncs at checkpoints when told normal", async () => {
+    const full = await startGimo("sqlite");
+    try {
+      expect(full.gimo.config.sqliteSynchronous).toBe("full");
+      expect(await synchronous(full)).toBe(2); // FULL
+    } finally {
+      await full.close();
+    }
+    const normal = await startGimo("sqlite", {
+      sqliteSynchronous: loadConfig({ GIMO_SQLITE_SYNCHRONOUS: "Normal" }).sqliteSynchronous,
+    });
+    try {
+      expect(await synchronous(normal)).toBe(1); // NORMAL
+      expect((await queueRuns(normal, 1)).length).toBe(1);
+    } finally {
+      await normal.close();
+    }
+  });
+
+  it("refuses any other value", () => {
+    for (const bad of ["off", "extra", "0"]) {
+      expect(() => loadConfig({ GIMO_SQLITE_SYNCHRONOUS: bad }), bad).toThrow(
+        /GIMO_SQLITE_SYNCHRONOUS must be full or normal/,
+      );
+    }
+  });
+});

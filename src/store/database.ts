@@ -25,6 +25,8 @@ export interface DatabaseOptions {
   dataDir: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /** SQLite's `synchronous` pragma: `full` unless told (config.ts, GIMO_SQLITE_SYNCHRONOUS). */
+  sqliteSynchronous?: "full" | "normal";
 }
 
 const INT8_OID = 20;
@@ -63,7 +65,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   const file = url ? url.replace(/^sqlite:(\/\/)?/, "") : join(options.dataDir, "gimo.sqlite");
   if (!url) prepareDataDir(options.dataDir);
   if (file !== ":memory:") prepareSqliteFile(file);
-  const db = new Kysely<Database>({ dialect: openSqlite(file) });
+  const db = new Kysely<Database>({ dialect: openSqlite(file, options.sqliteSynchronous ?? "full") });
   return { kind: "sqlite", db, location: file, close: () => db.destroy() };
 }
 

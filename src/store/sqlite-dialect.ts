@@ -96,12 +96,12 @@ class NodeSqliteDialect extends SqliteDialect {
   }
 }
 
-export function openSqlite(path: string): SqliteDialect {
+export function openSqlite(path: string, synchronous: "full" | "normal" = "full"): SqliteDialect {
   return new NodeSqliteDialect({
     database: async () => {
       const db = new DatabaseSync(path, { timeout: 10_000 });
       db.exec("pragma journal_mode = wal");
-      db.exec("pragma synchronous = full");
+      db.exec(synchronous === "normal" ? "pragma synchronous = normal" : "pragma synchronous = full");
       db.exec("pragma foreign_keys = on");
       return new NodeSqliteAdapter(db);
     },
