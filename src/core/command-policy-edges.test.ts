@@ -127,6 +127,17 @@ const cases: [string, string | null][] = [
   ["curl --output /etc/x https://x", "write-outside-workspace"],
   ["curl --output-dir /opt -O https://x", "write-outside-workspace"],
   ["curl --output out.json https://x", null],
+  // an option's value attached to its letter, as getopt reads it
+  ["cd /etc && curl -opasswd https://x", "write-outside-workspace"],
+  ["cd /etc && curl -sSLopasswd https://x", "write-outside-workspace"],
+  ["curl -sSLoout.json https://x", null],
+  ["env -Sreboot", "system-power"],
+  ["echo x > ..b", null],
+  // a comment ends the command where a word would start; inside a word `#` is a character
+  ["npm test # then; git push", null],
+  ["npm test #; git push", null],
+  ["echo a#; git push", "git-push"],
+  ["echo x > ..", "write-outside-workspace"],
   ["wget --output-document /etc/x https://x", "write-outside-workspace"],
   ["wget --directory-prefix /opt https://x", "write-outside-workspace"],
   ["wget -P vendor https://x", null],

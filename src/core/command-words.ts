@@ -116,20 +116,27 @@ export function operands(args: Word[], valueOptions: string[] = []): Word[] {
   return out;
 }
 
-/** The value of an option given as `-o X`, `--output X`, `--output=X` or a short cluster `-sSLo X`. */
+/**
+ * The value of an option given as `-o X`, `-oX`, `--output X`, `--output=X`, or in a short cluster
+ * (`-sSLo X`, `-sSLoX`): read as getopt does, the rest of the cluster after the option's letter is
+ * its value, and when nothing is left the next word is. (An earlier letter that itself takes a
+ * value would own the rest; not knowing the other options, this reads more values, never fewer.)
+ */
 export function optionValues(args: Word[], short: string | undefined, long: string[]): Word[] {
   const out: Word[] = [];
   for (let i = 0; i < args.length; i++) {
-    const t = (args[i] as Word).text;
+    const word = args[i] as Word;
+    const t = word.text;
     if (t === "--") break;
     const next = args[i + 1];
     if (long.includes(t) && next) out.push(next);
     for (const l of long)
-      if (t.startsWith(`${l}=`))
-        out.push({ ...(args[i] as Word), text: t.slice(l.length + 1), tilde: false });
-    if (short && /^-[A-Za-z]+$/.test(t) && t.endsWith(short) && next) out.push(next);
-    if (short && t.startsWith(`-${short}`) && t.length > 2 && !/^-[A-Za-z]+$/.test(t)) {
-      out.push({ ...(args[i] as Word), text: t.slice(2), tilde: false });
+      if (t.startsWith(`${l}=`)) out.push({ ...word, text: t.slice(l.length + 1), tilde: false });
+    const at = short && t[0] === "-" && t[1] !== "-" ? t.indexOf(short, 1) : -1;
+    if (at > 0) {
+      const rest = t.slice(at + 1);
+      if (rest) out.push({ ...word, text: rest, tilde: false });
+      else if (next) out.push(next);
     }
   }
   return out;
@@ -202,5 +209,5 @@ export function placeOf(path: string, workspace: string): Place {
 
 export function within(parent: string, child: string): boolean {
   const rel = posix.relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !posix.isAbsolute(rel));
+  return rel === "" || (rel !== ".." && !rel.startsWith("../") && !posix.isAbsolute(rel));
 }

@@ -101,10 +101,6 @@ class Reader {
         close();
         return { pipelines };
       }
-      if (c === "#") {
-        while (this.pos < this.src.length && this.src[this.pos] !== "\n") this.pos++;
-        continue;
-      }
       if (c === "\n") {
         this.pos++;
         this.readHeredocs();
@@ -167,6 +163,11 @@ class Reader {
       const c = this.src[this.pos];
       if (c === undefined || c === "\n" || c === ";" || c === "|" || c === ")") return cmd;
       if (c === "&" && this.src[this.pos + 1] !== ">") return cmd;
+      if (c === "#") {
+        // a comment: `#` where a word would start ends the command (`a#b` is a word)
+        while (this.pos < this.src.length && this.src[this.pos] !== "\n") this.pos++;
+        return cmd;
+      }
       if (c === "(") {
         // `name () { …; }`: a function definition; its body follows as the next element.
         const m = /^\(\s*\)/.exec(this.src.slice(this.pos));
@@ -184,9 +185,11 @@ class Reader {
       const redirect = this.redirectOp();
       if (redirect) {
         this.blanks();
-        const target = this.word();
-        if (target.text === "" && !target.quoted)
+        const next = this.src[this.pos];
+        const processTarget = (next === "<" || next === ">") && this.src[this.pos + 1] === "(";
+        if (next === undefined || (OPERATOR_CHARS.has(next) && !processTarget))
           throw new ShellSyntaxError(`a redirection ${redirect} has no target`);
+        const target = this.word();
         const r: Redirect = { op: redirect, target };
         if (redirect === "<<" || redirect === "<<-") this.#heredocs.push(r);
         cmd.redirects.push(r);
