@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Event } from "../contract/event.ts";
 import type { Run } from "../contract/run.ts";
 import { isGimoError } from "../core/errors.ts";
@@ -19,14 +20,16 @@ import type { Services } from "./services.ts";
  * and a follower replaying after a crash never post an event twice. A fresh database starts at the
  * log's head (no history is replayed into old chats).
  *
- * The follower wakes on every commit, so what it does per batch is kept small: one query finds
- * which of the batch's runs report to a chat (most report to none), and the cursor is written at
- * most once a second, when a batch posted something, and at stop — a follower that crashes
- * replays at most that second, and the unique origins make the replay post nothing twice.
+ * The follower wakes on commits and gathers those of the next 100 ms into one batch, and what it
+ * does per batch is kept small: one query finds which of the batch's runs report to a chat (most
+ * report to none), and the cursor is written at most once a second, when a batch posted
+ * something, and at stop — a follower that crashes replays at most that second, and the unique
+ * origins make the replay post nothing twice.
  */
 const CURSOR_KEY = "chat.progress_seq";
 const BATCH = 200;
 const CURSOR_SAVE_MS = 1_000;
+const GATHER_MS = 100;
 const FOLLOWED = new Set([
   "run.started",
   "run.step",
@@ -79,6 +82,8 @@ export function startChatProgress(services: Services, logger: Logger): Follower 
         await new Promise((r) => setTimeout(r, 1_000));
       }
       await ctx.store.bus.wait(cursor, Math.min(ctx.store.missedWakeupPollMs, 15_000), stop.signal);
+      // Let a burst of commits gather into one batch: a chat reader does not see 100 ms.
+      await sleep(GATHER_MS, undefined, { signal: stop.signal }).catch(() => {});
     }
   };
   const done = loop()
