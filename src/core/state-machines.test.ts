@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canMoveDraft, draftStatuses } from "./draft-machine.ts";
+import { canMoveDraft, draftStatuses, revisableDraftStatuses } from "./draft-machine.ts";
 import { GimoError } from "./errors.ts";
 import { assertRunTransition, canMoveRun, runStatuses } from "./run-machine.ts";
 
@@ -10,6 +10,11 @@ describe("state machines", () => {
     }
     expect(canMoveDraft("draft", "approved")).toBe(true);
     expect(canMoveDraft("generating", "approved")).toBe(false);
+  });
+
+  it("a person may revise a draft or one whose generation failed, nothing else", () => {
+    const revisable = draftStatuses.filter((s) => revisableDraftStatuses.includes(s));
+    expect(revisable).toEqual(["draft", "error"]);
   });
 
   it("a succeeded run is final; failed and cancelled may be requeued", () => {
