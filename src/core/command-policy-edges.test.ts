@@ -132,6 +132,14 @@ const cases: [string, string | null][] = [
   ["cd /etc && curl -sSLopasswd https://x", "write-outside-workspace"],
   ["curl -sSLoout.json https://x", null],
   ["env -Sreboot", "system-power"],
+  // …unless an earlier letter of the cluster takes the value itself
+  ["env -uS git push", "git-push"],
+  ["env -CS git push", "git-push"],
+  ["env -iS 'git status'", null],
+  ["cp -St evil /etc/passwd", "write-outside-workspace"],
+  ["mv -St evil /etc/passwd", "write-outside-workspace"],
+  ["install -mt 755 evil /usr/bin/x", "write-outside-workspace"],
+  ["cp -rt /tmp/out /etc/hosts", null],
   ["echo x > ..b", null],
   // a comment ends the command where a word would start; inside a word `#` is a character
   ["npm test # then; git push", null],

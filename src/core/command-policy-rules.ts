@@ -187,7 +187,7 @@ function remove(inv: Invocation, st: State): void {
 }
 
 function destination(inv: Invocation, st: State, values: string[]): void {
-  const explicit = optionValues(inv.args, "t", ["--target-directory"]);
+  const explicit = optionValues(inv.args, "t", ["--target-directory"], values);
   const ops = operands(inv.args, [...values, "-t", "--target-directory"]);
   const dest = explicit.length ? explicit : ops.length >= 2 ? ops.slice(-1) : [];
   for (const d of dest) write(d, st, `${inv.name} to ${d.text}`);

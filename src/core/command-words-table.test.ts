@@ -200,6 +200,14 @@ describe("optionValues: the value of an option however it is written", () => {
     ["a -o out -- -o x", "o", [], ["out"]],
     ["-o out", undefined, [], []],
   ];
+  it.each([
+    ["-uo out", ["-u"], []],
+    ["-ou out", ["-u"], ["u"]],
+    ["-xo out", ["-u"], ["out"]],
+    ["-uo out", ["--u"], ["out"]],
+  ])("%s with %j taking values → %j", (args, others, expected) => {
+    expect(texts(optionValues(words(args), "o", [], others))).toEqual(expected);
+  });
   it.each(cases)("%s (-%s, %j) → %j", (args, short, long, expected) => {
     expect(texts(optionValues(words(args), short, long))).toEqual(expected);
   });

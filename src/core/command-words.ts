@@ -85,7 +85,10 @@ export function invocation(words: Word[]): Invocation | undefined {
     if (!wrapper || name === "doas") return { name, args: words.slice(i + 1) };
     if (name === "command" && words.slice(i + 1).some((w) => w.text === "-v" || w.text === "-V"))
       return undefined;
-    const split = name === "env" ? optionValues(words.slice(i + 1), "S", ["--split-string"])[0] : undefined;
+    const split =
+      name === "env"
+        ? optionValues(words.slice(i + 1), "S", ["--split-string"], wrapper.values)[0]
+        : undefined;
     if (split) return { name: "sh", args: [{ ...split, text: "-c" }, split] }; // env -S 'cmd …' runs a command line
     i = skipOptions(words, i + 1, wrapper.values) + (wrapper.operandsBefore ?? 0);
   }
@@ -119,10 +122,18 @@ export function operands(args: Word[], valueOptions: string[] = []): Word[] {
 /**
  * The value of an option given as `-o X`, `-oX`, `--output X`, `--output=X`, or in a short cluster
  * (`-sSLo X`, `-sSLoX`): read as getopt does, the rest of the cluster after the option's letter is
- * its value, and when nothing is left the next word is. (An earlier letter that itself takes a
- * value would own the rest; not knowing the other options, this reads more values, never fewer.)
+ * its value, and when nothing is left the next word is. A letter of `others` (the program's other
+ * options that take a value, e.g. `["-u", "-C"]`) ends the scan: the rest of the cluster is its
+ * value (`env -uS git push` unsets S). Without them this reads more values, never fewer — which
+ * is stricter wherever a value is a file written, and must be given where it is not.
  */
-export function optionValues(args: Word[], short: string | undefined, long: string[]): Word[] {
+export function optionValues(
+  args: Word[],
+  short: string | undefined,
+  long: string[],
+  others: string[] = [],
+): Word[] {
+  const stops = others.filter((o) => /^-[A-Za-z0-9]$/.test(o)).map((o) => o[1]);
   const out: Word[] = [];
   for (let i = 0; i < args.length; i++) {
     const word = args[i] as Word;
@@ -132,7 +143,7 @@ export function optionValues(args: Word[], short: string | undefined, long: stri
     if (long.includes(t) && next) out.push(next);
     for (const l of long)
       if (t.startsWith(`${l}=`)) out.push({ ...word, text: t.slice(l.length + 1), tilde: false });
-    const at = short && t[0] === "-" && t[1] !== "-" ? t.indexOf(short, 1) : -1;
+    const at = short && t[0] === "-" && t[1] !== "-" ? clusterIndex(t, short, stops) : -1;
     if (at > 0) {
       const rest = t.slice(at + 1);
       if (rest) out.push({ ...word, text: rest, tilde: false });
@@ -140,6 +151,15 @@ export function optionValues(args: Word[], short: string | undefined, long: stri
     }
   }
   return out;
+}
+
+/** Where `letter` is in the cluster `t` before any of `stops` (whose value the rest is); -1 if not. */
+function clusterIndex(t: string, letter: string, stops: (string | undefined)[]): number {
+  for (let k = 1; k < t.length; k++) {
+    if (t[k] === letter) return k;
+    if (stops.includes(t[k])) return -1;
+  }
+  return -1;
 }
 
 /** Whether a short-flag cluster or long option among `args` sets any of `letters` / `longs`. */
