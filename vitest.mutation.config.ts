@@ -21,6 +21,7 @@ export default defineConfig({
       "src/core/sandbox-limits.test.ts",
       "src/core/egress-policy.test.ts",
       "src/store/event-log.test.ts",
+      "src/runner/sandbox/layout-table.test.ts",
     ],
     pool: "threads",
   },
