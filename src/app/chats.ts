@@ -216,7 +216,6 @@ export class ChatService {
       .executeTakeFirst();
   }
 
-  /** The chat a task was proposed in, if any. */
   /** Of these runs, those whose task was proposed in a chat: run id → chat id (one query). */
   async chatsOfRuns(db: Kysely<Database>, runIds: string[]): Promise<Map<string, string>> {
     if (runIds.length === 0) return new Map();
@@ -229,6 +228,7 @@ export class ChatService {
     return new Map(rows.map((r) => [r.run_id, r.chat_id]));
   }
 
+  /** The chat a task was proposed in, if any. */
   async chatOfTask(db: Kysely<Database>, taskId: string): Promise<string | undefined> {
     const row = await db
       .selectFrom("chat_tasks")

@@ -133,7 +133,7 @@ export function optionValues(
   long: string[],
   others: string[] = [],
 ): Word[] {
-  const stops = others.filter((o) => /^-[A-Za-z0-9]$/.test(o)).map((o) => o[1]);
+  const stops = others.filter((o) => /^-[A-Za-z0-9]$/.test(o)).map((o) => o.charAt(1));
   const out: Word[] = [];
   for (let i = 0; i < args.length; i++) {
     const word = args[i] as Word;
@@ -154,10 +154,10 @@ export function optionValues(
 }
 
 /** Where `letter` is in the cluster `t` before any of `stops` (whose value the rest is); -1 if not. */
-function clusterIndex(t: string, letter: string, stops: (string | undefined)[]): number {
+function clusterIndex(t: string, letter: string, stops: string[]): number {
   for (let k = 1; k < t.length; k++) {
-    if (t[k] === letter) return k;
-    if (stops.includes(t[k])) return -1;
+    if (t.charAt(k) === letter) return k;
+    if (stops.includes(t.charAt(k))) return -1;
   }
   return -1;
 }

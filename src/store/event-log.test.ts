@@ -52,7 +52,8 @@ beforeAll(async () => {
 afterAll(() => db.destroy());
 beforeEach(async () => {
   await db.deleteFrom("events").execute();
-  await db.updateTable("event_head").set({ seq: 0, hash: GENESIS_HASH }).execute();
+  await db.deleteFrom("event_head").execute();
+  await db.insertInto("event_head").values({ id: 1, seq: 0, hash: GENESIS_HASH }).execute();
 });
 
 describe("hashEvent", () => {
@@ -281,7 +282,6 @@ describe("verifyChain", () => {
       broken_at: 1,
       reason: "events after 0 are missing",
     });
-    await db.insertInto("event_head").values({ id: 1, seq: 0, hash: GENESIS_HASH }).execute();
   });
 
   it("names a head that does not match an empty log", async () => {
