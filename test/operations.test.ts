@@ -1,6 +1,8 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertProjectOpen } from "../src/app/projects.ts";
 import { loadConfig } from "../src/config.ts";
+import { systemPrincipal } from "../src/core/roles.ts";
 import { createGimo } from "../src/gimo.ts";
 import { createLogger } from "../src/log.ts";
 import { migrations } from "../src/store/migrations/index.ts";
@@ -141,6 +143,48 @@ describe.each(storageKinds())("operations (%s)", (kind) => {
     expect((await g.request("POST", `/ops/projects/${project}/archive`, { role: "operator" })).status).toBe(
       403,
     );
+  });
+
+  it("an archive waits for new work that saw the project open (the share lock of assertProjectOpen)", async () => {
+    const created = await g.request("POST", "/ops/projects", {
+      body: { name: `archive-race-${kind}`, repo_path: g.repo.path },
+    });
+    expect(created.status, created.text).toBe(201);
+    const project = created.body.id as string;
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let checked = () => {};
+    const passedCheck = new Promise<void>((resolve) => {
+      checked = resolve;
+    });
+    // New work that has passed the open-project check and has not committed yet: what it reads
+    // of the project after that must still say open, whatever an archive does meanwhile.
+    const work = g.gimo.services.ctx.store.write(systemPrincipal, async (w) => {
+      await assertProjectOpen(w, project);
+      checked();
+      await gate;
+      const row = await w.tx
+        .selectFrom("projects")
+        .select("archived_at")
+        .where("id", "=", project)
+        .executeTakeFirst();
+      return row?.archived_at ?? null;
+    });
+    await passedCheck;
+    let archiveAnswered = false;
+    const archive = g.request("POST", `/ops/projects/${project}/archive`).then((res) => {
+      archiveAnswered = true;
+      return res;
+    });
+    // Long enough for an archive that does not wait to commit (a few ms); it must still wait.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const answeredWhileHeld = archiveAnswered;
+    release();
+    expect(answeredWhileHeld).toBe(false);
+    expect(await work).toBeNull();
+    expect((await archive).status).toBe(200);
   });
 
   it("a project is deleted only when nothing references it, and never the default one", async () => {

@@ -262,7 +262,7 @@ async function main(): Promise<void> {
   const created: string[] = [];
   const cleanup = async () => {
     rmSync(root, { recursive: true, force: true });
-    for (const name of created.splice(0)) {
+    for (const name of process.env.GIMO_BENCH_KEEP_DATABASES ? [] : created.splice(0)) {
       await adminQuery(`drop database if exists ${name} with (force)`).catch((e) =>
         process.stderr.write(`could not drop ${name}: ${e}\n`),
       );

@@ -251,19 +251,17 @@ async function insertProject(
 }
 
 /**
- * Refuses new work (a task, a chat, a run) in an archived project. The no-op update takes the
- * project row's lock on PostgreSQL, so an archive committing at the same moment is either seen
- * here or waits for this transaction: no task slips in after the archive.
+ * Refuses new work (a task, a chat, a run) in an archived project. The project row is read in
+ * share mode (PostgreSQL): an archive committing at the same moment is either seen here or waits
+ * for this transaction, so no task slips in after the archive; new work in one project does not
+ * wait on other new work, nor on claims (their admission lock is not the row's).
  */
 export async function assertProjectOpen(w: Write, projectId: string): Promise<void> {
-  const open = await w.tx
-    .updateTable("projects")
-    .set((eb) => ({ updated_at: eb.ref("updated_at") }))
-    .where("id", "=", projectId)
-    .where("archived_at", "is", null)
+  const row = await w
+    .forShare(w.tx.selectFrom("projects").select("archived_at").where("id", "=", projectId))
     .executeTakeFirst();
-  if (Number(open.numUpdatedRows) === 0) {
-    await loadProjectRow(w.tx, projectId); // 404 when it does not exist
+  if (!row) throw notFound("project", projectId);
+  if (row.archived_at !== null) {
     throw new GimoError("project_archived", `project ${projectId} is archived: unarchive it to add work`);
   }
 }

@@ -28,6 +28,12 @@ export interface Write {
   now: string;
   /** Appends an event of the catalogue (contract/events.ts) in this transaction. */
   emit<T extends EventType>(type: T, subject: string, data: EventPayload<T>): void;
+  /**
+   * `query` holding the rows it reads in share mode until the transaction ends: `FOR SHARE` on
+   * PostgreSQL (other readers in share mode go on; a writer of those rows waits, and is waited
+   * for); on SQLite the IMMEDIATE transaction already holds the database's write lock.
+   */
+  forShare<Q extends { forShare(): Q }>(query: Q): Q;
 }
 
 export interface WriteOptions {
@@ -148,6 +154,7 @@ export class Store {
       principal,
       now,
       emit: (type, subject, data) => events.push({ type, subject, data }),
+      forShare: (query) => (this.kind === "postgres" ? query.forShare() : query),
     });
     const queueChanged = events.some((e) => QUEUE_EVENTS.has(e.type));
     const lastSeq = await appendEvents(tx, this.kind, principal, now, events, {

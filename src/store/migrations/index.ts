@@ -14,6 +14,7 @@ import * as vault from "./0012_vault.ts";
 import * as modelFreeClaims from "./0013_model_free_claims.ts";
 import * as integrations from "./0014_integrations.ts";
 import * as traceContext from "./0015_trace_context.ts";
+import * as cachedPlans from "./0016_cached_plans.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   "0013_model_free_claims": modelFreeClaims,
   "0014_integrations": integrations,
   "0015_trace_context": traceContext,
+  "0016_cached_plans": cachedPlans,
 };

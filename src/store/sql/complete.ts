@@ -17,13 +17,20 @@
 
 /** The derived status of a task that has runs (null for one without). */
 export const taskStatus = `create or replace function gimo_task_status(p_task text) returns text
-language sql as $fn$
-  select case
-    when exists (select 1 from runs x where x.task_id = p_task and x.status in ('queued', 'running'))
-      then 'EXECUTING'
-    else (select case x.status when 'succeeded' then 'COMPLETED' when 'failed' then 'FAILED' else 'CANCELLED' end
-          from runs x where x.task_id = p_task order by x.id desc limit 1)
-  end
+language plpgsql as $fn$
+declare
+  v_active boolean;
+begin
+  -- Both statements go through the task's own runs (index runs_task_newest): with the status
+  -- test in a WHERE clause, the cached generic plan crossed it with the index on status, whose
+  -- entries churn with every claim and end (0.4 ms a call in the queue bench, 0.03 this way).
+  select bool_or(x.status in ('queued', 'running')) into v_active from runs x where x.task_id = p_task;
+  if v_active then
+    return 'EXECUTING';
+  end if;
+  return (select case x.status when 'succeeded' then 'COMPLETED' when 'failed' then 'FAILED' else 'CANCELLED' end
+    from runs x where x.task_id = p_task order by x.id desc limit 1);
+end
 $fn$`;
 
 /** One end under its fence; the events it owes. */

@@ -45,9 +45,11 @@ export const appendEvents = `create or replace function gimo_append_events(
   p_actor text, p_role text, p_ts text,
   p_types text[], p_subjects text[], p_data text[],
   p_channel text, p_queue_changed boolean
-) returns bigint language sql as $fn$
-  select gimo_append_events_as(
+) returns bigint language plpgsql as $fn$
+begin
+  return gimo_append_events_as(
     array_fill(p_actor, array[coalesce(cardinality(p_types), 0)]),
     array_fill(p_role, array[coalesce(cardinality(p_types), 0)]),
-    p_ts, p_types, p_subjects, p_data, p_channel, p_queue_changed)
+    p_ts, p_types, p_subjects, p_data, p_channel, p_queue_changed);
+end
 $fn$`;
