@@ -72,3 +72,24 @@ describe("layers", () => {
     expect(violations("embedded", ["app"]).length).toBeGreaterThan(0);
   });
 });
+
+/** Source files outside src/store that compare a storage kind ("postgres", "sqlite"). */
+function storageBranches(): string[] {
+  const comparison =
+    /[!=]==\s*"(?:postgres|sqlite)"|"(?:postgres|sqlite)"\s*[!=]==|case\s+"(?:postgres|sqlite)"/;
+  return sourceFiles(SRC)
+    .filter((file) => !relative(SRC, file).startsWith("store/"))
+    .flatMap((file) =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .flatMap((line, i) =>
+          comparison.test(line) ? [`${relative(SRC, file)}:${i + 1}: ${line.trim()}`] : [],
+        ),
+    );
+}
+
+describe("the database port", () => {
+  it("nothing outside src/store behaves differently by database (which one it is is only shown)", () => {
+    expect(storageBranches()).toEqual([]);
+  });
+});
