@@ -205,6 +205,7 @@ describe("optionValues: the value of an option however it is written", () => {
     ["-ou out", ["-u"], ["u"]],
     ["-xo out", ["-u"], ["out"]],
     ["-uo out", ["--u"], ["out"]],
+    ["-a-o x", ["--long"], ["x"]],
   ])("%s with %j taking values → %j", (args, others, expected) => {
     expect(texts(optionValues(words(args), "o", [], others))).toEqual(expected);
   });
@@ -297,6 +298,7 @@ describe("place: where a path argument lands", () => {
     ["$HOME/.bashrc", ws, { place: "outside", path: "$HOME/.bashrc" }],
     ["${HOME}/x", ws, { place: "outside", path: "${HOME}/x" }],
     ["~x", ws, { place: "outside", path: "~x" }],
+    ["~/a~", ws, { place: "outside", path: "~/a~" }],
     ["'~'", ws, { place: "inside", path: `${ws}/~`, contents: false }],
     ["$HOMEDIR/x", ws, { place: "unknown" }],
     ["x$HOME", ws, { place: "inside", path: ws, contents: true }],
