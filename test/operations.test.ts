@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { assertProjectOpen } from "../src/app/projects.ts";
 import { loadConfig } from "../src/config.ts";
 import { systemPrincipal } from "../src/core/roles.ts";
@@ -145,25 +145,20 @@ describe.each(storageKinds())("operations (%s)", (kind) => {
     );
   });
 
-  it("an archive waits for new work that saw the project open (the share lock of assertProjectOpen)", async () => {
-    const created = await g.request("POST", "/ops/projects", {
-      body: { name: `archive-race-${kind}`, repo_path: g.repo.path },
-    });
-    expect(created.status, created.text).toBe(201);
-    const project = created.body.id as string;
+  /**
+   * New work in `project` held open inside its transaction, right after the open-project check:
+   * `passed` resolves once the check let it through, `seen` with the project's `archived_at` read
+   * again after `release()` (or the check's refusal).
+   */
+  function newWorkHeld(project: string) {
     let release = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    let checked = () => {};
-    const passedCheck = new Promise<void>((resolve) => {
-      checked = resolve;
-    });
-    // New work that has passed the open-project check and has not committed yet: what it reads
-    // of the project after that must still say open, whatever an archive does meanwhile.
-    const work = g.gimo.services.ctx.store.write(systemPrincipal, async (w) => {
+    let passed = false;
+    const seen = g.gimo.services.ctx.store.write(systemPrincipal, async (w) => {
       await assertProjectOpen(w, project);
-      checked();
+      passed = true;
       await gate;
       const row = await w.tx
         .selectFrom("projects")
@@ -172,19 +167,56 @@ describe.each(storageKinds())("operations (%s)", (kind) => {
         .executeTakeFirst();
       return row?.archived_at ?? null;
     });
-    await passedCheck;
-    let archiveAnswered = false;
-    const archive = g.request("POST", `/ops/projects/${project}/archive`).then((res) => {
-      archiveAnswered = true;
-      return res;
-    });
-    // Long enough for an archive that does not wait to commit (a few ms); it must still wait.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const answeredWhileHeld = archiveAnswered;
-    release();
-    expect(answeredWhileHeld).toBe(false);
-    expect(await work).toBeNull();
-    expect((await archive).status).toBe(200);
+    seen.catch(() => {}); // observed by the test
+    return { seen, release, passed: () => passed };
+  }
+  const newProject = async (name: string) => {
+    const created = await g.request("POST", "/ops/projects", { body: { name, repo_path: g.repo.path } });
+    expect(created.status, created.text).toBe(201);
+    return created.body.id as string;
+  };
+  const tracked = <T>(promise: Promise<T>) => {
+    const state = { settled: false, promise };
+    promise.then(
+      () => {
+        state.settled = true;
+      },
+      () => {
+        state.settled = true;
+      },
+    );
+    return state;
+  };
+  /** Long enough for a step that does not wait to finish (a few ms): it must still be waiting. */
+  const aWhile = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+  it("an archive waits for new work that saw the project open (the gate held shared)", async () => {
+    const project = await newProject(`archive-race-${kind}`);
+    const first = newWorkHeld(project);
+    await vi.waitFor(() => expect(first.passed()).toBe(true));
+    const archive = tracked(g.request("POST", `/ops/projects/${project}/archive`));
+    await aWhile();
+    const archivedWhileHeld = archive.settled;
+    first.release();
+    expect(archivedWhileHeld).toBe(false);
+    expect(await first.seen).toBeNull();
+    expect((await archive.promise).status).toBe(200);
+  });
+
+  it("new work that comes while an archive waits queues behind it: a stream of new work cannot starve it", async () => {
+    const project = await newProject(`archive-queue-${kind}`);
+    const first = newWorkHeld(project);
+    await vi.waitFor(() => expect(first.passed()).toBe(true));
+    const archive = tracked(g.request("POST", `/ops/projects/${project}/archive`));
+    await aWhile();
+    const second = newWorkHeld(project);
+    await aWhile();
+    const secondPassedBeforeArchive = second.passed();
+    first.release();
+    second.release();
+    expect(secondPassedBeforeArchive).toBe(false);
+    expect((await archive.promise).status).toBe(200);
+    await expect(second.seen).rejects.toMatchObject({ code: "project_archived" });
   });
 
   it("a project is deleted only when nothing references it, and never the default one", async () => {

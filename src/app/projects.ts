@@ -85,6 +85,8 @@ export class ProjectService {
 
   async patch(principal: Principal, id: string, patch: ProjectPatch): Promise<Project> {
     return this.#ctx.store.write(principal, async (w) => {
+      // Read-modify-write of the config: one change to a project at a time.
+      await w.lockProject(id, "exclusive");
       const row = await loadProjectRow(w.tx, id);
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
       assertLinkTemplate(patch.link_template);
@@ -121,6 +123,8 @@ export class ProjectService {
    */
   async setArchived(principal: Principal, id: string, archived: boolean): Promise<Project> {
     return this.#ctx.store.write(principal, async (w) => {
+      // Waits for new work that saw the project open; new work that comes meanwhile waits for this.
+      await w.lockProject(id, "exclusive");
       const row = await loadProjectRow(w.tx, id);
       if ((row.archived_at !== null) === archived)
         throw new GimoError(
@@ -251,14 +255,18 @@ async function insertProject(
 }
 
 /**
- * Refuses new work (a task, a chat, a run) in an archived project. The project row is read in
- * share mode (PostgreSQL): an archive committing at the same moment is either seen here or waits
- * for this transaction, so no task slips in after the archive; new work in one project does not
- * wait on other new work, nor on claims (their admission lock is not the row's).
+ * Refuses new work (a task, a chat, a run) in an archived project. It holds the project's gate
+ * shared until the transaction ends (store/advisory-locks.ts) and reads the project after it: an
+ * archive committing at the same moment is either seen here or waits for this transaction, so no
+ * task slips in after the archive; new work in one project does not wait on other new work, nor
+ * on claims.
  */
 export async function assertProjectOpen(w: Write, projectId: string): Promise<void> {
-  const row = await w
-    .forShare(w.tx.selectFrom("projects").select("archived_at").where("id", "=", projectId))
+  await w.lockProject(projectId, "shared");
+  const row = await w.tx
+    .selectFrom("projects")
+    .select("archived_at")
+    .where("id", "=", projectId)
     .executeTakeFirst();
   if (!row) throw notFound("project", projectId);
   if (row.archived_at !== null) {

@@ -1,9 +1,10 @@
-import type { Kysely, Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { EventPayload, EventType } from "../contract/events.ts";
 import { type Clock, isoNow } from "../core/clock.ts";
 import { GimoError } from "../core/errors.ts";
 import { retryableKind } from "../core/retryable-errors.ts";
 import type { Principal } from "../core/roles.ts";
+import { PROJECT_GATE_LOCK } from "./advisory-locks.ts";
 import { GroupCommit } from "./batcher.ts";
 import type { DatabaseHandle, StorageKind } from "./database.ts";
 import { EventBus, QUEUE_EVENTS } from "./event-bus.ts";
@@ -29,11 +30,11 @@ export interface Write {
   /** Appends an event of the catalogue (contract/events.ts) in this transaction. */
   emit<T extends EventType>(type: T, subject: string, data: EventPayload<T>): void;
   /**
-   * `query` holding the rows it reads in share mode until the transaction ends: `FOR SHARE` on
-   * PostgreSQL (other readers in share mode go on; a writer of those rows waits, and is waited
-   * for); on SQLite the IMMEDIATE transaction already holds the database's write lock.
+   * Holds a project's gate until the transaction ends (advisory-locks.ts): `shared` for new work
+   * in the project, `exclusive` for a change to the project itself. Read the project after it.
+   * On SQLite the IMMEDIATE transaction already holds the database's write lock.
    */
-  forShare<Q extends { forShare(): Q }>(query: Q): Q;
+  lockProject(projectId: string, mode: "shared" | "exclusive"): Promise<void>;
 }
 
 export interface WriteOptions {
@@ -154,7 +155,7 @@ export class Store {
       principal,
       now,
       emit: (type, subject, data) => events.push({ type, subject, data }),
-      forShare: (query) => (this.kind === "postgres" ? query.forShare() : query),
+      lockProject: (projectId, mode) => this.#lockProject(tx, projectId, mode),
     });
     const queueChanged = events.some((e) => QUEUE_EVENTS.has(e.type));
     const lastSeq = await appendEvents(tx, this.kind, principal, now, events, {
@@ -162,6 +163,14 @@ export class Store {
       queueChanged,
     });
     return { result, lastSeq, queueChanged };
+  }
+
+  async #lockProject(tx: Transaction<Database>, projectId: string, mode: "shared" | "exclusive") {
+    if (this.kind !== "postgres") return;
+    await (mode === "shared"
+      ? sql`select pg_advisory_xact_lock_shared(${sql.lit(PROJECT_GATE_LOCK)}, hashtext(${projectId}))`
+      : sql`select pg_advisory_xact_lock(${sql.lit(PROJECT_GATE_LOCK)}, hashtext(${projectId}))`
+    ).execute(tx);
   }
 
   /**

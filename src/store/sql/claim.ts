@@ -1,3 +1,5 @@
+import { PROJECT_ADMISSION_LOCK } from "../advisory-locks.ts";
+
 /**
  * PostgreSQL: the claim, the current bodies (migration 0009 creates them from here; a change to one
  * is an edit here plus a migration that applies it again). The rules are QueueStore's
@@ -12,16 +14,13 @@
  * the event log into the approved plan; `gimo_claim` appends the event. Locks are taken in one
  * order everywhere: run, task, project admission lock, executor advisory lock, `event_head` last.
  *
- * The project's admission lock is an advisory lock (two-key form, in its own key space: it never
- * meets the executor's one-key locks or Kysely's migration lock), not the project row: claims of
- * one project still admit one at a time, but an enqueue (which holds the row in share mode so an
- * archive cannot slip past it) and a claim no longer wait on each other. Every function here is
- * PL/pgSQL, not a SQL-language function, because PostgreSQL before 18 plans a SQL-language function
- * that is not inlined again at every call (0.1–0.25 ms each, measured); PL/pgSQL keeps its plans.
+ * The project's admission lock is an advisory lock (advisory-locks.ts), not the project row:
+ * claims of one project still admit one at a time, but enqueues and edits of the project no longer
+ * wait on claims. The project row is read again under the lock, so a limit lowered by an edit
+ * that committed meanwhile is the one counted against. Every function here is PL/pgSQL, not a
+ * SQL-language function, because PostgreSQL before 18 plans a SQL-language function that is not
+ * inlined again at every call (0.1–0.25 ms each, measured); PL/pgSQL keeps its plans.
  */
-
-/** The first key of the project admission lock (`pg_advisory_xact_lock(key, hashtext(project))`). */
-const PROJECT_ADMISSION_LOCK = 0x47494d4f; // "GIMO"
 
 /** How many runs of a project are running (a fresh snapshot each call). */
 export const projectRunning = `create or replace function gimo_project_running(p_project text) returns bigint
@@ -71,15 +70,15 @@ begin
       select 1 from run_dependencies d join runs dep on dep.id = d.depends_on
       where d.run_id = c.id and dep.status <> 'succeeded');
     if v_admitted is distinct from c.project_id then
-      -- The project: counted without a lock first, then under the project's admission lock (an
-      -- advisory lock, not the row's: enqueues and edits of the project do not wait on claims)
-      -- counted again.
+      -- The project: counted without a lock first, then read and counted again under its
+      -- admission lock (an advisory lock, not the row's: enqueues and edits do not wait on claims).
       select * into v_project from projects p where p.id = c.project_id;
       if gimo_project_running(c.project_id) >= v_project.max_concurrent_runs then
         v_full := v_full || c.project_id;
         continue;
       end if;
       perform pg_advisory_xact_lock(${PROJECT_ADMISSION_LOCK}, hashtext(c.project_id));
+      select * into v_project from projects p where p.id = c.project_id;
       if gimo_project_running(c.project_id) >= v_project.max_concurrent_runs then
         v_full := v_full || c.project_id;
         continue;
