@@ -268,12 +268,18 @@ export function runningServer(dataDir: string): number | undefined {
 
 export const SERVER_PID_FILE = "server.pid";
 
-/** DATABASE_URL as PG* variables, so no password appears in a process list. */
-function pgConnection(target: BackupTarget): { env: Record<string, string>; database: string } {
+/**
+ * DATABASE_URL as PG* variables, so no password appears in a process list. A `host` (or `port`)
+ * query parameter wins over the URL's own, as in libpq: `?host=/var/run/postgresql` is the
+ * directory of a Unix socket.
+ */
+export function pgConnection(target: BackupTarget): { env: Record<string, string>; database: string } {
   const url = new URL(target.databaseUrl as string);
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
-  env.PGHOST = decodeURIComponent(url.hostname.replace(/^\[|\]$/g, "")) || "localhost";
-  if (url.port) env.PGPORT = url.port;
+  env.PGHOST =
+    url.searchParams.get("host") || decodeURIComponent(url.hostname.replace(/^\[|\]$/g, "")) || "localhost";
+  const port = url.searchParams.get("port") || url.port;
+  if (port) env.PGPORT = port;
   if (url.username) env.PGUSER = decodeURIComponent(url.username);
   if (url.password) env.PGPASSWORD = decodeURIComponent(url.password);
   const database = decodeURIComponent(url.pathname.replace(/^\//, ""));
