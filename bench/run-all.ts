@@ -93,7 +93,11 @@ if (values.only?.length) {
     .slice(from + START.length, to)
     .split("\n")
     .filter(
-      (l) => l.startsWith("| ") && !l.startsWith("| bench") && !names.some((n) => l.startsWith(`| ${n} |`)),
+      (l) =>
+        l.startsWith("| ") &&
+        !l.startsWith("| bench") &&
+        !l.startsWith("| -") &&
+        !names.some((n) => l.startsWith(`| ${n} |`)),
     );
   const [head, , ...rest] = table.split("\n");
   rows = [head, "", ...rest.slice(0, 2), ...kept, ...rest.slice(2)].join("\n");
