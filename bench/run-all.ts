@@ -68,7 +68,7 @@ const fmt = (r: SummaryRow) =>
     ? `${r.value.toFixed(2)}×`
     : `${r.value.toLocaleString("en-US", { maximumFractionDigits: 1 })} ${r.unit}`;
 const table = [
-  `Last \`npm run bench\`: ${started.toISOString().slice(0, 16).replace("T", " ")} UTC on ${machine}.`,
+  `Last \`npm run bench\`${values.only?.length ? ` (${names.join(", ")}; the other rows are from earlier runs)` : ""}: ${started.toISOString().slice(0, 16).replace("T", " ")} UTC on ${machine}.`,
   "",
   "| bench | figure | value | detail |",
   "| ----- | ------ | ----- | ------ |",
