@@ -120,7 +120,15 @@ export async function sealStored(ctx: AppContext, vault: Vault): Promise<void> {
         }
       }
       const projects: string[] = [];
-      for (const row of await w.tx.selectFrom("projects").select(["id", "config"]).execute()) {
+      for (const { id } of await w.tx.selectFrom("projects").select("id").orderBy("id").execute()) {
+        // Read-modify-write of the config, as an edit does: under the project's gate.
+        await w.lockProject(id, "exclusive");
+        const row = await w.tx
+          .selectFrom("projects")
+          .select(["id", "config"])
+          .where("id", "=", id)
+          .executeTakeFirst();
+        if (!row) continue; // deleted by another replica meanwhile
         const config = JSON.parse(row.config) as ProjectConfig;
         const next = await sealProject(await resealOld(config, vault), seal);
         if (JSON.stringify(next) === JSON.stringify(config)) continue;
