@@ -96,11 +96,34 @@ class NodeSqliteDialect extends SqliteDialect {
   }
 }
 
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * `journal_mode = wal`, retried while another process holds the file. Switching a fresh file to
+ * WAL reads it and then needs its exclusive lock; when another connection is between the same two
+ * steps, SQLite answers SQLITE_BUSY at once instead of calling the busy handler (waiting could
+ * deadlock), so `timeout` does not cover it. Seen when several servers start on one new data dir.
+ */
+async function switchToWal(db: DatabaseSync): Promise<void> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      db.exec("pragma journal_mode = wal");
+      return;
+    } catch (error) {
+      const busy =
+        (error as { errcode?: number }).errcode === 5 || (error as { errcode?: number }).errcode === 6;
+      if (!busy || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 45));
+    }
+  }
+}
+
 export function openSqlite(path: string, synchronous: "full" | "normal" = "full"): SqliteDialect {
   return new NodeSqliteDialect({
     database: async () => {
-      const db = new DatabaseSync(path, { timeout: 10_000 });
-      db.exec("pragma journal_mode = wal");
+      const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+      await switchToWal(db);
       db.exec(synchronous === "normal" ? "pragma synchronous = normal" : "pragma synchronous = full");
       db.exec("pragma foreign_keys = on");
       return new NodeSqliteAdapter(db);
