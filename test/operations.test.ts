@@ -175,47 +175,40 @@ describe.each(storageKinds())("operations (%s)", (kind) => {
     expect(created.status, created.text).toBe(201);
     return created.body.id as string;
   };
-  const tracked = <T>(promise: Promise<T>) => {
-    const state = { settled: false, promise };
-    promise.then(
-      () => {
-        state.settled = true;
-      },
-      () => {
-        state.settled = true;
-      },
-    );
-    return state;
-  };
   /** Long enough for a step that does not wait to finish (a few ms): it must still be waiting. */
   const aWhile = () => new Promise((resolve) => setTimeout(resolve, 300));
-
-  it("an archive waits for new work that saw the project open (the gate held shared)", async () => {
-    const project = await newProject(`archive-race-${kind}`);
+  /** A new project, new work in it held past its open check, and an archive asked for meanwhile. */
+  async function archiveBehindHeldWork(name: string) {
+    const project = await newProject(name);
     const first = newWorkHeld(project);
     await vi.waitFor(() => expect(first.passed()).toBe(true));
-    const archive = tracked(g.request("POST", `/ops/projects/${project}/archive`));
+    const archive = { settled: false, response: g.request("POST", `/ops/projects/${project}/archive`) };
+    const settle = () => {
+      archive.settled = true;
+    };
+    archive.response.then(settle, settle);
     await aWhile();
+    return { project, first, archive };
+  }
+
+  it("an archive waits for new work that saw the project open (the gate held shared)", async () => {
+    const { first, archive } = await archiveBehindHeldWork(`archive-race-${kind}`);
     const archivedWhileHeld = archive.settled;
     first.release();
     expect(archivedWhileHeld).toBe(false);
     expect(await first.seen).toBeNull();
-    expect((await archive.promise).status).toBe(200);
+    expect((await archive.response).status).toBe(200);
   });
 
   it("new work that comes while an archive waits queues behind it: a stream of new work cannot starve it", async () => {
-    const project = await newProject(`archive-queue-${kind}`);
-    const first = newWorkHeld(project);
-    await vi.waitFor(() => expect(first.passed()).toBe(true));
-    const archive = tracked(g.request("POST", `/ops/projects/${project}/archive`));
-    await aWhile();
+    const { project, first, archive } = await archiveBehindHeldWork(`archive-queue-${kind}`);
     const second = newWorkHeld(project);
     await aWhile();
     const secondPassedBeforeArchive = second.passed();
     first.release();
     second.release();
     expect(secondPassedBeforeArchive).toBe(false);
-    expect((await archive.promise).status).toBe(200);
+    expect((await archive.response).status).toBe(200);
     await expect(second.seen).rejects.toMatchObject({ code: "project_archived" });
   });
 

@@ -97,6 +97,8 @@ class NodeSqliteDialect extends SqliteDialect {
 }
 
 const BUSY_TIMEOUT_MS = 10_000;
+/** SQLITE_BUSY and SQLITE_LOCKED, node:sqlite's `errcode` when another connection holds the file. */
+const BUSY_CODES = new Set([5, 6]);
 
 /**
  * `journal_mode = wal`, retried while another process holds the file. Switching a fresh file to
@@ -111,8 +113,7 @@ async function switchToWal(db: DatabaseSync): Promise<void> {
       db.exec("pragma journal_mode = wal");
       return;
     } catch (error) {
-      const busy =
-        (error as { errcode?: number }).errcode === 5 || (error as { errcode?: number }).errcode === 6;
+      const busy = BUSY_CODES.has((error as { errcode?: number }).errcode ?? 0);
       if (!busy || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 45));
     }
