@@ -7,6 +7,7 @@ import { isGimoError } from "../src/core/errors.ts";
 import { systemPrincipal } from "../src/core/roles.ts";
 import { runStatuses } from "../src/core/run-machine.ts";
 import { deriveTaskStatus } from "../src/core/task-status.ts";
+import { PROJECT_ADMISSION_LOCK } from "../src/store/advisory-locks.ts";
 import type { AttemptEnd, QueueStore } from "../src/store/queue-store.ts";
 import { storageKinds } from "./support/databases.ts";
 import { startGimo, type TestGimo } from "./support/harness.ts";
@@ -104,7 +105,8 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
   });
 
   // The claim counts a project's running runs twice: without a lock (to skip a full project
-  // cheaply), then under the project's row lock. Only claims at once tell the second count apart.
+  // cheaply), then under the project's admission lock (SQLite: the write transaction; PostgreSQL:
+  // an advisory lock). Only claims at once tell the second count apart.
   it("admits at most the project's max_concurrent_runs when runners claim at once", async () => {
     await drain();
     const limit = (n: number) =>
@@ -230,6 +232,47 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
       } finally {
         await holder.query("select pg_advisory_unlock_all()");
         await holder.end();
+        await drain();
+      }
+    },
+  );
+
+  // The project is read again under its admission lock, not only counted again: a claim that
+  // waited for the lock while an edit lowered the project's limit counts against the new limit.
+  // The test holds the admission lock, lets a claim walk up to it, commits the edit, lets go.
+  it.runIf(kind === "postgres")(
+    "reads the project again under its admission lock: a limit lowered while the claim waited holds (PostgreSQL)",
+    async () => {
+      await drain();
+      const created = await g.request("POST", "/ops/projects", {
+        body: { name: "reread-limit", repo_url: "https://example.com/reread.git", max_concurrent_runs: 2 },
+      });
+      expect(created.status).toBe(201);
+      const project = created.body.id as string;
+      const limit = (n: number) =>
+        g.request("PATCH", `/ops/projects/${project}`, { body: { max_concurrent_runs: n } });
+      const [, waiting] = (await queueRuns(g, 2, { project })) as [string, string];
+      expect((await queue.claim(who, runnerId))?.run.project_id).toBe(project);
+      const holder = new pg.Client({ connectionString: g.gimo.config.databaseUrl });
+      await holder.connect();
+      const lock = `${PROJECT_ADMISSION_LOCK}, hashtext($1)`;
+      try {
+        await holder.query(`select pg_advisory_lock(${lock})`, [project]);
+        const claim = queue.claim(who, runnerId);
+        await eventually(async () => {
+          const { rows } = await holder.query(
+            "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted",
+          );
+          return rows[0].n === 1;
+        }, 10_000);
+        expect((await limit(1)).status).toBe(200);
+        await holder.query(`select pg_advisory_unlock(${lock})`, [project]);
+        expect(await claim).toBeUndefined();
+        expect((await row(waiting)).status).toBe("queued");
+      } finally {
+        await holder.query("select pg_advisory_unlock_all()");
+        await holder.end();
+        await limit(10);
         await drain();
       }
     },
