@@ -15,6 +15,7 @@ import * as modelFreeClaims from "./0013_model_free_claims.ts";
 import * as integrations from "./0014_integrations.ts";
 import * as traceContext from "./0015_trace_context.ts";
 import * as cachedPlans from "./0016_cached_plans.ts";
+import * as partialRunIndexes from "./0017_partial_run_indexes.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   "0014_integrations": integrations,
   "0015_trace_context": traceContext,
   "0016_cached_plans": cachedPlans,
+  "0017_partial_run_indexes": partialRunIndexes,
 };
