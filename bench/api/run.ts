@@ -9,6 +9,11 @@
  * (autocannon) runs in this parent process, so it never shares an event loop with the server it
  * measures. Each child is stopped before the next one starts.
  *
+ * Two baselines: "hello" (a bare route answering five bytes, the issue's yardstick) and the same
+ * bare route answering exactly what GIMO answered to GET /ops/runs/{id} — its body and headers, copied
+ * from one real answer. The second separates what the answer's size costs (the socket write is
+ * most of a small server's CPU here) from what GIMO's own work per request costs.
+ *
  * Figures: req/s is autocannon's mean of per-second samples; p99 is computed here from every
  * response time of the measured window (autocannon's own histogram rounds to whole milliseconds,
  * too coarse for a ~1 ms baseline). The warm-up window is not counted.
@@ -26,6 +31,12 @@ import { adminQuery, createRepo, dbUrl, emitSummary, PG_ADMIN_URL, percentile } 
 
 type ServeKind = "hello" | "gimo";
 type ChildMessage = { ready: string } | { failed: string };
+/** An answer a bare route replays (BENCH_ANSWER): GIMO's own, copied once. */
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
 // ───────────────────────────── child: one server ─────────────────────────────
 
@@ -34,7 +45,10 @@ async function serveChild(kind: ServeKind): Promise<void> {
   try {
     if (kind === "hello") {
       const [{ Hono }, { serve }] = await Promise.all([import("hono"), import("@hono/node-server")]);
-      const app = new Hono().get("/", (c) => c.text("hello"));
+      const answer = process.env.BENCH_ANSWER ? (JSON.parse(process.env.BENCH_ANSWER) as Answer) : undefined;
+      const app = new Hono().get("/", (c) =>
+        answer ? c.body(answer.body, answer.status as 200, answer.headers) : c.text("hello"),
+      );
       const url = await new Promise<string>((resolve, reject) => {
         const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info: AddressInfo) =>
           resolve(`http://127.0.0.1:${info.port}`),
@@ -84,8 +98,13 @@ interface Child {
 }
 
 async function startChild(kind: ServeKind, env: Record<string, string | undefined>): Promise<Child> {
+  // GIMO_BENCH_CPU_PROF=DIR: each server child writes a V8 CPU profile there when it stops.
+  const profileDir = process.env.GIMO_BENCH_CPU_PROF;
   const child = fork(import.meta.filename, ["--serve", kind], {
     env: { ...process.env, ...env },
+    execArgv: profileDir
+      ? [...process.execArgv, "--cpu-prof", `--cpu-prof-dir=${profileDir}`]
+      : process.execArgv,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const [msg] = (await Promise.race([
@@ -227,6 +246,17 @@ async function createRun(url: string, token: string): Promise<string> {
   return runId;
 }
 
+/** GIMO's answer to one GET, to replay from a bare route: the headers every answer differs in dropped. */
+async function copyAnswer(url: string, token: string): Promise<Answer> {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  const perAnswer = new Set(["date", "content-length", "connection", "keep-alive", "transfer-encoding"]);
+  const headers: Record<string, string> = {};
+  res.headers.forEach((value, name) => {
+    if (!perAnswer.has(name)) headers[name] = value;
+  });
+  return { status: res.status, headers, body: await res.text() };
+}
+
 /** A token minted through the API (stored hashed, looked up per request unlike the env tokens). */
 async function mintToken(url: string, admin: string): Promise<string> {
   const res = await fetch(`${url}/ops/tokens`, {
@@ -246,7 +276,7 @@ async function benchGimo(
   repoPath: string,
   databaseUrl: string | undefined,
   opts: BenchOptions,
-): Promise<Figures[]> {
+): Promise<{ rows: Figures[]; answer: Answer }> {
   const operator = `opr_${randomBytes(12).toString("hex")}`;
   const admin = `adm_${randomBytes(12).toString("hex")}`;
   const child = await startChild("gimo", {
@@ -262,6 +292,7 @@ async function benchGimo(
   try {
     const runId = await createRun(child.url, operator);
     const auth = { authorization: `Bearer ${operator}` };
+    const answer = await copyAnswer(`${child.url}/ops/runs/${runId}`, operator);
     const get = await measure(
       `GET  /ops/runs/{id}  ${storage}`,
       { url: `${child.url}/ops/runs/${runId}`, headers: auth, expectStatus: 200 },
@@ -277,7 +308,7 @@ async function benchGimo(
       },
       opts,
     );
-    if (opts.getOnly) return [get, getMinted];
+    if (opts.getOnly) return { rows: [get, getMinted], answer };
     const post = await measure(
       `POST /ops/drafts     ${storage}`,
       {
@@ -289,7 +320,7 @@ async function benchGimo(
       },
       opts,
     );
-    return [get, getMinted, post];
+    return { rows: [get, getMinted, post], answer };
   } finally {
     await child.stop();
   }
@@ -299,22 +330,31 @@ function fmt(n: number, digits: number): string {
   return Number.isFinite(n) ? n.toFixed(digits) : "n/a";
 }
 
-function report(baseline: Figures, rows: Figures[], opts: BenchOptions): void {
+function report(
+  baseline: Figures,
+  same: Figures,
+  answerBytes: number,
+  rows: Figures[],
+  opts: BenchOptions,
+): void {
   const out: string[] = [];
   out.push("");
   out.push(
     `GIMO API bench — ${opts.connections} connections, ${opts.duration} s measured after ${opts.warmup} s warm-up, node ${process.version}`,
   );
   out.push("");
-  const w = Math.max(...[baseline, ...rows].map((r) => r.label.length));
+  const w = Math.max(...[baseline, same, ...rows].map((r) => r.label.length));
   out.push(
     `${"target".padEnd(w)}  ${"req/s".padStart(8)}  ${"p50 ms".padStart(7)}  ${"p99 ms".padStart(7)}  vs hello`,
   );
-  for (const r of [baseline, ...rows]) {
+  for (const r of [baseline, same, ...rows]) {
+    const sameAnswer = r.label.startsWith("GET") ? `; ${fmt(r.rps / same.rps, 2)}× the same answer` : "";
     const ratio =
       r === baseline
         ? "(baseline)"
-        : `${fmt(r.rps / baseline.rps, 2)}× hello req/s, p99 ${fmt(r.p99 / baseline.p99, 1)}× hello`;
+        : r === same
+          ? `(baseline: GIMO's GET answer, ${answerBytes} bytes of body, replayed)`
+          : `${fmt(r.rps / baseline.rps, 2)}× hello req/s, p99 ${fmt(r.p99 / baseline.p99, 1)}× hello${sameAnswer}`;
     const flag = r.problems.length ? `  !! ${r.problems.join("; ")}` : "";
     out.push(
       `${r.label.padEnd(w)}  ${fmt(r.rps, 0).padStart(8)}  ${fmt(r.p50, 2).padStart(7)}  ${fmt(r.p99, 2).padStart(7)}  ${ratio}${flag}`,
@@ -355,7 +395,14 @@ async function main(): Promise<void> {
       await hello.stop();
     }
 
-    const rows = await benchGimo("sqlite", root, repoPath, undefined, opts);
+    const { rows, answer } = await benchGimo("sqlite", root, repoPath, undefined, opts);
+    const replay = await startChild("hello", { BENCH_ANSWER: JSON.stringify(answer) });
+    let same: Figures;
+    try {
+      same = await measure("bare Hono, GIMO's answer", { url: `${replay.url}/`, expectStatus: 200 }, opts);
+    } finally {
+      await replay.stop();
+    }
 
     let pgUrl: string | undefined;
     try {
@@ -365,19 +412,27 @@ async function main(): Promise<void> {
     } catch (error) {
       process.stderr.write(`!! PostgreSQL at ${PG_ADMIN_URL} unavailable, skipping it: ${error}\n`);
     }
-    if (pgUrl) rows.push(...(await benchGimo("postgres", root, repoPath, pgUrl, opts)));
+    if (pgUrl) rows.push(...(await benchGimo("postgres", root, repoPath, pgUrl, opts)).rows);
 
-    report(baseline, rows, opts);
-    emitSummary(
-      "api",
-      rows.map((r) => ({
+    const answerBytes = Buffer.byteLength(answer.body);
+    report(baseline, same, answerBytes, rows, opts);
+    emitSummary("api", [
+      ...rows.map((r) => ({
         label: `${r.label.replace(/\s+/g, " ")} req/s vs bare Hono`,
         value: Number((r.rps / baseline.rps).toFixed(3)),
         unit: "×",
         detail: `${fmt(r.rps, 0)} vs ${fmt(baseline.rps, 0)} req/s; p99 ${fmt(r.p99, 2)} vs ${fmt(baseline.p99, 2)} ms`,
       })),
-    );
-    failed = [baseline, ...rows].some((r) => r.problems.length > 0);
+      ...rows
+        .filter((r) => r.label.startsWith("GET"))
+        .map((r) => ({
+          label: `${r.label.replace(/\s+/g, " ")} req/s vs bare Hono sending the same answer`,
+          value: Number((r.rps / same.rps).toFixed(3)),
+          unit: "×",
+          detail: `${fmt(r.rps, 0)} vs ${fmt(same.rps, 0)} req/s (${answerBytes}-byte body)`,
+        })),
+    ]);
+    failed = [baseline, same, ...rows].some((r) => r.problems.length > 0);
   } finally {
     await cleanup();
   }
