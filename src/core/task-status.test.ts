@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { deriveTaskStatus } from "./task-status.ts";
+import { draftStatuses } from "./draft-machine.ts";
+import { type RunStatus, runStatuses } from "./run-machine.ts";
+import { deriveTaskStatus, statusFromRuns } from "./task-status.ts";
 
 describe("derived task status", () => {
   const cases: [Parameters<typeof deriveTaskStatus>[0], string][] = [
@@ -35,5 +37,21 @@ describe("derived task status", () => {
   ];
   it.each(edges)("%j → %s", (facts, expected) => {
     expect(deriveTaskStatus(facts)).toBe(expected);
+  });
+
+  // The store reads a task's drafts only when it has no run (store/task-status.ts): that is only
+  // right while runs alone decide the derivation of every task that has one.
+  it("lets runs alone decide for a task with runs, whatever its drafts say; nothing without runs", () => {
+    let sequences: RunStatus[][] = [[]];
+    const all: RunStatus[][] = [];
+    for (let n = 1; n <= 3; n++) {
+      sequences = sequences.flatMap((s) => runStatuses.map((status) => [...s, status]));
+      all.push(...sequences);
+    }
+    for (const runs of all)
+      for (const latestDraft of [undefined, ...draftStatuses])
+        for (const hasApproval of [false, true])
+          expect(statusFromRuns(runs)).toBe(deriveTaskStatus({ latestDraft, hasApproval, runs }));
+    expect(statusFromRuns([])).toBeUndefined();
   });
 });

@@ -36,11 +36,8 @@ export interface TaskFacts {
 }
 
 export function deriveTaskStatus(facts: TaskFacts): TaskStatus {
-  if (facts.runs.some((s) => s === "queued" || s === "running")) return "EXECUTING";
-  const latestRun = facts.runs[0];
-  if (latestRun === "succeeded") return "COMPLETED";
-  if (latestRun === "failed") return "FAILED";
-  if (latestRun === "cancelled") return "CANCELLED";
+  const byRuns = statusFromRuns(facts.runs);
+  if (byRuns) return byRuns;
   if (facts.hasApproval && (facts.latestDraft === "approved" || facts.latestDraft === undefined)) {
     return "APPROVED";
   }
@@ -58,4 +55,21 @@ export function deriveTaskStatus(facts: TaskFacts): TaskStatus {
     default:
       return "PLANNED";
   }
+}
+
+/**
+ * The status a task's runs decide alone, newest first: once a task has a run, its drafts no longer
+ * matter (every run status is active or ended). Undefined for a task without runs.
+ */
+export function statusFromRuns(runs: readonly RunStatus[]): TaskStatus | undefined {
+  if (runs.some((s) => s === "queued" || s === "running")) return "EXECUTING";
+  switch (runs[0]) {
+    case "succeeded":
+      return "COMPLETED";
+    case "failed":
+      return "FAILED";
+    case "cancelled":
+      return "CANCELLED";
+  }
+  return undefined;
 }

@@ -207,7 +207,11 @@ async function providerSlot(
     : false;
 }
 
-/** How many queued runs a claim reads at a time while it walks the queue. */
+/**
+ * How many queued runs a claim reads at a time while it walks the queue: a few first (the head of
+ * the queue is usually admitted, and each row read is a row materialised), then larger batches.
+ */
+const FIRST_WALK_BATCH = 4;
 const WALK_BATCH = 32;
 
 /**
@@ -215,17 +219,18 @@ const WALK_BATCH = 32;
  * the partial index `runs_queued`. Each batch starts where the last ended: first the rest of the
  * last run's priority, then the lower priorities, so every read is an index seek. The index is
  * named: without statistics SQLite's planner prefers an index on `status` alone (`runs_lease`
- * before migration 0017, `runs_status` since) for `status = 'queued'` and then sorts every queued run, which made a claim cost 0.2 ms per 2,000 queued runs instead of 0.02 ms
- * whatever the backlog.
+ * before migration 0017, `runs_status` since) for `status = 'queued'` and then sorts every queued
+ * run, which made a claim cost 0.2 ms per 2,000 queued runs instead of 0.02 ms whatever the
+ * backlog.
  */
 async function* queuedInClaimOrder(tx: Transaction<Database>) {
   type Queued = Pick<RunsTable, "id" | "project_id" | "approved_id" | "priority" | "run_after">;
-  const page = async (after: RawBuilder<unknown>) =>
+  const page = async (after: RawBuilder<unknown>, size = WALK_BATCH) =>
     (
       await sql<Queued>`select id, project_id, approved_id, priority, run_after from runs indexed by runs_queued
-        where status = 'queued' ${after} order by priority desc, id limit ${WALK_BATCH}`.execute(tx)
+        where status = 'queued' ${after} order by priority desc, id limit ${size}`.execute(tx)
     ).rows;
-  let batch = await page(sql``);
+  let batch = await page(sql``, FIRST_WALK_BATCH);
   while (batch.length > 0) {
     yield* batch;
     const last = batch.at(-1) as Queued;

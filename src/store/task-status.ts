@@ -1,5 +1,5 @@
 import type { Transaction } from "kysely";
-import { deriveTaskStatus, type TaskStatus } from "../core/task-status.ts";
+import { deriveTaskStatus, statusFromRuns, type TaskStatus } from "../core/task-status.ts";
 import type { Database } from "./schema.ts";
 import type { Write } from "./store.ts";
 
@@ -11,26 +11,44 @@ import type { Write } from "./store.ts";
 /** Recomputes and stores a task's derived status; emits `task.status` when it changed. */
 export async function refreshTaskStatus(w: Write, taskId: string): Promise<TaskStatus> {
   const tx: Transaction<Database> = w.tx;
-  const [task, latestDraft, approval, runs] = await Promise.all([
-    tx.selectFrom("tasks").select("status").where("id", "=", taskId).executeTakeFirstOrThrow(),
-    tx
-      .selectFrom("drafts")
-      .select("status")
-      .where("task_id", "=", taskId)
-      .orderBy("rev", "desc")
-      .limit(1)
-      .executeTakeFirst(),
-    tx.selectFrom("approved").select("id").where("task_id", "=", taskId).limit(1).executeTakeFirst(),
-    tx.selectFrom("runs").select("status").where("task_id", "=", taskId).orderBy("id", "desc").execute(),
-  ]);
-  const status = deriveTaskStatus({
-    latestDraft: latestDraft?.status,
-    hasApproval: approval !== undefined,
-    runs: runs.map((r) => r.status),
-  });
+  const task = await tx
+    .selectFrom("tasks")
+    .select("status")
+    .where("id", "=", taskId)
+    .executeTakeFirstOrThrow();
+  const runs = await tx
+    .selectFrom("runs")
+    .select("status")
+    .where("task_id", "=", taskId)
+    .orderBy("id", "desc")
+    .execute();
+  // A task with runs: they decide (the end of every run comes here, so its drafts are not read).
+  const status = statusFromRuns(runs.map((r) => r.status)) ?? (await fromDrafts(tx, taskId));
   if (status !== task.status) {
     await tx.updateTable("tasks").set({ status, updated_at: w.now }).where("id", "=", taskId).execute();
     w.emit("task.status", taskId, { from: task.status, to: status });
   }
   return status;
+}
+
+/** The status of a task without runs: its newest draft and whether it was approved. */
+async function fromDrafts(tx: Transaction<Database>, taskId: string): Promise<TaskStatus> {
+  const latestDraft = await tx
+    .selectFrom("drafts")
+    .select("status")
+    .where("task_id", "=", taskId)
+    .orderBy("rev", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  const approval = await tx
+    .selectFrom("approved")
+    .select("id")
+    .where("task_id", "=", taskId)
+    .limit(1)
+    .executeTakeFirst();
+  return deriveTaskStatus({
+    latestDraft: latestDraft?.status,
+    hasApproval: approval !== undefined,
+    runs: [],
+  });
 }
