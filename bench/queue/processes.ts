@@ -11,6 +11,14 @@ import type { WorkerKind, WorkerMessage } from "./workers.ts";
 
 const CLI = resolve(import.meta.dirname, "../../src/operators/cli/main.ts");
 const HANDLER = resolve(import.meta.dirname, "handler.ts");
+/**
+ * GIMO_BENCH_CPU_PROF=DIR: `gimo serve` and `gimo runner` write a V8 CPU profile there when they
+ * stop (the runner is then stopped with SIGTERM, not SIGKILL, so that it can write it). The forked
+ * children (the embedded server, the pg-boss and graphile-worker workers) take `--cpu-prof` from
+ * the bench's own command line instead: `node --cpu-prof --cpu-prof-dir=DIR bench/queue/run.ts`.
+ */
+const PROFILE_DIR = process.env.GIMO_BENCH_CPU_PROF;
+const NODE_FLAGS = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [];
 const EMBEDDED = resolve(import.meta.dirname, "embedded-server.ts");
 
 /** A worker process (a `gimo runner` or a forked pg-boss/graphile-worker) and its start reports. */
@@ -132,7 +140,7 @@ export async function startGimoServer(
 ): Promise<GimoServer> {
   const { env, tokens } = serverEnv(dataDir, databaseUrl);
   const child = track(
-    spawn(process.execPath, [CLI, "serve", "--port", "0", "--repo", repo], {
+    spawn(process.execPath, [...NODE_FLAGS, CLI, "serve", "--port", "0", "--repo", repo], {
       env,
       stdio: ["ignore", "pipe", "pipe"],
     }),
@@ -200,7 +208,7 @@ export async function startEmbeddedGimo(
  * claim long-poll just ends.
  */
 export async function startGimoRunner(server: GimoServer, concurrency: number, reportStarts: boolean) {
-  const args = [CLI, "runner", "--server", server.url, "--token", server.tokens.runner];
+  const args = [...NODE_FLAGS, CLI, "runner", "--server", server.url, "--token", server.tokens.runner];
   args.push("--handler", HANDLER, "--concurrency", String(concurrency), "--grace", "2");
   const child = track(
     spawn(process.execPath, args, {
@@ -213,7 +221,7 @@ export async function startGimoRunner(server: GimoServer, concurrency: number, r
   return {
     pid: child.pid as number,
     started,
-    stop: () => stopProcess(child, () => child.kill("SIGKILL")),
+    stop: () => stopProcess(child, () => child.kill(PROFILE_DIR ? "SIGTERM" : "SIGKILL")),
   } satisfies Worker;
 }
 
