@@ -16,6 +16,7 @@ import * as integrations from "./0014_integrations.ts";
 import * as traceContext from "./0015_trace_context.ts";
 import * as cachedPlans from "./0016_cached_plans.ts";
 import * as partialRunIndexes from "./0017_partial_run_indexes.ts";
+import * as oneEndRead from "./0018_one_end_read.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   "0015_trace_context": traceContext,
   "0016_cached_plans": cachedPlans,
   "0017_partial_run_indexes": partialRunIndexes,
+  "0018_one_end_read": oneEndRead,
 };

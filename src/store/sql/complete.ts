@@ -9,8 +9,9 @@
  * equal over every combination (test/queue-store.test.ts).
  *
  * `gimo_complete_core` ends one attempt under its fence (`lease_lost` when the runner no longer
- * holds it): a retryable failure with attempts left goes back to `queued`, else the final status,
- * and the task's status; it returns the events it owes. Panic mode refuses it (SQLSTATE GM001).
+ * holds it): a retryable failure with attempts left goes back to `queued` (unless the run's
+ * cancellation was requested: then it ends `cancelled`), else the final status, and the task's
+ * status; it returns the events it owes. Panic mode refuses it (SQLSTATE GM001).
  * `gimo_complete_many` ends a batch in run-id order, then claims for the ends that asked, then
  * appends every event of the batch at once.
  */
@@ -46,6 +47,11 @@ declare
   v_status text;
   v_panic boolean;
   v_reason text;
+  -- The end as reported, until a cancellation request turns a retryable failure into cancelled.
+  v_end text := p_status;
+  v_error text := p_error;
+  v_error_code text := p_error_code_json;
+  v_retryable boolean := p_retryable;
 begin
   select (s.value::jsonb ->> 'on')::boolean, s.value::jsonb ->> 'reason' into v_panic, v_reason
     from settings s where s.key = 'panic';
@@ -61,26 +67,33 @@ begin
     return;
   end if;
   started_at := v_run.started_at;
-  if p_status = 'failed' and p_retryable and v_run.attempt < v_run.max_attempts then
+  -- A retryable failure of a run whose cancellation was requested ends it: cancelled, not retried.
+  if v_run.cancel_requested = 1 and v_end = 'failed' and v_retryable then
+    v_end := 'cancelled';
+    v_retryable := false;
+    v_error := '{"code":"cancelled","message":"cancelled on request; the runner had reported a retryable failure"}';
+    v_error_code := '"cancelled"';
+  end if;
+  if v_end = 'failed' and v_retryable and v_run.attempt < v_run.max_attempts then
     update runs x set status = 'queued', run_after = p_retry_after, lease_expires_at = null,
-      error = p_error, updated_at = p_now
+      error = v_error, updated_at = p_now
       where x.id = p_run;
     outcome := 'queued';
     types := array['run.retry'];
     subjects := array[p_run];
-    data := array['{"attempt":' || p_attempt || ',"error_code":' || coalesce(p_error_code_json, 'null') ||
+    data := array['{"attempt":' || p_attempt || ',"error_code":' || coalesce(v_error_code, 'null') ||
       ',"task_id":' || to_json(v_run.task_id)::text || ',"wait_seconds":' || p_wait_json || '}'];
     return next;
     return;
   end if;
-  update runs x set status = p_status, result = p_result, error = p_error, lease_expires_at = null,
+  update runs x set status = v_end, result = p_result, error = v_error, lease_expires_at = null,
     finished_at = p_now, updated_at = p_now
     where x.id = p_run;
-  outcome := p_status;
-  types := array['run.' || p_status];
+  outcome := v_end;
+  types := array['run.' || v_end];
   subjects := array[p_run];
   data := array['{"attempt":' || p_attempt ||
-    coalesce(',"error_code":' || p_error_code_json, '') ||
+    coalesce(',"error_code":' || v_error_code, '') ||
     ',"task_id":' || to_json(v_run.task_id)::text || '}'];
   select t.status into v_task_status from tasks t where t.id = v_run.task_id for update;
   v_status := gimo_task_status(v_run.task_id);
@@ -108,11 +121,6 @@ declare
   v_subjects text[];
   v_data text[];
   v_claim_data text;
-  v_cancel boolean;
-  v_status text;
-  v_error text;
-  v_error_code text;
-  v_retryable boolean;
   v_run json;
   v_approved json;
   v_project json;
@@ -142,25 +150,11 @@ begin
     select e.value as v, e.ordinality::integer as k from json_array_elements(p_units) with ordinality e
     order by e.value ->> 'run', e.ordinality
   loop
-    v_status := u.v ->> 'status';
-    v_error := u.v ->> 'error';
-    v_error_code := u.v ->> 'error_code_json';
-    v_retryable := (u.v ->> 'retryable')::boolean;
-    select x.cancel_requested = 1 into v_cancel from runs x
-      where x.id = u.v ->> 'run' and x.status = 'running' and x.attempt = (u.v ->> 'attempt')::integer
-        and x.lease_owner = u.v ->> 'runner'
-      for update;
-    if v_cancel and v_status = 'failed' and v_retryable then
-      v_status := 'cancelled';
-      v_retryable := false;
-      v_error := '{"code":"cancelled","message":"cancelled on request; the runner had reported a retryable failure"}';
-      v_error_code := '"cancelled"';
-    end if;
     select c.outcome, c.started_at, c.types, c.subjects, c.data
       into v_outcome, v_started, v_types, v_subjects, v_data
-      from gimo_complete_core(u.v ->> 'run', (u.v ->> 'attempt')::integer, u.v ->> 'runner', v_status,
-        u.v ->> 'result', v_error, v_error_code, v_retryable, u.v ->> 'retry_after', u.v ->> 'wait_json',
-        p_now) c;
+      from gimo_complete_core(u.v ->> 'run', (u.v ->> 'attempt')::integer, u.v ->> 'runner',
+        u.v ->> 'status', u.v ->> 'result', u.v ->> 'error', u.v ->> 'error_code_json',
+        (u.v ->> 'retryable')::boolean, u.v ->> 'retry_after', u.v ->> 'wait_json', p_now) c;
     a_outcome[u.k] := v_outcome;
     a_started[u.k] := v_started;
     if v_outcome <> 'lease_lost' then
