@@ -18,6 +18,11 @@ import { commandPlan, eventually, queueRuns } from "./support/runs.ts";
  * tests on both implementations (SQLite in TypeScript, PostgreSQL in src/store/sql/), through the
  * port itself. Then the PostgreSQL task-status derivation against core/task-status.ts.
  */
+/** How many advisory locks are waited for in this test's database (other test files run beside it). */
+const WAITING_ADVISORY_LOCKS = `select count(*)::int as n from pg_locks
+  where locktype = 'advisory' and not granted
+    and database = (select oid from pg_database where datname = current_database())`;
+
 describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
   let g: TestGimo;
   let queue: QueueStore;
@@ -210,9 +215,7 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
       await holder.connect();
       const waitingForTheLock = (n: number) =>
         eventually(async () => {
-          const { rows } = await holder.query(
-            "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted",
-          );
+          const { rows } = await holder.query(WAITING_ADVISORY_LOCKS);
           return rows[0].n === n;
         }, 10_000);
       try {
@@ -260,9 +263,7 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
         await holder.query(`select pg_advisory_lock(${lock})`, [project]);
         const claim = queue.claim(who, runnerId);
         await eventually(async () => {
-          const { rows } = await holder.query(
-            "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted",
-          );
+          const { rows } = await holder.query(WAITING_ADVISORY_LOCKS);
           return rows[0].n === 1;
         }, 10_000);
         expect((await limit(1)).status).toBe(200);

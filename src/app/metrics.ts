@@ -23,6 +23,8 @@ export class MetricsService {
         .selectFrom("runs")
         .select("status")
         .where("status", "in", ["succeeded", "failed"])
+        // Always true of an ended run; it lets PostgreSQL read the partial index runs_finished.
+        .where("finished_at", "is not", null)
         .orderBy("finished_at", "desc")
         .limit(20)
         .execute(),

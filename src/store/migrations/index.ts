@@ -17,6 +17,7 @@ import * as traceContext from "./0015_trace_context.ts";
 import * as cachedPlans from "./0016_cached_plans.ts";
 import * as partialRunIndexes from "./0017_partial_run_indexes.ts";
 import * as oneEndRead from "./0018_one_end_read.ts";
+import * as sqliteLeaseIndex from "./0019_sqlite_lease_index.ts";
 
 /** Numbered migrations, applied in order at start. Append; never edit a released one. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   "0016_cached_plans": cachedPlans,
   "0017_partial_run_indexes": partialRunIndexes,
   "0018_one_end_read": oneEndRead,
+  "0019_sqlite_lease_index": sqliteLeaseIndex,
 };
