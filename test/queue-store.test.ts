@@ -18,11 +18,6 @@ import { commandPlan, eventually, queueRuns } from "./support/runs.ts";
  * tests on both implementations (SQLite in TypeScript, PostgreSQL in src/store/sql/), through the
  * port itself. Then the PostgreSQL task-status derivation against core/task-status.ts.
  */
-/** How many advisory locks are waited for in this test's database (other test files run beside it). */
-const WAITING_ADVISORY_LOCKS = `select count(*)::int as n from pg_locks
-  where locktype = 'advisory' and not granted
-    and database = (select oid from pg_database where datname = current_database())`;
-
 describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
   let g: TestGimo;
   let queue: QueueStore;
@@ -213,21 +208,16 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
       const [r1, r2] = await Promise.all([register("locked-count-1"), register("locked-count-2")]);
       const holder = new pg.Client({ connectionString: g.gimo.config.databaseUrl });
       await holder.connect();
-      const waitingForTheLock = (n: number) =>
-        eventually(async () => {
-          const { rows } = await holder.query(WAITING_ADVISORY_LOCKS);
-          return rows[0].n === n;
-        }, 10_000);
       try {
         await holder.query("select pg_advisory_lock(hashtext($1))", [key]);
         const first = queue.claim(who, r1.runner_id);
-        await waitingForTheLock(1);
+        await advisoryLockWaiters(holder, 1);
         await holder.query("update runs set run_after = $1 where id = $2", [
           new Date(Date.now() + 3_600_000).toISOString(),
           a,
         ]);
         const second = queue.claim(who, r2.runner_id);
-        await waitingForTheLock(2);
+        await advisoryLockWaiters(holder, 2);
         await holder.query("select pg_advisory_unlock(hashtext($1))", [key]);
         const claims = await Promise.all([first, second]);
         expect(claims.map((c) => c?.run.id)).toEqual([a, undefined]);
@@ -262,10 +252,7 @@ describe.each(storageKinds())("the queue store on %s (conformance)", (kind) => {
       try {
         await holder.query(`select pg_advisory_lock(${lock})`, [project]);
         const claim = queue.claim(who, runnerId);
-        await eventually(async () => {
-          const { rows } = await holder.query(WAITING_ADVISORY_LOCKS);
-          return rows[0].n === 1;
-        }, 10_000);
+        await advisoryLockWaiters(holder, 1);
         expect((await limit(1)).status).toBe(200);
         await holder.query(`select pg_advisory_unlock(${lock})`, [project]);
         expect(await claim).toBeUndefined();
@@ -597,3 +584,16 @@ describe.runIf(storageKinds().includes("postgres"))("gimo_task_status on postgre
     await g.request("POST", `/ops/runs/${runId}/cancel`, { role: "operator" });
   });
 });
+
+/**
+ * Resolves once `n` advisory locks are waited for in the client's own database (other test files
+ * run beside it, on databases of their own).
+ */
+function advisoryLockWaiters(client: pg.Client, n: number) {
+  return eventually(async () => {
+    const { rows } = await client.query(`select count(*)::int as n from pg_locks
+      where locktype = 'advisory' and not granted
+        and database = (select oid from pg_database where datname = current_database())`);
+    return rows[0].n === n;
+  }, 10_000);
+}
